@@ -1,0 +1,250 @@
+package engine
+
+import (
+	"fmt"
+	"net"
+	"path/filepath"
+	"strconv"
+
+	"github.com/rediskit/rediskit/components/paramgroup"
+)
+
+// TotalSlots is the number of hash slots of a Redis cluster.
+const TotalSlots = 16384
+
+// Role is a node's role in the plan (its role at creation; failovers change it later).
+type Role string
+
+const (
+	RolePrimary Role = "primary"
+	RoleReplica Role = "replica"
+)
+
+// SlotRange is an inclusive range of hash slots.
+type SlotRange struct {
+	Start int `json:"start"`
+	End   int `json:"end"`
+}
+
+// Node is one redis-server of the plan.
+type Node struct {
+	// ID follows ElastiCache's node naming: <group>-001 without cluster mode,
+	// <group>-<shard:0001>-<node:001> with it, so metric dimensions look familiar.
+	ID      string `json:"id"`
+	Shard   int    `json:"shard"`   // 0-based shard index
+	ShardID string `json:"shardId"` // ElastiCache node group id, "0001"
+	Role    Role   `json:"role"`
+	// PrimaryID is the planned primary of a replica.
+	PrimaryID string `json:"primaryId,omitempty"`
+	Zone      string `json:"zone"`
+	Host      string `json:"host"`
+	// PlainPort is the plaintext client port (0 when TLS is required), TLSPort the TLS one
+	// (0 without TLS), BusPort the cluster bus (cluster mode only).
+	PlainPort int         `json:"plainPort"`
+	TLSPort   int         `json:"tlsPort,omitempty"`
+	BusPort   int         `json:"busPort,omitempty"`
+	Slots     []SlotRange `json:"slots,omitempty"`
+	Dir       string      `json:"dir"`
+	MaxMemory int64       `json:"maxMemory"`
+}
+
+// Port is the port clients use: the TLS port when TLS is on, the plaintext one otherwise.
+func (n *Node) Port() int {
+	if n.TLSPort != 0 {
+		return n.TLSPort
+	}
+	return n.PlainPort
+}
+
+// Addr is host:Port().
+func (n *Node) Addr() string { return net.JoinHostPort(n.Host, strconv.Itoa(n.Port())) }
+
+// Sentinel is one redis-sentinel of a replication-mode plan.
+type Sentinel struct {
+	ID        string `json:"id"`
+	Zone      string `json:"zone"`
+	Host      string `json:"host"`
+	PlainPort int    `json:"plainPort"`
+	TLSPort   int    `json:"tlsPort,omitempty"`
+	Dir       string `json:"dir"`
+}
+
+// Port is the port clients use.
+func (s *Sentinel) Port() int {
+	if s.TLSPort != 0 {
+		return s.TLSPort
+	}
+	return s.PlainPort
+}
+
+// Addr is host:Port().
+func (s *Sentinel) Addr() string { return net.JoinHostPort(s.Host, strconv.Itoa(s.Port())) }
+
+// TLSFiles are the certificate paths every process uses.
+type TLSFiles struct {
+	CertFile string `json:"certFile"`
+	KeyFile  string `json:"keyFile"`
+	CAFile   string `json:"caFile"`
+	// Generate is set when the engine creates them (local use).
+	Generate bool `json:"generate"`
+}
+
+// Plan is everything the engine will run, as data. It is computed without side effects and
+// can be inspected, tested and serialised before anything starts.
+type Plan struct {
+	Deployment Deployment        `json:"deployment"`
+	Family     paramgroup.Family `json:"family"`
+	// Params is the effective parameter group (ElastiCache defaults overlaid with the user's).
+	Params    map[string]string `json:"params"`
+	Nodes     []*Node           `json:"nodes"`
+	Sentinels []*Sentinel       `json:"sentinels,omitempty"`
+	// Quorum is the number of sentinels that must agree the primary is down.
+	Quorum int       `json:"quorum,omitempty"`
+	TLS    *TLSFiles `json:"tls,omitempty"`
+	Timing Timing    `json:"timing"`
+}
+
+// Node returns the node with the given id, or nil.
+func (p *Plan) Node(id string) *Node {
+	for _, n := range p.Nodes {
+		if n.ID == id {
+			return n
+		}
+	}
+	return nil
+}
+
+// ShardNodes returns the nodes of a shard, primary first.
+func (p *Plan) ShardNodes(shard int) []*Node {
+	var out []*Node
+	for _, n := range p.Nodes {
+		if n.Shard == shard {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// DefaultZones are used when a deployment names none: three logical failure domains.
+var DefaultZones = []string{"zone-a", "zone-b", "zone-c"}
+
+// PlanFor validates a deployment and computes its plan.
+func PlanFor(d Deployment) (*Plan, error) {
+	if err := d.Validate(); err != nil {
+		return nil, err
+	}
+	fam, _ := d.Family()
+	if d.Host == "" {
+		d.Host = "127.0.0.1"
+	}
+	zones := d.Zones
+	if len(zones) == 0 {
+		zones = DefaultZones
+	}
+	p := &Plan{
+		Deployment: d,
+		Family:     fam,
+		Params:     paramgroup.Effective(fam, d.Parameters, d.Mode == ModeCluster),
+		Timing:     d.Timing.withDefaults(),
+	}
+	if d.TLS.Enabled {
+		if d.TLS.CertFile != "" {
+			p.TLS = &TLSFiles{CertFile: d.TLS.CertFile, KeyFile: d.TLS.KeyFile, CAFile: d.TLS.CAFile}
+		} else {
+			dir := filepath.Join(d.DataDir, "tls")
+			p.TLS = &TLSFiles{CertFile: filepath.Join(dir, "node.crt"), KeyFile: filepath.Join(dir, "node.key"),
+				CAFile: filepath.Join(dir, "ca.crt"), Generate: true}
+		}
+	}
+
+	mem, err := nodeMemory(d)
+	if err != nil {
+		return nil, fmt.Errorf("sizing nodes: %w", err)
+	}
+	maxmem, err := maxMemory(mem, p.Params)
+	if err != nil {
+		return nil, err
+	}
+
+	next := d.BasePort
+	alloc := func(override int) (plain, tls int) {
+		take := func() int {
+			if override != 0 {
+				o := override
+				override = 0
+				return o
+			}
+			port := next
+			next++
+			return port
+		}
+		switch {
+		case !d.TLS.Enabled:
+			return take(), 0
+		case d.tlsRequired():
+			return 0, take()
+		default:
+			return take(), take()
+		}
+	}
+
+	shards := d.shardCount()
+	for s := 0; s < shards; s++ {
+		primaryZone := s % len(zones)
+		var others []string
+		for i, z := range zones {
+			if i != primaryZone {
+				others = append(others, z)
+			}
+		}
+		for r := 0; r <= d.ReplicasPerShard; r++ {
+			n := &Node{Shard: s, ShardID: fmt.Sprintf("%04d", s+1), Host: d.Host, MaxMemory: maxmem}
+			if d.Mode == ModeCluster {
+				n.ID = fmt.Sprintf("%s-%04d-%03d", d.Name, s+1, r+1)
+			} else {
+				n.ID = fmt.Sprintf("%s-%03d", d.Name, r+1)
+			}
+			n.PlainPort, n.TLSPort = alloc(d.NodePorts[n.ID])
+			if r == 0 {
+				n.Role, n.Zone = RolePrimary, zones[primaryZone]
+				if d.Mode == ModeCluster {
+					n.Slots = []SlotRange{{Start: s * TotalSlots / shards, End: (s+1)*TotalSlots/shards - 1}}
+				}
+			} else {
+				n.Role, n.Zone = RoleReplica, others[(s+r-1)%len(others)]
+				n.PrimaryID = p.ShardNodes(s)[0].ID
+			}
+			if d.Mode == ModeCluster {
+				n.BusPort = n.Port() + 10000
+			}
+			n.Dir = filepath.Join(d.DataDir, n.ID)
+			p.Nodes = append(p.Nodes, n)
+		}
+	}
+
+	if d.Mode == ModeReplication {
+		count := 3
+		if d.nodeCount() > 3 {
+			count = 5
+		}
+		p.Quorum = count/2 + 1
+		for i := 0; i < count; i++ {
+			s := &Sentinel{ID: fmt.Sprintf("%s-sentinel-%d", d.Name, i+1), Zone: zones[i%len(zones)], Host: d.Host}
+			s.PlainPort, s.TLSPort = alloc(0)
+			s.Dir = filepath.Join(d.DataDir, s.ID)
+			p.Sentinels = append(p.Sentinels, s)
+		}
+	}
+	return p, nil
+}
+
+// Primaries returns the planned primaries, one per shard.
+func (p *Plan) Primaries() []*Node {
+	var out []*Node
+	for _, n := range p.Nodes {
+		if n.Role == RolePrimary {
+			out = append(out, n)
+		}
+	}
+	return out
+}

@@ -1,0 +1,221 @@
+package engine
+
+import (
+	"strings"
+	"testing"
+)
+
+func testDeployment(mode Mode, shards, replicas int) Deployment {
+	return Deployment{
+		Name: "rk-test", Mode: mode, Shards: shards, ReplicasPerShard: replicas,
+		Engine: "redis", EngineVersion: "7.1",
+		Auth:        Auth{AppToken: "app-token-0123456789", AdminPassword: "admin-password-0123456789"},
+		BasePort:    20000,
+		DataDir:     "/tmp/rk-plan",
+		NodeMemory:  1 << 30,
+		Persistence: Persistence{RDB: true},
+	}
+}
+
+func mustPlan(t *testing.T, d Deployment) *Plan {
+	t.Helper()
+	p, err := PlanFor(d)
+	if err != nil {
+		t.Fatalf("PlanFor: %v", err)
+	}
+	return p
+}
+
+func TestPlanClusterCoversEverySlotOnce(t *testing.T) {
+	for _, shards := range []int{1, 3, 7, 10} {
+		p := mustPlan(t, testDeployment(ModeCluster, shards, 2))
+		owner := make([]int, TotalSlots)
+		for _, n := range p.Nodes {
+			if n.Role == RoleReplica && len(n.Slots) != 0 {
+				t.Fatalf("replica %s owns slots", n.ID)
+			}
+			for _, r := range n.Slots {
+				for s := r.Start; s <= r.End; s++ {
+					owner[s]++
+				}
+			}
+		}
+		for s, c := range owner {
+			if c != 1 {
+				t.Fatalf("%d shards: slot %d owned %d times", shards, s, c)
+			}
+		}
+		if len(p.Nodes) != shards*3 || len(p.Primaries()) != shards {
+			t.Fatalf("%d shards: %d nodes, %d primaries", shards, len(p.Nodes), len(p.Primaries()))
+		}
+	}
+}
+
+func TestPlanReplicasInOtherZones(t *testing.T) {
+	for _, zones := range [][]string{nil, {"eu-1a", "eu-1b"}, {"a", "b", "c", "d"}} {
+		d := testDeployment(ModeCluster, 4, 3)
+		d.Zones = zones
+		p := mustPlan(t, d)
+		for _, n := range p.Nodes {
+			if n.Role != RoleReplica {
+				continue
+			}
+			if prim := p.Node(n.PrimaryID); prim == nil || prim.Zone == n.Zone || prim.Shard != n.Shard {
+				t.Fatalf("zones %v: replica %s (zone %s) vs primary %v", zones, n.ID, n.Zone, prim)
+			}
+		}
+	}
+}
+
+func TestPlanIDsPortsAndQuorum(t *testing.T) {
+	p := mustPlan(t, testDeployment(ModeReplication, 1, 2))
+	if got := []string{p.Nodes[0].ID, p.Nodes[2].ID}; got[0] != "rk-test-001" || got[1] != "rk-test-003" {
+		t.Fatalf("ids %v", got)
+	}
+	if len(p.Sentinels) != 3 || p.Quorum != 2 {
+		t.Fatalf("%d sentinels, quorum %d", len(p.Sentinels), p.Quorum)
+	}
+	// No zone may hold a quorum of sentinels on its own.
+	perZone := map[string]int{}
+	for _, s := range p.Sentinels {
+		perZone[s.Zone]++
+	}
+	for z, c := range perZone {
+		if c >= p.Quorum {
+			t.Fatalf("zone %s holds %d sentinels, quorum is %d", z, c, p.Quorum)
+		}
+	}
+	seen := map[int]string{}
+	for _, n := range p.Nodes {
+		seen[n.Port()] = n.ID
+	}
+	for _, s := range p.Sentinels {
+		if other, dup := seen[s.Port()]; dup {
+			t.Fatalf("sentinel %s shares port with %s", s.ID, other)
+		}
+		seen[s.Port()] = s.ID
+	}
+	p = mustPlan(t, testDeployment(ModeReplication, 1, 5))
+	if len(p.Sentinels) != 5 || p.Quorum != 3 {
+		t.Fatalf("6 nodes: %d sentinels, quorum %d", len(p.Sentinels), p.Quorum)
+	}
+	c := mustPlan(t, testDeployment(ModeCluster, 2, 1))
+	if c.Nodes[3].ID != "rk-test-0002-002" || c.Nodes[3].BusPort != c.Nodes[3].Port()+10000 {
+		t.Fatalf("cluster node %+v", c.Nodes[3])
+	}
+}
+
+func TestPlanACL(t *testing.T) {
+	d := testDeployment(ModeSingle, 1, 0)
+	d.Auth.Users = []User{{Name: "reporting", Password: "reporting-password-1", AccessString: "on ~report:* +@read"}}
+	acl := renderACL(&d)
+	lines := strings.Split(strings.TrimSpace(acl), "\n")
+	if !strings.HasPrefix(lines[0], "user default off") {
+		t.Fatalf("default user not disabled: %q", lines[0])
+	}
+	if !strings.HasPrefix(lines[1], "user "+AdminUser+" on #") || strings.Contains(lines[1], " -") {
+		t.Fatalf("admin user: %q", lines[1])
+	}
+	for _, l := range lines[2:] {
+		for _, c := range RestrictedCommands {
+			if !strings.Contains(l+" ", " -"+c+" ") {
+				t.Errorf("restricted command %s not denied in %q", c, l)
+			}
+		}
+		if strings.Contains(l, "token") || strings.Contains(l, "password") {
+			t.Errorf("clear-text secret in ACL file: %q", l)
+		}
+	}
+	if !strings.HasPrefix(lines[3], "user reporting on ~report:* +@read #") {
+		t.Fatalf("rbac user: %q", lines[3])
+	}
+}
+
+func TestPlanMaxMemory(t *testing.T) {
+	d := testDeployment(ModeSingle, 1, 0)
+	if got := mustPlan(t, d).Nodes[0].MaxMemory; got != (1<<30)*3/4 {
+		t.Fatalf("maxmemory %d, want 75%% of 1 GiB", got)
+	}
+	d.Parameters = map[string]string{"reserved-memory-percent": "10"}
+	if got := mustPlan(t, d).Nodes[0].MaxMemory; got != (1<<30)-(1<<30)/10 {
+		t.Fatalf("maxmemory %d with 10%% reserved", got)
+	}
+	d.NodeMemory = 0 // detected: the machine's (or cgroup's) limit shared by the nodes
+	lim, err := MemoryLimit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := mustPlan(t, d).Nodes[0].MaxMemory; got != lim-lim/10 {
+		t.Fatalf("maxmemory %d, limit %d", got, lim)
+	}
+}
+
+func TestPlanRenderedConfig(t *testing.T) {
+	d := testDeployment(ModeCluster, 3, 1)
+	d.TLS = TLS{Enabled: true}
+	d.Parameters = map[string]string{"maxmemory-policy": "allkeys-lru"}
+	p := mustPlan(t, d)
+	n := p.Nodes[1]
+	conf := p.renderRedisConf(n, "")
+	for _, want := range []string{
+		"port 0\n", "tls-port 20001\n", "tls-replication yes\n", "tls-cluster yes\n", "cluster-enabled yes\n",
+		"maxmemory-policy allkeys-lru\n", "cluster-announce-ip 127.0.0.1\n", "cluster-announce-tls-port 20001\n",
+		"aclfile /tmp/rk-plan/rk-test-0001-002/users.acl\n", "masteruser " + AdminUser + "\n",
+		"client-output-buffer-limit pubsub 33554432 8388608 60\n", "save 3600 1 300 100 60 10000\n",
+	} {
+		if !strings.Contains(conf, want) {
+			t.Errorf("redis.conf lacks %q:\n%s", want, conf)
+		}
+	}
+	for _, never := range []string{"reserved-memory", "close-on-replica-write", "\nset-max-listpack"} {
+		if strings.Contains(conf, never) {
+			t.Errorf("redis.conf renders engine-only %q", never)
+		}
+	}
+}
+
+func TestDeploymentValidateCollectsEverything(t *testing.T) {
+	d := Deployment{
+		Name: "Bad--Name-", Mode: ModeCluster, Shards: 0, ReplicasPerShard: 6,
+		Engine: "redis", EngineVersion: "6.2",
+		Zones: []string{"a", "a"},
+		Auth: Auth{AppToken: "short", AdminPassword: "admin-password-0123456789",
+			Users: []User{{Name: "default", Password: "x", AccessString: "on >pw +@all"}}},
+		TLS:      TLS{Enabled: true, Mode: "sometimes", CertFile: "/x.crt"},
+		Snapshot: Snapshot{RetentionDays: 40},
+	}
+	err := d.Validate()
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, want := range []string{
+		"name:", "shards: 0", "replicasPerShard: 6", `engineVersion: "6.2"`, "zones[1]",
+		"auth.appToken", "auth.users[0].name", "auth.users[0].password", "auth.users[0].accessString",
+		"tls.mode", "tls.certFile", "basePort", "dataDir: missing", "snapshot.retentionDays",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "short") {
+		t.Errorf("secret leaked into the error: %v", err)
+	}
+}
+
+func TestDeploymentRejectsBadParameterGroup(t *testing.T) {
+	d := testDeployment(ModeCluster, 3, 1)
+	d.Parameters = map[string]string{"maxmemory-policy": "lru", "cluster-enabled": "no", "bogus": "1"}
+	_, err := PlanFor(d)
+	if err == nil {
+		t.Fatal("bad parameter group accepted")
+	}
+	for _, want := range []string{
+		`parameters.maxmemory-policy: "lru" is not allowed; one of volatile-lru`,
+		`parameters.cluster-enabled: "no" is not allowed; remove it: it is set from the deployment mode`,
+		`parameters.bogus: "1" is not allowed; "bogus" is not a parameter of family redis7`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+}
