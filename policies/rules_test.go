@@ -1,0 +1,309 @@
+package policies
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/property"
+)
+
+func TestCompliantProductionStackHasNoViolation(t *testing.T) {
+	if got := show(Evaluate(stackOf("prod", compliantGroup()), DefaultConfig())); len(got) != 0 {
+		t.Fatalf("violations on a compliant stack:\n%v", got)
+	}
+}
+
+// TestGroupRules changes one input of an otherwise compliant production replication group
+// and expects exactly the listed violations.
+func TestGroupRules(t *testing.T) {
+	cases := []struct {
+		name    string
+		changes map[string]any
+		want    []string
+	}{
+		{"no at-rest encryption", map[string]any{"atRestEncryptionEnabled": false},
+			[]string{"encryption-at-rest mandatory rk-prod: atRestEncryptionEnabled is not true"}},
+		{"at-rest absent means off", map[string]any{"atRestEncryptionEnabled": del, "kmsKeyId": del},
+			[]string{"encryption-at-rest mandatory rk-prod: atRestEncryptionEnabled is not true"}},
+		{"AWS-managed key", map[string]any{"kmsKeyId": del},
+			[]string{"customer-managed-kms-key advisory rk-prod: kmsKeyId is not set: the AWS-managed key is used"}},
+		{"no TLS", map[string]any{"transitEncryptionEnabled": false, "transitEncryptionMode": del},
+			[]string{"encryption-in-transit mandatory rk-prod: transitEncryptionEnabled is not true"}},
+		{"TLS preferred", map[string]any{"transitEncryptionMode": "preferred"},
+			[]string{`encryption-in-transit mandatory rk-prod: transitEncryptionMode is "preferred", which still accepts plaintext connections; use "required" once clients use TLS`}},
+		{"no auth", map[string]any{"authToken": del},
+			[]string{"auth mandatory rk-prod: neither authToken nor userGroupIds is set"}},
+		{"RBAC instead of token", map[string]any{"authToken": del, "userGroupIds": []string{"rk-users"}}, nil},
+		{"generated token not known yet", map[string]any{"authToken": computed}, nil},
+		{"no backups", map[string]any{"snapshotRetentionLimit": 0},
+			[]string{"automatic-backups advisory rk-prod: snapshotRetentionLimit is 0 days; at least 1 required"}},
+		{"minor upgrades off", map[string]any{"autoMinorVersionUpgrade": false},
+			[]string{"auto-minor-version-upgrade advisory rk-prod: autoMinorVersionUpgrade is false"}},
+		{"no failover", map[string]any{"automaticFailoverEnabled": false, "multiAzEnabled": false},
+			[]string{"automatic-failover advisory rk-prod: automaticFailoverEnabled is not true",
+				"production-multi-az advisory rk-prod: multiAzEnabled is not true"}},
+		{"single node", map[string]any{"automaticFailoverEnabled": false, "multiAzEnabled": false, "numCacheClusters": 1, "preferredCacheClusterAzs": del},
+			[]string{"automatic-failover advisory rk-prod: automaticFailoverEnabled is not true (and it needs at least one replica: the group has a single node)",
+				"production-multi-az advisory rk-prod: no replica: Multi-AZ needs at least 2 nodes per shard"}},
+		{"default subnet group", map[string]any{"subnetGroupName": "default"},
+			[]string{`subnet-group advisory rk-prod: subnetGroupName is "default"`}},
+		{"no subnet group", map[string]any{"subnetGroupName": del},
+			[]string{"subnet-group advisory rk-prod: subnetGroupName is not set: the default subnet group is used"}},
+		{"old redis", map[string]any{"engine": "redis", "engineVersion": "6.2", "parameterGroupName": "default.redis6.x"},
+			[]string{`supported-engine-version advisory rk-prod: redis version "6.2" is not allowed; allowed: 7.1, 7.0`}},
+		{"patch version accepted", map[string]any{"engine": "redis", "engineVersion": "7.1.0", "parameterGroupName": "default.redis7"}, nil},
+		{"memcached is not judged", map[string]any{"engine": "memcached", "atRestEncryptionEnabled": false}, nil},
+		{"no logs", map[string]any{"logDeliveryConfigurations": del},
+			[]string{"log-delivery advisory rk-prod: logDeliveryConfigurations does not deliver slow-log"}},
+		{"engine log only", map[string]any{"logDeliveryConfigurations": []map[string]any{{"logType": "engine-log"}}},
+			[]string{"log-delivery advisory rk-prod: logDeliveryConfigurations does not deliver slow-log"}},
+		{"no topic", map[string]any{"notificationTopicArn": del},
+			[]string{"notification-topic advisory rk-prod: notificationTopicArn is not set"}},
+		{"no final snapshot", map[string]any{"finalSnapshotIdentifier": del},
+			[]string{"final-snapshot advisory rk-prod: finalSnapshotIdentifier is not set"}},
+		{"windows overlap", map[string]any{"snapshotWindow": "05:30-06:30"},
+			[]string{"maintenance-snapshot-windows advisory rk-prod: snapshotWindow 05:30-06:30 overlaps maintenanceWindow sun:05:00-sun:06:00"}},
+		{"windows unset", map[string]any{"snapshotWindow": del, "maintenanceWindow": del},
+			[]string{"maintenance-snapshot-windows advisory rk-prod: maintenanceWindow is not set: AWS picks one at random",
+				"maintenance-snapshot-windows advisory rk-prod: snapshotWindow is not set: AWS picks one at random"}},
+		{"bad window", map[string]any{"maintenanceWindow": "sunday 5am"},
+			[]string{`maintenance-snapshot-windows advisory rk-prod: maintenanceWindow "sunday 5am": not in the form ddd:hh24:mi-ddd:hh24:mi`}},
+		{"burstable in prod", map[string]any{"nodeType": "cache.t4g.medium"},
+			[]string{"production-node-types advisory rk-prod: nodeType cache.t4g.medium is a burstable family (t4g) in production"}},
+		{"previous generation in prod", map[string]any{"nodeType": "cache.r4.large"},
+			[]string{"production-node-types advisory rk-prod: nodeType cache.r4.large is a previous-generation family (r4) in production"}},
+		{"one AZ", map[string]any{"preferredCacheClusterAzs": []string{"eu-west-1a", "eu-west-1a"}},
+			[]string{"production-distinct-azs advisory rk-prod: preferredCacheClusterAzs eu-west-1a, eu-west-1a put every node in one AZ"}},
+		{"repeated AZ", map[string]any{"numCacheClusters": 3, "preferredCacheClusterAzs": []string{"eu-west-1a", "eu-west-1b", "eu-west-1a"}},
+			[]string{"production-distinct-azs advisory rk-prod: preferredCacheClusterAzs eu-west-1a, eu-west-1b, eu-west-1a repeat an AZ; list one distinct AZ per node where the region has enough"}},
+		{"wrong family", map[string]any{"engineVersion": "7.2"},
+			[]string{"parameter-group-family advisory rk-prod: parameter group rk-prod-valkey8 has family valkey8; valkey 7.2 needs valkey7"}},
+		{"cluster mode without cluster-enabled", map[string]any{"clusterMode": "enabled", "numNodeGroups": 2, "replicasPerNodeGroup": 1, "numCacheClusters": del, "preferredCacheClusterAzs": del},
+			[]string{"parameter-group-family advisory rk-prod: cluster mode is enabled but parameter group rk-prod-valkey8 does not set cluster-enabled yes"}},
+		{"default cluster group", map[string]any{"clusterMode": "enabled", "numNodeGroups": 2, "replicasPerNodeGroup": 1, "numCacheClusters": del,
+			"preferredCacheClusterAzs": del, "parameterGroupName": "default.valkey8.cluster.on"}, nil},
+		{"shards pinned badly", map[string]any{"clusterMode": "enabled", "numNodeGroups": 2, "replicasPerNodeGroup": 1, "numCacheClusters": del,
+			"preferredCacheClusterAzs": del, "parameterGroupName": "default.valkey8.cluster.on",
+			"nodeGroupConfigurations": []map[string]any{
+				{"primaryAvailabilityZone": "eu-west-1a", "replicaAvailabilityZones": []string{"eu-west-1a"}},
+				{"primaryAvailabilityZone": "eu-west-1a", "replicaAvailabilityZones": []string{"eu-west-1b"}}}},
+			[]string{"production-distinct-azs advisory rk-prod: all 2 shard primaries are in eu-west-1a",
+				"production-distinct-azs advisory rk-prod: shard 1 has a replica in its primary's AZ eu-west-1a"}},
+		{"no alarm dimension match", map[string]any{"replicationGroupId": "rk-other"},
+			[]string{"cache-alarms advisory rk-prod: no CloudWatch metric alarm watches this cache"}},
+		{"unknown values stay silent", map[string]any{"atRestEncryptionEnabled": computed, "transitEncryptionEnabled": computed,
+			"kmsKeyId": computed, "subnetGroupName": computed, "snapshotRetentionLimit": computed, "logDeliveryConfigurations": computed}, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := show(Evaluate(stackOf("prod", with(compliantGroup(), tc.changes)), DefaultConfig()))
+			want := tc.want
+			if want == nil {
+				want = []string{}
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("violations:\n got  %q\n want %q", got, want)
+			}
+		})
+	}
+}
+
+// TestProductionRulesOnlyInProduction: the same burstable single-AZ group draws production
+// violations in prod and none in dev.
+func TestProductionRulesOnlyInProduction(t *testing.T) {
+	g := with(compliantGroup(), map[string]any{"nodeType": "cache.t4g.micro", "multiAzEnabled": false})
+	prod := show(Evaluate(stackOf("prod", g), DefaultConfig()))
+	want := []string{
+		"production-multi-az advisory rk-prod: multiAzEnabled is not true",
+		"production-node-types advisory rk-prod: nodeType cache.t4g.micro is a burstable family (t4g) in production",
+	}
+	if !slices.Equal(prod, want) {
+		t.Errorf("prod:\n got  %q\n want %q", prod, want)
+	}
+	if dev := show(Evaluate(stackOf("dev", g), DefaultConfig())); len(dev) != 0 {
+		t.Errorf("dev: %q", dev)
+	}
+	// A stack named otherwise but declaring prod in its config is production too.
+	s := stackOf("eu-main", g)
+	s.Config = map[string]string{"rediskit:environment": "prod"}
+	if got := show(Evaluate(s, DefaultConfig())); !slices.Equal(got, want) {
+		t.Errorf("declared prod:\n got  %q\n want %q", got, want)
+	}
+	// And a tag does it when configured as the environment key.
+	s = stackOf("eu-main", g)
+	s.Tags = map[string]string{"env": "production"}
+	if got := show(Evaluate(s, mustConfig(t, `{"environment": {"environmentKeys": ["env"]}}`))); !slices.Equal(got, want) {
+		t.Errorf("tagged production:\n got  %q\n want %q", got, want)
+	}
+}
+
+func TestEnvironmentRule(t *testing.T) {
+	got := show(Evaluate(stackOf("feature-42", compliantGroup()), DefaultConfig()))
+	want := []string{`environment advisory stack feature-42: environment "feature-42" (from stack name) is not one of dev, staging, prod; set rediskit:environment to one of them so that production rules apply when they should`}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %q\nwant %q", got, want)
+	}
+	s := stackOf("feature-42", compliantGroup())
+	s.Config = map[string]string{"rediskit:environment": "dev"}
+	if got := show(Evaluate(s, DefaultConfig())); len(got) != 0 {
+		t.Errorf("declared dev: %q", got)
+	}
+}
+
+func TestStandaloneCluster(t *testing.T) {
+	cluster := Resource{URN: urnPrefix + "aws:elasticache/cluster:Cluster::solo", Type: "aws:elasticache/cluster:Cluster", Name: "solo",
+		Inputs: props(map[string]any{"clusterId": "solo", "engine": "redis", "engineVersion": "7.1", "nodeType": "cache.t3.micro",
+			"numCacheNodes": 1, "subnetGroupName": "rk", "snapshotRetentionLimit": 1, "snapshotWindow": "03:00-04:00",
+			"maintenanceWindow": "sun:05:00-sun:06:00", "notificationTopicArn": "arn:aws:sns:eu-west-1:1:t", "finalSnapshotIdentifier": "solo-final",
+			"transitEncryptionEnabled": true, "securityGroupNames": []string{"classic"},
+			"logDeliveryConfigurations": []map[string]any{{"logType": "slow-log"}}})}
+	alarm := Resource{URN: urnPrefix + "alarm", Type: TypeMetricAlarm, Name: "solo-cpu",
+		Inputs: props(map[string]any{"metricName": "CPUUtilization", "dimensions": map[string]any{"CacheClusterId": "solo"}})}
+	got := show(Evaluate(&Stack{Name: "prod", Resources: []Resource{cluster, alarm}}, DefaultConfig()))
+	want := []string{
+		"auth mandatory solo: a standalone cache cluster supports neither AUTH tokens nor RBAC; use a replication group with authToken or userGroupIds",
+		"encryption-at-rest mandatory solo: a standalone cache cluster cannot be encrypted at rest; use a replication group with atRestEncryptionEnabled: true",
+		"no-cache-security-groups advisory solo: securityGroupNames classic are EC2-Classic cache security groups; use securityGroupIds",
+		"production-multi-az advisory solo: a standalone cache node has no replica; use a replication group with a replica and multiAzEnabled: true",
+		"production-node-types advisory solo: nodeType cache.t3.micro is a burstable family (t3) in production",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+	// A member node of a replication group is judged through its group only.
+	member := Resource{URN: urnPrefix + "m", Type: "aws:elasticache/cluster:Cluster", Name: "m",
+		Inputs: props(map[string]any{"replicationGroupId": "rk-prod"})}
+	if got := show(CheckResource(member, NewContext(&Stack{Name: "prod"}, DefaultConfig()))); len(got) != 0 {
+		t.Errorf("member node: %q", got)
+	}
+}
+
+func TestPublicIngress(t *testing.T) {
+	world := []string{"0.0.0.0/0"}
+	cases := []struct {
+		name   string
+		typ    string
+		inputs map[string]any
+		want   []string
+	}{
+		{"inline tcp 6379 from world", "aws:ec2/securityGroup:SecurityGroup",
+			map[string]any{"ingress": []map[string]any{{"protocol": "tcp", "fromPort": 6379, "toPort": 6379, "cidrBlocks": world}}},
+			[]string{"public-ingress mandatory sg: ingress from 0.0.0.0/0 to port 6379 reaches cache port 6379"}},
+		{"inline all protocols from ::/0", "aws:ec2/securityGroup:SecurityGroup",
+			map[string]any{"ingress": []map[string]any{{"protocol": "-1", "fromPort": 0, "toPort": 0, "ipv6CidrBlocks": []string{"::/0"}}}},
+			[]string{"public-ingress mandatory sg: ingress from ::/0 to all ports reaches cache port 6379"}},
+		{"inline other port from world", "aws:ec2/securityGroup:SecurityGroup",
+			map[string]any{"ingress": []map[string]any{{"protocol": "tcp", "fromPort": 443, "toPort": 443, "cidrBlocks": world}}}, nil},
+		{"inline private source", "aws:ec2/securityGroup:SecurityGroup",
+			map[string]any{"ingress": []map[string]any{{"protocol": "tcp", "fromPort": 6379, "toPort": 6379, "cidrBlocks": []string{"10.0.0.0/8"}}}}, nil},
+		{"rule with a range", "aws:ec2/securityGroupRule:SecurityGroupRule",
+			map[string]any{"type": "ingress", "protocol": "tcp", "fromPort": 6000, "toPort": 7000, "cidrBlocks": world},
+			[]string{"public-ingress mandatory sg: ingress from 0.0.0.0/0 to ports 6000-7000 reaches cache port 6379"}},
+		{"egress rule is fine", "aws:ec2/securityGroupRule:SecurityGroupRule",
+			map[string]any{"type": "egress", "protocol": "tcp", "fromPort": 6379, "toPort": 6379, "cidrBlocks": world}, nil},
+		{"vpc ingress rule", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+			map[string]any{"ipProtocol": "tcp", "fromPort": 6379, "toPort": 6379, "cidrIpv6": "::/0"},
+			[]string{"public-ingress mandatory sg: ingress from ::/0 to port 6379 reaches cache port 6379"}},
+		{"vpc ingress rule udp", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+			map[string]any{"ipProtocol": "udp", "fromPort": 6379, "toPort": 6379, "cidrIpv4": "0.0.0.0/0"}, nil},
+		{"unknown source is silent", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+			map[string]any{"ipProtocol": "tcp", "fromPort": 6379, "toPort": 6379, "cidrIpv4": computed}, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := Resource{URN: urnPrefix + "sg", Type: tc.typ, Name: "sg", Inputs: props(tc.inputs)}
+			got := show(CheckResource(r, NewContext(&Stack{Name: "dev"}, DefaultConfig())))
+			want := tc.want
+			if want == nil {
+				want = []string{}
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("got  %q\nwant %q", got, want)
+			}
+		})
+	}
+	// A cache listening on another port makes that port a cache port.
+	g := with(compliantGroup(), map[string]any{"port": 7000})
+	sg := res("aws:ec2/securityGroupRule:SecurityGroupRule", "open", map[string]any{"type": "ingress", "protocol": "tcp",
+		"fromPort": 7000, "toPort": 7000, "cidrBlocks": world})
+	got := show(Evaluate(stackOf("dev", g, sg), DefaultConfig()))
+	if !slices.Equal(got, []string{"public-ingress mandatory open: ingress from 0.0.0.0/0 to port 7000 reaches cache port 7000"}) {
+		t.Errorf("own port: %q", got)
+	}
+}
+
+func TestAlarmsAndRequiredMetrics(t *testing.T) {
+	cfg := mustConfig(t, `{"cache-alarms": {"requiredMetrics": ["CPUUtilization", "DatabaseMemoryUsagePercentage"]}}`)
+	got := show(Evaluate(stackOf("prod", compliantGroup()), cfg))
+	want := []string{"cache-alarms advisory rk-prod: no alarm on DatabaseMemoryUsagePercentage"}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %q want %q", got, want)
+	}
+	// An alarm that is a sibling in the same component counts even when its dimensions are unknown.
+	s := stackOf("prod", compliantGroup())
+	s.Resources[2] = res(TypeMetricAlarm, "mem", map[string]any{"metricName": "DatabaseMemoryUsagePercentage", "dimensions": computed})
+	s.Resources = append(s.Resources, res(TypeMetricAlarm, "cpu", map[string]any{"metricName": "CPUUtilization"}))
+	if got := show(Evaluate(s, cfg)); len(got) != 0 {
+		t.Errorf("siblings: %q", got)
+	}
+}
+
+func TestConfigThresholds(t *testing.T) {
+	g := with(compliantGroup(), map[string]any{"snapshotRetentionLimit": 3})
+	cfg := mustConfig(t, `{"automatic-backups": {"enforcementLevel": "mandatory", "minRetentionDays": 7}}`)
+	got := show(Evaluate(stackOf("prod", g), cfg))
+	if want := []string{"automatic-backups mandatory rk-prod: snapshotRetentionLimit is 3 days; at least 7 required"}; !slices.Equal(got, want) {
+		t.Errorf("retention: %q", got)
+	}
+	cfg = mustConfig(t, `{"encryption-at-rest": {"approvedKmsKeyIds": ["arn:aws:kms:eu-west-1:111122223333:key/other"]}}`)
+	got = show(Evaluate(stackOf("prod", compliantGroup()), cfg))
+	if want := []string{`encryption-at-rest mandatory rk-prod: kmsKeyId "arn:aws:kms:eu-west-1:111122223333:key/1234abcd" is not an approved key; approved: arn:aws:kms:eu-west-1:111122223333:key/other`}; !slices.Equal(got, want) {
+		t.Errorf("kms: %q", got)
+	}
+	cfg = mustConfig(t, `{"encryption-at-rest": {"approvedKmsKeyIds": ["1234abcd"]}}`)
+	if got := show(Evaluate(stackOf("prod", compliantGroup()), cfg)); len(got) != 0 {
+		t.Errorf("key id matches ARN: %q", got)
+	}
+	cfg = mustConfig(t, `{"production-node-types": {"allowedFamilies": ["r7g"]}}`)
+	got = show(Evaluate(stackOf("prod", with(compliantGroup(), map[string]any{"nodeType": "cache.m7g.large"})), cfg))
+	if want := []string{"production-node-types advisory rk-prod: nodeType cache.m7g.large (family m7g) is not allowed in production; allowed families: r7g"}; !slices.Equal(got, want) {
+		t.Errorf("allowed families: %q", got)
+	}
+	cfg = mustConfig(t, `{"supported-engine-version": {"allowedEngines": ["valkey"], "allowedVersions": {"valkey": ["8.1"]}}}`)
+	got = show(Evaluate(stackOf("prod", compliantGroup()), cfg))
+	if want := []string{`supported-engine-version advisory rk-prod: valkey version "8.2" is not allowed; allowed: 8.1`}; !slices.Equal(got, want) {
+		t.Errorf("versions: %q", got)
+	}
+	// Levels: "all" then a rule's own level; disabled rules do not run.
+	cfg = mustConfig(t, `{"all": "advisory", "auth": "disabled", "encryption-in-transit": "mandatory"}`)
+	got = show(Evaluate(stackOf("prod", with(compliantGroup(), map[string]any{"authToken": del, "transitEncryptionEnabled": false, "atRestEncryptionEnabled": false})), cfg))
+	want := []string{"encryption-at-rest advisory rk-prod: atRestEncryptionEnabled is not true",
+		"encryption-in-transit mandatory rk-prod: transitEncryptionEnabled is not true"}
+	if !slices.Equal(got, want) {
+		t.Errorf("levels: %q", got)
+	}
+}
+
+// A self-hosted target registers its own type; the cache rules apply to it unchanged.
+func TestSelfHostedAdapter(t *testing.T) {
+	RegisterCacheType("rediskit:selfhosted:TestCache", func(in property.Map) (CacheView, bool) {
+		return CacheView{Role: RoleSelfHosted, TransitEncryption: getBool(in, "tls"), AuthToken: getBool(in, "auth"),
+			Persistence: getBool(in, "persistence"), NodeCount: getNumber(in, "nodes"), AtRestEncryption: optBool{Set: true, Value: true},
+			SnapshotRetention: optNumber{Set: true, Value: 1}, AutoMinorUpgrade: optBool{Set: true, Value: true}}, true
+	})
+	t.Cleanup(func() { delete(adapters, "rediskit:selfhosted:TestCache") })
+	r := Resource{URN: "urn:pulumi:staging::rediskit::rediskit:selfhosted:TestCache::local", Type: "rediskit:selfhosted:TestCache", Name: "local",
+		Inputs: props(map[string]any{"tls": false, "auth": false, "persistence": false, "nodes": 1})}
+	got := show(Evaluate(&Stack{Name: "staging", Resources: []Resource{r}}, DefaultConfig()))
+	want := []string{
+		"auth mandatory local: authentication is not enabled",
+		"encryption-in-transit mandatory local: TLS is not enabled",
+		`persistence advisory local: persistence is off in environment "staging"; only dev may run without it`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+	if got := show(Evaluate(&Stack{Name: "dev", Resources: []Resource{r}}, DefaultConfig())); len(got) != 2 {
+		t.Errorf("dev allows no persistence: %q", got)
+	}
+}
