@@ -168,14 +168,14 @@ func PlanFor(d Deployment) (*Plan, error) {
 
 	next := d.BasePort
 	alloc := func(override int) (plain, tls int) {
+		// A node's overridden port still consumes its sequential slot, so moving one node
+		// never shifts the ports of the others.
 		take := func() int {
-			if override != 0 {
-				o := override
-				override = 0
-				return o
-			}
 			port := next
 			next++
+			if override != 0 {
+				port, override = override, 0
+			}
 			return port
 		}
 		switch {

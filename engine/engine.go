@@ -1,0 +1,409 @@
+package engine
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// StateFile marks a deployment whose bootstrap completed. Without it, Up creates the
+// deployment from scratch (wiping any half-made state); with it, Up only restarts.
+const StateFile = "rediskit-state.json"
+
+// State is what StateFile records.
+type State struct {
+	Name    string    `json:"name"`
+	Mode    Mode      `json:"mode"`
+	Created time.Time `json:"created"`
+	Nodes   []string  `json:"nodes"`
+}
+
+// Engine carries a plan out through a Runner.
+type Engine struct {
+	Plan   *Plan
+	Runner Runner
+	// Logf receives progress messages; nil discards them.
+	Logf func(format string, args ...any)
+	// StartTimeout bounds each wait for processes and topology (default 60 s).
+	StartTimeout time.Duration
+
+	tlsConf *tls.Config
+}
+
+// New validates the deployment, plans it and returns an engine for it.
+func New(d Deployment, r Runner) (*Engine, error) {
+	p, err := PlanFor(d)
+	if err != nil {
+		return nil, err
+	}
+	return &Engine{Plan: p, Runner: r}, nil
+}
+
+func (e *Engine) logf(format string, args ...any) {
+	if e.Logf != nil {
+		e.Logf(format, args...)
+	}
+}
+
+func (e *Engine) timeout() time.Duration {
+	if e.StartTimeout == 0 {
+		return 60 * time.Second
+	}
+	return e.StartTimeout
+}
+
+func (e *Engine) statePath() string { return filepath.Join(e.Plan.Deployment.DataDir, StateFile) }
+
+// Created reports whether the deployment's bootstrap completed before.
+func (e *Engine) Created() bool {
+	_, err := os.Stat(e.statePath())
+	return err == nil
+}
+
+// Up brings the deployment to its running state: created if it never was, otherwise every
+// process restarted around the topology the deployment last had.
+func (e *Engine) Up(ctx context.Context) error {
+	if err := e.prepareTLS(); err != nil {
+		return err
+	}
+	if e.Created() {
+		return e.Start(ctx)
+	}
+	return e.Create(ctx)
+}
+
+func (e *Engine) prepareTLS() error {
+	p := e.Plan
+	if p.TLS == nil {
+		return nil
+	}
+	if p.TLS.Generate {
+		if err := GenerateCerts(p.TLS, p.Deployment.Host); err != nil {
+			return err
+		}
+	}
+	c, err := ClientTLSConfig(p.TLS)
+	if err != nil {
+		return fmt.Errorf("loading TLS for the engine's connections: %w", err)
+	}
+	e.tlsConf = c
+	return nil
+}
+
+// Create bootstraps a new deployment. It is all or nothing: on any failure every process it
+// started is stopped and the state it wrote is removed, so no half-made cluster or
+// standalone leftover survives to be mistaken for a working one.
+func (e *Engine) Create(ctx context.Context) (err error) {
+	if err := e.prepareTLS(); err != nil {
+		return err
+	}
+	p := e.Plan
+	e.logf("creating %s (%s, %d nodes)", p.Deployment.Name, p.Deployment.Mode, len(p.Nodes))
+	if err := e.wipe(); err != nil {
+		return err
+	}
+	if err := e.restoreFiles(); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			e.logf("creation failed, rolling back: %v", err)
+			stopErr := e.Stop(context.Background())
+			wipeErr := e.wipe()
+			err = errors.Join(err, stopErr, wipeErr)
+		}
+	}()
+	switch p.Deployment.Mode {
+	case ModeSingle:
+		err = e.startNode(ctx, p.Nodes[0], "")
+	case ModeReplication:
+		err = e.createReplication(ctx)
+	case ModeCluster:
+		err = e.createCluster(ctx)
+	}
+	if err != nil {
+		return fmt.Errorf("creating %s: %w", p.Deployment.Name, err)
+	}
+	st := State{Name: p.Deployment.Name, Mode: p.Deployment.Mode, Created: time.Now().UTC()}
+	for _, n := range p.Nodes {
+		st.Nodes = append(st.Nodes, n.ID)
+	}
+	b, _ := json.MarshalIndent(st, "", "  ")
+	if err = os.WriteFile(e.statePath(), b, 0o600); err != nil {
+		return fmt.Errorf("recording creation: %w", err)
+	}
+	e.logf("created %s", p.Deployment.Name)
+	return nil
+}
+
+// wipe removes everything a bootstrap writes, leaving restored snapshots and TLS alone.
+func (e *Engine) wipe() error {
+	for _, n := range e.Plan.Nodes {
+		if err := os.RemoveAll(n.Dir); err != nil {
+			return fmt.Errorf("removing %s: %w", n.Dir, err)
+		}
+	}
+	for _, s := range e.Plan.Sentinels {
+		if err := os.RemoveAll(s.Dir); err != nil {
+			return fmt.Errorf("removing %s: %w", s.Dir, err)
+		}
+	}
+	if err := os.Remove(e.statePath()); err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("removing state: %w", err)
+	}
+	return nil
+}
+
+// Start restarts every process of a created deployment that is not running, so that the
+// deployment has the topology it last had.
+func (e *Engine) Start(ctx context.Context) error {
+	if err := e.prepareTLS(); err != nil {
+		return err
+	}
+	switch e.Plan.Deployment.Mode {
+	case ModeSingle:
+		n := e.Plan.Nodes[0]
+		if e.Runner.Running(n.ID) {
+			return nil
+		}
+		return e.startNode(ctx, n, "")
+	case ModeReplication:
+		return e.startReplication(ctx)
+	default:
+		return e.startCluster(ctx)
+	}
+}
+
+// Stop stops every process gracefully (replicas first, so no failover is triggered by a
+// primary leaving before them; sentinels last).
+func (e *Engine) Stop(ctx context.Context) error {
+	var errs []error
+	for i := len(e.Plan.Nodes) - 1; i >= 0; i-- {
+		if err := e.Runner.Stop(ctx, e.Plan.Nodes[i].ID); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, s := range e.Plan.Sentinels {
+		if err := e.Runner.Stop(ctx, s.ID); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Kill ends every process at once, as a power cut would. Tests use it.
+func (e *Engine) Kill() error {
+	var errs []error
+	for _, n := range e.Plan.Nodes {
+		errs = append(errs, e.Runner.Kill(n.ID))
+	}
+	for _, s := range e.Plan.Sentinels {
+		errs = append(errs, e.Runner.Kill(s.ID))
+	}
+	return errors.Join(errs...)
+}
+
+// StopNode stops one node gracefully.
+func (e *Engine) StopNode(ctx context.Context, id string) error {
+	if e.Plan.Node(id) == nil {
+		return fmt.Errorf("stopping node %s: no such node", id)
+	}
+	return e.Runner.Stop(ctx, id)
+}
+
+// KillNode ends one node at once, as a crash would.
+func (e *Engine) KillNode(id string) error {
+	if e.Plan.Node(id) == nil {
+		return fmt.Errorf("killing node %s: no such node", id)
+	}
+	return e.Runner.Kill(id)
+}
+
+// StartNode starts one stopped node into the deployment's current topology: as a replica
+// of the current primary when another node holds that role, and never as an empty primary
+// over replicas that hold data.
+func (e *Engine) StartNode(ctx context.Context, id string) error {
+	n := e.Plan.Node(id)
+	if n == nil {
+		return fmt.Errorf("starting node %s: no such node", id)
+	}
+	if e.Runner.Running(id) {
+		return nil
+	}
+	switch e.Plan.Deployment.Mode {
+	case ModeSingle:
+		return e.startNode(ctx, n, "")
+	case ModeReplication:
+		return e.startReplicationNode(ctx, n)
+	default:
+		if err := e.guardEmptyClusterPrimary(ctx, n); err != nil {
+			return err
+		}
+		if err := e.startNode(ctx, n, ""); err != nil {
+			return err
+		}
+		return e.reconcileCluster(ctx)
+	}
+}
+
+// MoveNode moves a node to another port (an address change): the node is stopped, its
+// configuration re-rendered with the new address and started again, and its peers are told
+// where it is now. Its identity (cluster node id, data) is kept.
+func (e *Engine) MoveNode(ctx context.Context, id string, port int) error {
+	n := e.Plan.Node(id)
+	if n == nil {
+		return fmt.Errorf("moving node %s: no such node", id)
+	}
+	d := e.Plan.Deployment
+	ports := map[string]int{}
+	for k, v := range d.NodePorts {
+		ports[k] = v
+	}
+	ports[id] = port
+	d.NodePorts = ports
+	np, err := PlanFor(d)
+	if err != nil {
+		return fmt.Errorf("moving node %s: %w", id, err)
+	}
+	if d.Mode == ModeReplication {
+		// Sentinels track the primary by address: hand the role over before it moves.
+		if prim, err := e.CurrentPrimary(ctx); err == nil && prim.ID == id {
+			if err := e.Failover(ctx); err != nil {
+				return fmt.Errorf("moving node %s: failing over first: %w", id, err)
+			}
+		}
+	}
+	if err := e.Runner.Stop(ctx, id); err != nil {
+		return fmt.Errorf("moving node %s: %w", id, err)
+	}
+	e.Plan = np
+	e.logf("node %s moves to port %d", id, port)
+	return e.StartNode(ctx, id)
+}
+
+// startNode writes a node's files, starts it and waits until it answers (data loaded).
+func (e *Engine) startNode(ctx context.Context, n *Node, replicaOf string) error {
+	if err := os.MkdirAll(n.Dir, 0o700); err != nil {
+		return fmt.Errorf("starting node %s: %w", n.ID, err)
+	}
+	conf := e.Plan.renderRedisConf(n, replicaOf)
+	if err := os.WriteFile(filepath.Join(n.Dir, RedisConfFile), []byte(conf), 0o600); err != nil {
+		return fmt.Errorf("starting node %s: writing config: %w", n.ID, err)
+	}
+	if err := os.WriteFile(filepath.Join(n.Dir, ACLFile), []byte(renderACL(&e.Plan.Deployment)), 0o600); err != nil {
+		return fmt.Errorf("starting node %s: writing ACL: %w", n.ID, err)
+	}
+	role := "primary"
+	if replicaOf != "" {
+		role = "replica of " + replicaOf
+	}
+	e.logf("starting node %s on %s as %s", n.ID, n.Addr(), role)
+	if err := e.Runner.Start(ctx, Process{ID: n.ID, Kind: KindRedis, Dir: n.Dir, ConfFile: RedisConfFile, Host: n.Host, Port: n.Port()}); err != nil {
+		return fmt.Errorf("starting node %s: %w", n.ID, err)
+	}
+	return e.waitReady(ctx, n)
+}
+
+func (e *Engine) waitReady(ctx context.Context, n *Node) error {
+	c := e.admin(n.Addr())
+	defer c.Close()
+	return waitFor(ctx, e.timeout(), "node "+n.ID+" to answer", func(ctx context.Context) error {
+		if !e.Runner.Running(n.ID) {
+			return permanent(fmt.Errorf("node %s exited; see %s", n.ID, filepath.Join(n.Dir, "redis.log")))
+		}
+		info, err := Info(ctx, c, "persistence")
+		if err != nil {
+			return err
+		}
+		if info["loading"] != "0" {
+			return fmt.Errorf("still loading data")
+		}
+		return nil
+	})
+}
+
+// admin returns a client authenticated as the engine's admin user.
+func (e *Engine) admin(addr string) *redis.Client {
+	return redis.NewClient(&redis.Options{
+		Addr: addr, Username: AdminUser, Password: e.Plan.Deployment.Auth.AdminPassword,
+		TLSConfig: e.tlsConf, DialTimeout: 2 * time.Second, ReadTimeout: 5 * time.Second,
+		MaxRetries: -1, PoolSize: 2, Protocol: 2, DisableIdentity: true,
+	})
+}
+
+// ClientTLS returns the TLS configuration clients of this deployment need (nil without TLS).
+func (e *Engine) ClientTLS() *tls.Config { return e.tlsConf }
+
+// Info runs INFO and parses it into a map.
+func Info(ctx context.Context, c *redis.Client, section string) (map[string]string, error) {
+	s, err := c.Info(ctx, section).Result()
+	if err != nil {
+		return nil, err
+	}
+	return ParseInfo(s), nil
+}
+
+// ParseInfo parses the text of INFO.
+func ParseInfo(s string) map[string]string {
+	out := map[string]string{}
+	for _, line := range strings.Split(s, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if k, v, ok := strings.Cut(line, ":"); ok {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+type permanentError struct{ error }
+
+func (p permanentError) Unwrap() error { return p.error }
+
+// permanent marks an error that no amount of waiting fixes.
+func permanent(err error) error { return permanentError{err} }
+
+// waitFor polls check until it succeeds, returns a permanent error, or timeout passes.
+func waitFor(ctx context.Context, timeout time.Duration, what string, check func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	delay := 50 * time.Millisecond
+	for {
+		err := check(ctx)
+		if err == nil {
+			return nil
+		}
+		var pe permanentError
+		if errors.As(err, &pe) {
+			return fmt.Errorf("waiting for %s: %w", what, pe.error)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for %s: gave up after %s: %w", what, timeout, err)
+		case <-time.After(delay):
+		}
+		if delay < 500*time.Millisecond {
+			delay *= 2
+		}
+	}
+}
+
+// hasData reports whether a node directory holds persisted data (an RDB file with content
+// or an AOF directory), the evidence the engine uses before letting a node lead.
+func hasData(dir string) bool {
+	if st, err := os.Stat(filepath.Join(dir, RDBFile)); err == nil && st.Size() > 0 {
+		return true
+	}
+	ents, err := os.ReadDir(filepath.Join(dir, AOFDir))
+	return err == nil && len(ents) > 0
+}

@@ -1,0 +1,281 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// createReplication starts the primary, its replicas (waiting until each is in sync) and
+// then the sentinels (waiting until they see each other and every replica).
+func (e *Engine) createReplication(ctx context.Context) error {
+	p := e.Plan
+	prim := p.Nodes[0]
+	if err := e.startNode(ctx, prim, ""); err != nil {
+		return err
+	}
+	for _, n := range p.Nodes[1:] {
+		if err := e.startNode(ctx, n, replicaOfArg(prim)); err != nil {
+			return err
+		}
+	}
+	for _, n := range p.Nodes[1:] {
+		if err := e.waitInSync(ctx, n); err != nil {
+			return err
+		}
+	}
+	for _, s := range p.Sentinels {
+		if err := os.MkdirAll(s.Dir, 0o700); err != nil {
+			return fmt.Errorf("starting sentinel %s: %w", s.ID, err)
+		}
+		conf := p.renderSentinelConf(s, prim)
+		if err := os.WriteFile(filepath.Join(s.Dir, SentinelConfFile), []byte(conf), 0o600); err != nil {
+			return fmt.Errorf("starting sentinel %s: writing config: %w", s.ID, err)
+		}
+		if err := e.startSentinel(ctx, s); err != nil {
+			return err
+		}
+	}
+	return e.waitSentinelsAgree(ctx, prim, len(p.Nodes)-1)
+}
+
+func replicaOfArg(n *Node) string { return fmt.Sprintf("%s %d", n.Host, n.Port()) }
+
+func (e *Engine) startSentinel(ctx context.Context, s *Sentinel) error {
+	e.logf("starting sentinel %s on %s", s.ID, s.Addr())
+	if err := e.Runner.Start(ctx, Process{ID: s.ID, Kind: KindSentinel, Dir: s.Dir, ConfFile: SentinelConfFile, Host: s.Host, Port: s.Port()}); err != nil {
+		return fmt.Errorf("starting sentinel %s: %w", s.ID, err)
+	}
+	c := e.sentinelClient(s)
+	defer c.Close()
+	return waitFor(ctx, e.timeout(), "sentinel "+s.ID+" to answer", func(ctx context.Context) error {
+		if !e.Runner.Running(s.ID) {
+			return permanent(fmt.Errorf("sentinel %s exited; see %s", s.ID, filepath.Join(s.Dir, "sentinel.log")))
+		}
+		return c.Ping(ctx).Err()
+	})
+}
+
+func (e *Engine) sentinelClient(s *Sentinel) *redis.SentinelClient {
+	return redis.NewSentinelClient(&redis.Options{
+		Addr: s.Addr(), Username: AdminUser, Password: e.Plan.Deployment.Auth.AdminPassword,
+		TLSConfig: e.tlsConf, DialTimeout: 2 * time.Second, ReadTimeout: 5 * time.Second,
+		MaxRetries: -1, PoolSize: 2, Protocol: 2, DisableIdentity: true,
+	})
+}
+
+// waitInSync waits until a replica's link to its primary is up and the initial sync done.
+func (e *Engine) waitInSync(ctx context.Context, n *Node) error {
+	c := e.admin(n.Addr())
+	defer c.Close()
+	return waitFor(ctx, e.timeout(), "replica "+n.ID+" to sync", func(ctx context.Context) error {
+		info, err := Info(ctx, c, "replication")
+		if err != nil {
+			return err
+		}
+		if info["role"] != "slave" || info["master_link_status"] != "up" || info["master_sync_in_progress"] != "0" {
+			return fmt.Errorf("role %s, link %s", info["role"], info["master_link_status"])
+		}
+		return nil
+	})
+}
+
+// waitSentinelsAgree waits until every sentinel names prim as primary, knows the other
+// sentinels and the expected number of replicas, and can reach its quorum.
+func (e *Engine) waitSentinelsAgree(ctx context.Context, prim *Node, replicas int) error {
+	p := e.Plan
+	name := p.Deployment.Name
+	for _, s := range p.Sentinels {
+		c := e.sentinelClient(s)
+		err := waitFor(ctx, e.timeout(), "sentinel "+s.ID+" to see the group", func(ctx context.Context) error {
+			m, err := c.Master(ctx, name).Result()
+			if err != nil {
+				return err
+			}
+			if net.JoinHostPort(m["ip"], m["port"]) != prim.Addr() {
+				return fmt.Errorf("primary is %s:%s, want %s", m["ip"], m["port"], prim.Addr())
+			}
+			if m["num-other-sentinels"] != strconv.Itoa(len(p.Sentinels)-1) || m["num-slaves"] != strconv.Itoa(replicas) {
+				return fmt.Errorf("sees %s other sentinels and %s replicas", m["num-other-sentinels"], m["num-slaves"])
+			}
+			return c.CkQuorum(ctx, name).Err()
+		})
+		c.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CurrentPrimary asks the sentinels which node is the primary now. A majority of the
+// reachable sentinels must agree, so a lone sentinel with an old view cannot mislead the
+// engine into a second primary. This is also the stable way for clients to find the
+// primary (Sentinel-aware clients ask the same question).
+func (e *Engine) CurrentPrimary(ctx context.Context) (*Node, error) {
+	p := e.Plan
+	if p.Deployment.Mode != ModeReplication {
+		return nil, fmt.Errorf("finding the primary: only replication mode has a single primary per group")
+	}
+	votes := map[string]int{}
+	answered := 0
+	var lastErr error
+	for _, s := range p.Sentinels {
+		if !e.Runner.Running(s.ID) {
+			continue
+		}
+		c := e.sentinelClient(s)
+		addr, err := c.GetMasterAddrByName(ctx, p.Deployment.Name).Result()
+		c.Close()
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		answered++
+		votes[net.JoinHostPort(addr[0], addr[1])]++
+	}
+	for addr, v := range votes {
+		if v*2 > answered && v >= 1 {
+			for _, n := range p.Nodes {
+				if n.Addr() == addr {
+					return n, nil
+				}
+			}
+			return nil, fmt.Errorf("finding the primary: sentinels name %s, which is no planned node address", addr)
+		}
+	}
+	if answered == 0 {
+		return nil, fmt.Errorf("finding the primary: no sentinel answered: %v", lastErr)
+	}
+	return nil, fmt.Errorf("finding the primary: sentinels disagree: %v", votes)
+}
+
+// Failover hands the primary role to the best replica (Sentinel chooses by priority and
+// replication offset) and waits until the sentinels name the new primary.
+func (e *Engine) Failover(ctx context.Context) error {
+	old, err := e.CurrentPrimary(ctx)
+	if err != nil {
+		return err
+	}
+	return e.failoverFrom(ctx, old)
+}
+
+func (e *Engine) failoverFrom(ctx context.Context, old *Node) error {
+	name := e.Plan.Deployment.Name
+	e.logf("failing over from %s", old.ID)
+	var s *Sentinel
+	for _, x := range e.Plan.Sentinels {
+		if e.Runner.Running(x.ID) {
+			s = x
+			break
+		}
+	}
+	if s == nil {
+		return fmt.Errorf("failing over: no sentinel running")
+	}
+	c := e.sentinelClient(s)
+	defer c.Close()
+	// Sentinel answers NOGOODSLAVE until it has fresh INFO from a replica; retry until then.
+	err := waitFor(ctx, e.timeout(), "sentinel to accept the failover", func(ctx context.Context) error {
+		return c.Failover(ctx, name).Err()
+	})
+	if err != nil {
+		return fmt.Errorf("failing over from %s: %w", old.ID, err)
+	}
+	return waitFor(ctx, e.timeout(), "a new primary", func(ctx context.Context) error {
+		n, err := e.CurrentPrimary(ctx)
+		if err != nil {
+			return err
+		}
+		if n.ID == old.ID {
+			return fmt.Errorf("still %s", n.ID)
+		}
+		nc := e.admin(n.Addr())
+		defer nc.Close()
+		info, err := Info(ctx, nc, "replication")
+		if err != nil {
+			return err
+		}
+		if info["role"] != "master" {
+			return fmt.Errorf("%s not promoted yet", n.ID)
+		}
+		return nil
+	})
+}
+
+// startReplication restarts a created replication group: sentinels first (their files hold
+// the last agreed primary and epoch), then the nodes around that primary.
+func (e *Engine) startReplication(ctx context.Context) error {
+	for _, s := range e.Plan.Sentinels {
+		if !e.Runner.Running(s.ID) {
+			if err := e.startSentinel(ctx, s); err != nil {
+				return err
+			}
+		}
+	}
+	prim, err := e.waitCurrentPrimary(ctx)
+	if err != nil {
+		return err
+	}
+	// Replicas first: they load their data and keep it while the primary is away.
+	for _, n := range e.Plan.Nodes {
+		if n.ID != prim.ID && !e.Runner.Running(n.ID) {
+			if err := e.startNode(ctx, n, replicaOfArg(prim)); err != nil {
+				return err
+			}
+		}
+	}
+	return e.startReplicationNode(ctx, prim)
+}
+
+func (e *Engine) waitCurrentPrimary(ctx context.Context) (*Node, error) {
+	var prim *Node
+	err := waitFor(ctx, e.timeout(), "the sentinels to name the primary", func(ctx context.Context) error {
+		n, err := e.CurrentPrimary(ctx)
+		prim = n
+		return err
+	})
+	return prim, err
+}
+
+// startReplicationNode starts one node of a replication group. If the sentinels still name
+// it primary while it is down and a replica is running, the group fails over first: a
+// node coming back (possibly empty, possibly stale) must never lead over replicas that
+// kept the data, and never becomes a second primary.
+func (e *Engine) startReplicationNode(ctx context.Context, n *Node) error {
+	if e.Runner.Running(n.ID) {
+		return nil
+	}
+	prim, err := e.waitCurrentPrimary(ctx)
+	if err != nil {
+		return fmt.Errorf("starting node %s: %w", n.ID, err)
+	}
+	if prim.ID == n.ID {
+		replicaUp := false
+		for _, o := range e.Plan.Nodes {
+			if o.ID != n.ID && e.Runner.Running(o.ID) {
+				replicaUp = true
+			}
+		}
+		if !replicaUp {
+			// Nothing better exists: this node is all the group has.
+			return e.startNode(ctx, n, "")
+		}
+		if err := e.failoverFrom(ctx, n); err != nil {
+			return fmt.Errorf("starting node %s: %w", n.ID, err)
+		}
+		if prim, err = e.CurrentPrimary(ctx); err != nil {
+			return fmt.Errorf("starting node %s: %w", n.ID, err)
+		}
+	}
+	if err := e.startNode(ctx, n, replicaOfArg(prim)); err != nil {
+		return err
+	}
+	return e.waitInSync(ctx, n)
+}

@@ -1,0 +1,293 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/rediskit/rediskit/components/paramgroup"
+)
+
+// ManifestFile describes a snapshot directory.
+const ManifestFile = "manifest.json"
+
+// Manifest is what a snapshot records about itself, so a restore can check it fits.
+type Manifest struct {
+	Name          string            `json:"name"`
+	Deployment    string            `json:"deployment"`
+	Engine        paramgroup.Engine `json:"engine"`
+	EngineVersion string            `json:"engineVersion"`
+	Mode          Mode              `json:"mode"`
+	Created       time.Time         `json:"created"`
+	// Automatic snapshots are subject to the retention period; manual ones are kept until
+	// deleted, as on ElastiCache.
+	Automatic bool            `json:"automatic"`
+	Shards    []ShardSnapshot `json:"shards"`
+}
+
+// ShardSnapshot is one shard's RDB file in a snapshot.
+type ShardSnapshot struct {
+	ShardID string      `json:"shardId"`
+	Slots   []SlotRange `json:"slots,omitempty"`
+	Source  string      `json:"source"` // the node it was taken from
+	File    string      `json:"file"`
+	Size    int64       `json:"size"`
+	SHA256  string      `json:"sha256"`
+}
+
+func (e *Engine) snapshotRoot() string {
+	if e.Plan.Deployment.Snapshot.Dir != "" {
+		return e.Plan.Deployment.Snapshot.Dir
+	}
+	return filepath.Join(e.Plan.Deployment.DataDir, "snapshots")
+}
+
+// Snapshot takes a snapshot of every shard now, each from a replica in sync where one
+// exists (so the primary does not fork under load), and writes it with its manifest under
+// the snapshot directory. It returns the snapshot's directory.
+func (e *Engine) Snapshot(ctx context.Context, name string) (string, error) {
+	return e.takeSnapshot(ctx, name, false)
+}
+
+// AutomaticSnapshot takes a snapshot that the retention period applies to and prunes the
+// automatic snapshots older than it. A scheduler calls it in the snapshot window.
+func (e *Engine) AutomaticSnapshot(ctx context.Context, now time.Time) (string, error) {
+	dir, err := e.takeSnapshot(ctx, "", true)
+	if err != nil {
+		return "", err
+	}
+	_, err = e.PruneSnapshots(now)
+	return dir, err
+}
+
+func (e *Engine) takeSnapshot(ctx context.Context, name string, automatic bool) (string, error) {
+	p := e.Plan
+	if name == "" {
+		name = fmt.Sprintf("%s-%s", p.Deployment.Name, time.Now().UTC().Format("20060102-150405"))
+	}
+	dir := filepath.Join(e.snapshotRoot(), name)
+	if _, err := os.Stat(dir); err == nil {
+		return "", fmt.Errorf("snapshot %s: already exists", name)
+	}
+	tmp := dir + ".partial"
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		return "", fmt.Errorf("snapshot %s: %w", name, err)
+	}
+	defer os.RemoveAll(tmp)
+	m := Manifest{Name: name, Deployment: p.Deployment.Name, Engine: p.Deployment.Engine,
+		EngineVersion: p.Deployment.EngineVersion, Mode: p.Deployment.Mode, Created: time.Now().UTC(), Automatic: automatic}
+	for s := 0; s < p.Deployment.shardCount(); s++ {
+		src, err := e.snapshotSource(ctx, s)
+		if err != nil {
+			return "", fmt.Errorf("snapshot %s: %w", name, err)
+		}
+		if err := e.bgsave(ctx, src); err != nil {
+			return "", fmt.Errorf("snapshot %s: %w", name, err)
+		}
+		nodes := p.ShardNodes(s)
+		file := "shard-" + nodes[0].ShardID + ".rdb"
+		size, sum, err := copyFile(filepath.Join(src.Dir, RDBFile), filepath.Join(tmp, file))
+		if err != nil {
+			return "", fmt.Errorf("snapshot %s: copying the RDB of %s: %w", name, src.ID, err)
+		}
+		m.Shards = append(m.Shards, ShardSnapshot{ShardID: nodes[0].ShardID, Slots: nodes[0].Slots, Source: src.ID, File: file, Size: size, SHA256: sum})
+	}
+	b, _ := json.MarshalIndent(m, "", "  ")
+	if err := os.WriteFile(filepath.Join(tmp, ManifestFile), b, 0o600); err != nil {
+		return "", fmt.Errorf("snapshot %s: writing manifest: %w", name, err)
+	}
+	// Rename last: a snapshot directory without ".partial" is always complete.
+	if err := os.Rename(tmp, dir); err != nil {
+		return "", fmt.Errorf("snapshot %s: %w", name, err)
+	}
+	e.logf("snapshot %s written to %s", name, dir)
+	return dir, nil
+}
+
+// snapshotSource picks the node of a shard to snapshot: a running replica in sync, or the
+// running primary when there is no such replica.
+func (e *Engine) snapshotSource(ctx context.Context, shard int) (*Node, error) {
+	var primary *Node
+	for _, n := range e.Plan.ShardNodes(shard) {
+		if !e.Runner.Running(n.ID) {
+			continue
+		}
+		c := e.admin(n.Addr())
+		info, err := Info(ctx, c, "replication")
+		c.Close()
+		if err != nil {
+			continue
+		}
+		if info["role"] == "slave" && info["master_link_status"] == "up" {
+			return n, nil
+		}
+		if info["role"] == "master" {
+			primary = n
+		}
+	}
+	if primary == nil {
+		return nil, fmt.Errorf("no running node in shard %d", shard+1)
+	}
+	return primary, nil
+}
+
+// bgsave runs BGSAVE on a node and waits until a save that started after the request has
+// completed successfully.
+func (e *Engine) bgsave(ctx context.Context, n *Node) error {
+	c := e.admin(n.Addr())
+	defer c.Close()
+	before, err := c.LastSave(ctx).Result()
+	if err != nil {
+		return fmt.Errorf("reading LASTSAVE of %s: %w", n.ID, err)
+	}
+	// LASTSAVE has one-second resolution: make sure the new save ends in a later second.
+	time.Sleep(time.Until(time.Unix(before+1, 0)))
+	err = waitFor(ctx, e.timeout(), "BGSAVE to start on "+n.ID, func(ctx context.Context) error {
+		// Fails while a rewrite or another save runs; retried.
+		return c.BgSave(ctx).Err()
+	})
+	if err != nil {
+		return err
+	}
+	return waitFor(ctx, 10*time.Minute, "BGSAVE on "+n.ID, func(ctx context.Context) error {
+		info, err := Info(ctx, c, "persistence")
+		if err != nil {
+			return err
+		}
+		last, _ := strconv.ParseInt(info["rdb_last_save_time"], 10, 64)
+		if info["rdb_bgsave_in_progress"] != "0" || last <= before {
+			return fmt.Errorf("in progress")
+		}
+		if info["rdb_last_bgsave_status"] != "ok" {
+			return permanent(fmt.Errorf("BGSAVE failed on %s", n.ID))
+		}
+		return nil
+	})
+}
+
+func copyFile(from, to string) (int64, string, error) {
+	in, err := os.Open(from)
+	if err != nil {
+		return 0, "", err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(to, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return 0, "", err
+	}
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(out, h), in)
+	if err == nil {
+		err = out.Sync()
+	}
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	return n, hex.EncodeToString(h.Sum(nil)), err
+}
+
+// ReadManifest reads and checks a snapshot directory: the manifest parses and every file
+// has the recorded checksum.
+func ReadManifest(dir string) (*Manifest, error) {
+	b, err := os.ReadFile(filepath.Join(dir, ManifestFile))
+	if err != nil {
+		return nil, fmt.Errorf("reading snapshot manifest: %w", err)
+	}
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("parsing snapshot manifest %s: %w", dir, err)
+	}
+	for _, s := range m.Shards {
+		f, err := os.Open(filepath.Join(dir, s.File))
+		if err != nil {
+			return nil, fmt.Errorf("snapshot %s: %w", m.Name, err)
+		}
+		h := sha256.New()
+		_, err = io.Copy(h, f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("snapshot %s: reading %s: %w", m.Name, s.File, err)
+		}
+		if got := hex.EncodeToString(h.Sum(nil)); got != s.SHA256 {
+			return nil, fmt.Errorf("snapshot %s: %s has checksum %s, manifest says %s", m.Name, s.File, got, s.SHA256)
+		}
+	}
+	return &m, nil
+}
+
+// restoreFiles seeds a new deployment from Snapshot.RestoreFrom: each shard's RDB becomes
+// its primary's dump.rdb (replicas sync from the primary). The snapshot must have the
+// deployment's shape: same mode family (cluster or not), shard count and slot ranges.
+func (e *Engine) restoreFiles() error {
+	from := e.Plan.Deployment.Snapshot.RestoreFrom
+	if from == "" {
+		return nil
+	}
+	m, err := ReadManifest(from)
+	if err != nil {
+		return fmt.Errorf("restoring: %w", err)
+	}
+	p := e.Plan
+	if (m.Mode == ModeCluster) != (p.Deployment.Mode == ModeCluster) || len(m.Shards) != len(p.Primaries()) {
+		return fmt.Errorf("restoring %s: snapshot has mode %s with %d shards, deployment has mode %s with %d",
+			m.Name, m.Mode, len(m.Shards), p.Deployment.Mode, len(p.Primaries()))
+	}
+	shards := append([]ShardSnapshot(nil), m.Shards...)
+	sort.Slice(shards, func(i, j int) bool { return shards[i].ShardID < shards[j].ShardID })
+	for i, prim := range p.Primaries() {
+		s := shards[i]
+		if s.ShardID != prim.ShardID || !reflect.DeepEqual(s.Slots, prim.Slots) {
+			return fmt.Errorf("restoring %s: shard %s with slots %v does not match planned shard %s with slots %v",
+				m.Name, s.ShardID, s.Slots, prim.ShardID, prim.Slots)
+		}
+		if err := os.MkdirAll(prim.Dir, 0o700); err != nil {
+			return fmt.Errorf("restoring %s: %w", m.Name, err)
+		}
+		if _, _, err := copyFile(filepath.Join(from, s.File), filepath.Join(prim.Dir, RDBFile)); err != nil {
+			return fmt.Errorf("restoring %s into %s: %w", m.Name, prim.ID, err)
+		}
+	}
+	e.logf("seeded %s from snapshot %s", p.Deployment.Name, m.Name)
+	return nil
+}
+
+// PruneSnapshots removes automatic snapshots of this deployment older than the retention
+// period; manual snapshots are never pruned.
+func (e *Engine) PruneSnapshots(now time.Time) ([]string, error) {
+	days := e.Plan.Deployment.Snapshot.RetentionDays
+	ents, err := os.ReadDir(e.snapshotRoot())
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listing snapshots: %w", err)
+	}
+	var removed []string
+	for _, ent := range ents {
+		dir := filepath.Join(e.snapshotRoot(), ent.Name())
+		b, err := os.ReadFile(filepath.Join(dir, ManifestFile))
+		if err != nil {
+			continue // not a snapshot (or a partial one being written)
+		}
+		var m Manifest
+		if json.Unmarshal(b, &m) != nil || m.Deployment != e.Plan.Deployment.Name || !m.Automatic {
+			continue
+		}
+		if now.Sub(m.Created) > time.Duration(days)*24*time.Hour {
+			if err := os.RemoveAll(dir); err != nil {
+				return removed, fmt.Errorf("removing snapshot %s: %w", m.Name, err)
+			}
+			removed = append(removed, m.Name)
+		}
+	}
+	return removed, nil
+}
