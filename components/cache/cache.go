@@ -1,0 +1,160 @@
+// Package cache is rediskit's single entry point: NewCache takes the target (aws or selfhosted),
+// the shared cache vocabulary and the network, validates all of it at once, and builds the
+// right resources for the target and mode.
+package cache
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/rediskit/rediskit/components/elasticache"
+	"github.com/rediskit/rediskit/components/spec"
+	"github.com/rediskit/rediskit/internal/validate"
+)
+
+// CacheArgs is everything a stack says about one cache.
+type CacheArgs struct {
+	Target  spec.Target
+	Cache   spec.Cache
+	Network spec.Network
+	// SecuritySources grants security groups known only at deploy time (AWS), keyed by rule name.
+	SecuritySources map[string]pulumi.StringInput
+}
+
+// Cache is a deployed cache and the facts applications need to connect to it.
+type Cache struct {
+	pulumi.ResourceState
+
+	Target             pulumi.StringOutput `pulumi:"target"`
+	Mode               pulumi.StringOutput `pulumi:"mode"`
+	Endpoint           pulumi.StringOutput `pulumi:"endpoint"`
+	ReaderEndpoint     pulumi.StringOutput `pulumi:"readerEndpoint"`
+	Port               pulumi.IntOutput    `pulumi:"port"`
+	TLSEnabled         pulumi.BoolOutput   `pulumi:"tlsEnabled"`
+	ClusterModeEnabled pulumi.BoolOutput   `pulumi:"clusterModeEnabled"`
+	AuthMode           pulumi.StringOutput `pulumi:"authMode"`
+	AuthToken          pulumi.StringOutput `pulumi:"authToken"` // secret
+	AuthSecretArn      pulumi.StringOutput `pulumi:"authSecretArn"`
+	ConnectionURL      pulumi.StringOutput `pulumi:"connectionUrl"`
+	SecurityGroupID    pulumi.StringOutput `pulumi:"securityGroupId"`
+	SubnetGroupName    pulumi.StringOutput `pulumi:"subnetGroupName"`
+
+	// Group is the ElastiCache replication group (AWS target).
+	Group *elasticache.ReplicationGroup `pulumi:"-"`
+}
+
+// Resolve applies the defaults to the cache and network and validates both, returning a single
+// error that lists every problem. Nothing is created.
+func Resolve(args *CacheArgs) (spec.Cache, spec.Network, error) {
+	if args == nil {
+		args = &CacheArgs{}
+	}
+	c := spec.Defaults(args.Cache)
+	n := spec.NetworkDefaults(args.Network)
+	ps := &validate.Problems{What: fmt.Sprintf("cache %q", c.Name)}
+	target := args.Target
+	if target == "" {
+		target = spec.TargetAWS
+	}
+	switch target {
+	case spec.TargetAWS, spec.TargetSelfHosted:
+	default:
+		ps.Add("target", string(target), "aws or selfhosted")
+	}
+	if err := c.Validate(); err != nil {
+		if verr, ok := err.(*validate.Error); ok {
+			ps.Merge("cache", verr.Problems)
+		} else {
+			return c, n, err
+		}
+	}
+	if target == spec.TargetAWS {
+		ps.Merge("network", n.Validate(c.Zones))
+	}
+	return c, n, ps.Err()
+}
+
+// NewCache builds a cache on its target.
+func NewCache(ctx *pulumi.Context, name string, args *CacheArgs, opts ...pulumi.ResourceOption) (*Cache, error) {
+	c, n, err := Resolve(args)
+	if err != nil {
+		return nil, err
+	}
+	target := args.Target
+	if target == "" {
+		target = spec.TargetAWS
+	}
+	if target == spec.TargetSelfHosted {
+		return nil, fmt.Errorf("cache %q: target selfhosted: the self-hosted provider is not available yet", name)
+	}
+	comp := &Cache{}
+	if err := ctx.RegisterComponentResource("rediskit:index:Cache", name, comp, opts...); err != nil {
+		return nil, err
+	}
+	if err := buildAWS(ctx, name, comp, &c, &n, args.SecuritySources); err != nil {
+		return nil, err
+	}
+	comp.Target = pulumi.String(string(target)).ToStringOutput()
+	comp.Mode = pulumi.String(string(c.Mode)).ToStringOutput()
+	return comp, ctx.RegisterResourceOutputs(comp, pulumi.Map{
+		"target":             comp.Target,
+		"mode":               comp.Mode,
+		"endpoint":           comp.Endpoint,
+		"readerEndpoint":     comp.ReaderEndpoint,
+		"port":               comp.Port,
+		"tlsEnabled":         comp.TLSEnabled,
+		"clusterModeEnabled": comp.ClusterModeEnabled,
+		"authMode":           comp.AuthMode,
+		"authToken":          comp.AuthToken,
+		"authSecretArn":      comp.AuthSecretArn,
+		"connectionUrl":      comp.ConnectionURL,
+		"securityGroupId":    comp.SecurityGroupID,
+		"subnetGroupName":    comp.SubnetGroupName,
+	})
+}
+
+// buildAWS composes the ElastiCache components for a resolved cache and network.
+func buildAWS(ctx *pulumi.Context, name string, comp *Cache, c *spec.Cache, n *spec.Network, sources map[string]pulumi.StringInput) error {
+	parent := pulumi.Parent(comp)
+	net, err := elasticache.NewNetwork(ctx, name+"-network", &elasticache.NetworkArgs{Network: *n, Zones: c.Zones, Cache: *c}, parent)
+	if err != nil {
+		return fmt.Errorf("creating network: %w", err)
+	}
+	subnets, err := elasticache.NewSubnetGroup(ctx, name+"-subnets", &elasticache.SubnetGroupArgs{SubnetIDs: net.SubnetIDs, Cache: *c}, parent)
+	if err != nil {
+		return fmt.Errorf("creating subnet group: %w", err)
+	}
+	sg, err := elasticache.NewSecurityGroup(ctx, name+"-sg", &elasticache.SecurityGroupArgs{
+		VpcID: net.VpcID, Network: *n, Sources: sources, Cache: *c,
+	}, parent)
+	if err != nil {
+		return fmt.Errorf("creating security group: %w", err)
+	}
+	pg, err := elasticache.NewParameterGroup(ctx, name+"-params", &elasticache.ParameterGroupArgs{Cache: *c}, parent)
+	if err != nil {
+		return fmt.Errorf("creating parameter group: %w", err)
+	}
+	rg, err := elasticache.NewReplicationGroup(ctx, name, &elasticache.GroupArgs{
+		Cache:              *c,
+		SubnetGroupName:    subnets.Name,
+		SecurityGroupIDs:   pulumi.StringArray{sg.ID},
+		ParameterGroupName: pg.Name,
+	}, parent)
+	if err != nil {
+		return fmt.Errorf("creating %s group: %w", c.Mode, err)
+	}
+	comp.Group = rg
+	comp.Endpoint = rg.Endpoint
+	comp.ReaderEndpoint = rg.ReaderEndpoint
+	comp.Port = rg.Port
+	comp.TLSEnabled = rg.TLSEnabled
+	comp.ClusterModeEnabled = rg.ClusterModeEnabled
+	comp.AuthMode = rg.AuthMode
+	comp.AuthToken = rg.AuthToken
+	comp.AuthSecretArn = rg.AuthSecretArn
+	comp.ConnectionURL = rg.ConnectionURL
+	comp.SecurityGroupID = sg.ID
+	comp.SubnetGroupName = subnets.Name
+	return nil
+}

@@ -1,0 +1,106 @@
+package elasticache
+
+import (
+	"fmt"
+	"net/netip"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/rediskit/rediskit/components/spec"
+	"github.com/rediskit/rediskit/internal/validate"
+)
+
+// NetworkArgs selects a new VPC with private subnets, or an existing VPC and subnets.
+type NetworkArgs struct {
+	Network spec.Network
+	// Zones to put new subnets in (one subnet per zone).
+	Zones []string
+	// Cache supplies the name prefix and tags.
+	Cache spec.Cache
+}
+
+// Network is the VPC and private subnets a cache lives in. A new VPC has no internet gateway:
+// a cache needs none.
+type Network struct {
+	pulumi.ResourceState
+
+	VpcID     pulumi.StringOutput      `pulumi:"vpcId"`
+	SubnetIDs pulumi.StringArrayOutput `pulumi:"subnetIds"`
+	Zones     pulumi.StringArrayOutput `pulumi:"zones"`
+}
+
+// NewNetwork creates (or adopts) the network.
+func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pulumi.ResourceOption) (*Network, error) {
+	if args == nil {
+		args = &NetworkArgs{}
+	}
+	n := spec.NetworkDefaults(args.Network)
+	ps := &validate.Problems{What: fmt.Sprintf("network %q", name)}
+	ps.Merge("", n.Validate(args.Zones))
+	if err := ps.Err(); err != nil {
+		return nil, err
+	}
+	comp := &Network{}
+	if err := ctx.RegisterComponentResource("rediskit:elasticache:Network", name, comp, opts...); err != nil {
+		return nil, err
+	}
+	if n.VpcID != "" {
+		comp.VpcID = pulumi.String(n.VpcID).ToStringOutput()
+		comp.SubnetIDs = pulumi.ToStringArray(n.SubnetIDs).ToStringArrayOutput()
+		comp.Zones = pulumi.ToStringArray(args.Zones).ToStringArrayOutput()
+	} else {
+		vpc, err := ec2.NewVpc(ctx, name+"-vpc", &ec2.VpcArgs{
+			CidrBlock:          pulumi.String(n.CIDR),
+			EnableDnsHostnames: pulumi.Bool(true),
+			EnableDnsSupport:   pulumi.Bool(true),
+			Tags:               tags(&args.Cache, map[string]string{"Name": name}),
+		}, pulumi.Parent(comp))
+		if err != nil {
+			return nil, fmt.Errorf("creating VPC: %w", err)
+		}
+		blocks, err := subnetBlocks(n.CIDR, len(args.Zones))
+		if err != nil {
+			return nil, err
+		}
+		var ids pulumi.StringArray
+		for i, zone := range args.Zones {
+			// Named by zone, not index, so adding a zone never renames an existing subnet.
+			sn, err := ec2.NewSubnet(ctx, name+"-"+zone, &ec2.SubnetArgs{
+				VpcId:            vpc.ID(),
+				CidrBlock:        pulumi.String(blocks[i]),
+				AvailabilityZone: pulumi.String(zone),
+				Tags:             tags(&args.Cache, map[string]string{"Name": name + "-" + zone, "rediskit:tier": "private"}),
+			}, pulumi.Parent(comp))
+			if err != nil {
+				return nil, fmt.Errorf("creating subnet in %s: %w", zone, err)
+			}
+			ids = append(ids, sn.ID())
+		}
+		comp.VpcID = vpc.ID().ToStringOutput()
+		comp.SubnetIDs = ids.ToStringArrayOutput()
+		comp.Zones = pulumi.ToStringArray(args.Zones).ToStringArrayOutput()
+	}
+	return comp, ctx.RegisterResourceOutputs(comp, pulumi.Map{
+		"vpcId": comp.VpcID, "subnetIds": comp.SubnetIDs, "zones": comp.Zones,
+	})
+}
+
+// subnetBlocks splits a VPC block into quarters, one per zone (at most 4 zones).
+func subnetBlocks(cidr string, zones int) ([]string, error) {
+	p, err := netip.ParsePrefix(cidr)
+	if err != nil {
+		return nil, fmt.Errorf("parsing VPC CIDR %q: %w", cidr, err)
+	}
+	bits := p.Bits() + 2
+	step := uint32(1) << (32 - bits)
+	base := p.Masked().Addr().As4()
+	start := uint32(base[0])<<24 | uint32(base[1])<<16 | uint32(base[2])<<8 | uint32(base[3])
+	var out []string
+	for i := 0; i < zones; i++ {
+		a := start + uint32(i)*step
+		addr := netip.AddrFrom4([4]byte{byte(a >> 24), byte(a >> 16), byte(a >> 8), byte(a)})
+		out = append(out, netip.PrefixFrom(addr, bits).String())
+	}
+	return out, nil
+}

@@ -1,0 +1,275 @@
+package elasticache
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/elasticache"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/rediskit/rediskit/components/spec"
+	"github.com/rediskit/rediskit/internal/validate"
+)
+
+// GroupArgs are the inputs of every deployment mode. Cache is the shared vocabulary (the same
+// struct the self-hosted target takes); the rest wires the group into a network.
+type GroupArgs struct {
+	Cache spec.Cache
+	// SubnetGroupName and SecurityGroupIDs are required: a cache never lands in the default
+	// subnet group or the default security group.
+	SubnetGroupName  pulumi.StringInput
+	SecurityGroupIDs pulumi.StringArrayInput
+	// ParameterGroupName uses an existing group; when nil the component creates its own.
+	ParameterGroupName pulumi.StringInput
+}
+
+// ReplicationGroup is an ElastiCache replication group in one of the three modes, with its
+// credentials, log delivery, event topic and per-node alarms.
+//
+// All three modes share this one component type and the same child name on purpose: ElastiCache
+// models every mode as a replication group, so going from one node to replicas, or to cluster
+// mode through "compatible", is an in-place update of the same resource. Separate component
+// types would change the group's URN and make Pulumi replace it.
+type ReplicationGroup struct {
+	pulumi.ResourceState
+
+	ReplicationGroupID    pulumi.StringOutput      `pulumi:"replicationGroupId"`
+	Arn                   pulumi.StringOutput      `pulumi:"arn"`
+	PrimaryEndpoint       pulumi.StringOutput      `pulumi:"primaryEndpoint"`
+	ReaderEndpoint        pulumi.StringOutput      `pulumi:"readerEndpoint"`
+	ConfigurationEndpoint pulumi.StringOutput      `pulumi:"configurationEndpoint"`
+	Endpoint              pulumi.StringOutput      `pulumi:"endpoint"` // the one clients should use
+	Port                  pulumi.IntOutput         `pulumi:"port"`
+	TLSEnabled            pulumi.BoolOutput        `pulumi:"tlsEnabled"`
+	ClusterModeEnabled    pulumi.BoolOutput        `pulumi:"clusterModeEnabled"`
+	AuthMode              pulumi.StringOutput      `pulumi:"authMode"`
+	AuthToken             pulumi.StringOutput      `pulumi:"authToken"` // secret
+	AuthSecretArn         pulumi.StringOutput      `pulumi:"authSecretArn"`
+	ParameterGroupName    pulumi.StringOutput      `pulumi:"parameterGroupName"`
+	NotificationTopicArn  pulumi.StringOutput      `pulumi:"notificationTopicArn"`
+	MemberClusters        pulumi.StringArrayOutput `pulumi:"memberClusters"`
+	// ConnectionURL is redis:// or rediss:// host:port, without credentials.
+	ConnectionURL pulumi.StringOutput `pulumi:"connectionUrl"`
+}
+
+// NewSingleNode creates a one-node replication group (not a bare cache cluster), so TLS, AUTH
+// and later replicas work without a replacement.
+func NewSingleNode(ctx *pulumi.Context, name string, args *GroupArgs, opts ...pulumi.ResourceOption) (*ReplicationGroup, error) {
+	return newGroupInMode(ctx, name, spec.ModeSingle, args, opts...)
+}
+
+// NewShardedCluster creates a cluster-mode-enabled replication group.
+func NewShardedCluster(ctx *pulumi.Context, name string, args *GroupArgs, opts ...pulumi.ResourceOption) (*ReplicationGroup, error) {
+	return newGroupInMode(ctx, name, spec.ModeCluster, args, opts...)
+}
+
+// NewReplicationGroup creates a group in args.Cache.Mode (replication when unset).
+func NewReplicationGroup(ctx *pulumi.Context, name string, args *GroupArgs, opts ...pulumi.ResourceOption) (*ReplicationGroup, error) {
+	if args == nil {
+		args = &GroupArgs{}
+	}
+	return newGroupInMode(ctx, name, args.Cache.Mode, args, opts...)
+}
+
+func newGroupInMode(ctx *pulumi.Context, name string, mode spec.Mode, args *GroupArgs, opts ...pulumi.ResourceOption) (*ReplicationGroup, error) {
+	if args == nil {
+		args = &GroupArgs{}
+	}
+	a := *args
+	if a.Cache.Mode != "" && a.Cache.Mode != mode {
+		return nil, fmt.Errorf("invalid cache %q: mode: %q is not allowed; this constructor builds mode %q", a.Cache.Name, a.Cache.Mode, mode)
+	}
+	a.Cache.Mode = mode
+	c, err := spec.Resolve(a.Cache)
+	ps := &validate.Problems{What: fmt.Sprintf("cache %q", a.Cache.Name)}
+	if verr, ok := err.(*validate.Error); ok {
+		ps.List = append(ps.List, verr.Problems...)
+	} else if err != nil {
+		return nil, err
+	}
+	if a.SubnetGroupName == nil {
+		ps.Add("subnetGroupName", nil, "a subnet group of the cache's own is required (never the default one)")
+	}
+	if a.SecurityGroupIDs == nil {
+		ps.Add("securityGroupIds", nil, "at least one security group is required")
+	}
+	if err := ps.Err(); err != nil {
+		return nil, err
+	}
+	return newReplicationGroup(ctx, name, &c, &a, opts...)
+}
+
+// newReplicationGroup builds a group from a resolved, valid cache.
+func newReplicationGroup(ctx *pulumi.Context, name string, c *spec.Cache, a *GroupArgs, opts ...pulumi.ResourceOption) (*ReplicationGroup, error) {
+	comp := &ReplicationGroup{}
+	if err := ctx.RegisterComponentResource("rediskit:elasticache:ReplicationGroup", name, comp, opts...); err != nil {
+		return nil, err
+	}
+	pgName := a.ParameterGroupName
+	if pgName == nil {
+		pg, err := newParameterGroup(ctx, name+"-params", c, pulumi.Parent(comp))
+		if err != nil {
+			return nil, err
+		}
+		pgName = pg.Name
+	}
+	cr, err := newCredentials(ctx, name, c, comp)
+	if err != nil {
+		return nil, err
+	}
+	logs, logDeps, err := newLogDelivery(ctx, name, c, comp)
+	if err != nil {
+		return nil, err
+	}
+	topic, err := newNotificationTopic(ctx, name, c, comp)
+	if err != nil {
+		return nil, err
+	}
+
+	rgArgs := groupArgs(c)
+	rgArgs.SubnetGroupName = a.SubnetGroupName
+	rgArgs.SecurityGroupIds = a.SecurityGroupIDs
+	rgArgs.ParameterGroupName = pgName
+	rgArgs.LogDeliveryConfigurations = logs
+	rgArgs.NotificationTopicArn = topic
+	if c.Auth.Mode == spec.AuthToken {
+		rgArgs.AuthToken = cr.token
+		rgArgs.AuthTokenUpdateStrategy = pulumi.String(strings.ToUpper(c.Auth.UpdateStrategy))
+	}
+	if len(cr.userGroupIDs) > 0 {
+		rgArgs.UserGroupIds = cr.userGroupIDs
+	}
+	rg, err := elasticache.NewReplicationGroup(ctx, name, rgArgs,
+		pulumi.Parent(comp), pulumi.DependsOn(logDeps))
+	if err != nil {
+		return nil, fmt.Errorf("creating replication group: %w", err)
+	}
+
+	cluster := c.Mode == spec.ModeCluster
+	endpoint := rg.PrimaryEndpointAddress
+	if cluster {
+		endpoint = rg.ConfigurationEndpointAddress
+	}
+	secretArn, err := storeCredentials(ctx, name, c, cr, endpoint, comp)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := newAlarms(ctx, name, c, topic, []pulumi.Resource{rg}, comp); err != nil {
+		return nil, err
+	}
+
+	tls := spec.Bool(c.Encryption.InTransit)
+	scheme := "redis"
+	if tls {
+		scheme = "rediss"
+	}
+	comp.ReplicationGroupID = rg.ReplicationGroupId
+	comp.Arn = rg.Arn
+	comp.PrimaryEndpoint = rg.PrimaryEndpointAddress
+	comp.ReaderEndpoint = rg.ReaderEndpointAddress
+	comp.ConfigurationEndpoint = rg.ConfigurationEndpointAddress
+	comp.Endpoint = endpoint
+	comp.Port = pulumi.Int(c.Port).ToIntOutput()
+	comp.TLSEnabled = pulumi.Bool(tls).ToBoolOutput()
+	comp.ClusterModeEnabled = pulumi.Bool(cluster).ToBoolOutput()
+	comp.AuthMode = pulumi.String(string(c.Auth.Mode)).ToStringOutput()
+	if c.Auth.Mode == spec.AuthToken {
+		comp.AuthToken = cr.token
+	} else {
+		comp.AuthToken = pulumi.String("").ToStringOutput()
+	}
+	comp.AuthSecretArn = secretArn
+	comp.ParameterGroupName = pgName.ToStringOutput()
+	comp.NotificationTopicArn = topic
+	comp.MemberClusters = pulumi.ToStringArray(MemberClusterIDs(c)).ToStringArrayOutput()
+	comp.ConnectionURL = pulumi.Sprintf("%s://%s:%d", scheme, endpoint, c.Port)
+	return comp, ctx.RegisterResourceOutputs(comp, pulumi.Map{
+		"replicationGroupId":    comp.ReplicationGroupID,
+		"arn":                   comp.Arn,
+		"primaryEndpoint":       comp.PrimaryEndpoint,
+		"readerEndpoint":        comp.ReaderEndpoint,
+		"configurationEndpoint": comp.ConfigurationEndpoint,
+		"endpoint":              comp.Endpoint,
+		"port":                  comp.Port,
+		"tlsEnabled":            comp.TLSEnabled,
+		"clusterModeEnabled":    comp.ClusterModeEnabled,
+		"authMode":              comp.AuthMode,
+		"authToken":             comp.AuthToken,
+		"authSecretArn":         comp.AuthSecretArn,
+		"parameterGroupName":    comp.ParameterGroupName,
+		"notificationTopicArn":  comp.NotificationTopicArn,
+		"memberClusters":        comp.MemberClusters,
+		"connectionUrl":         comp.ConnectionURL,
+	})
+}
+
+// groupArgs renders the mode-dependent settings of the aws replication group. Shard and replica
+// counts and the node type are plain updatable properties, so scaling out, adding replicas and
+// vertical scaling are in-place updates (ElastiCache does them online).
+func groupArgs(c *spec.Cache) *elasticache.ReplicationGroupArgs {
+	a := &elasticache.ReplicationGroupArgs{
+		ReplicationGroupId:       pulumi.String(c.Name),
+		Description:              pulumi.Sprintf("rediskit %s cache %s (%s %s)", c.Mode, c.Name, c.Engine, c.EngineVersion),
+		Engine:                   pulumi.String(string(c.Engine)),
+		EngineVersion:            pulumi.String(c.EngineVersion),
+		NodeType:                 pulumi.String(c.NodeType),
+		Port:                     pulumi.Int(c.Port),
+		AutomaticFailoverEnabled: pulumi.Bool(spec.Bool(c.AutomaticFailover)),
+		MultiAzEnabled:           pulumi.Bool(spec.Bool(c.MultiAZ)),
+		AtRestEncryptionEnabled:  pulumi.Bool(spec.Bool(c.Encryption.AtRest)),
+		TransitEncryptionEnabled: pulumi.Bool(spec.Bool(c.Encryption.InTransit)),
+		SnapshotRetentionLimit:   pulumi.Int(spec.Int(c.Snapshots.RetentionDays)),
+		SnapshotWindow:           pulumi.String(c.Snapshots.Window),
+		MaintenanceWindow:        pulumi.String(c.MaintenanceWindow),
+		AutoMinorVersionUpgrade:  pulumi.Bool(spec.Bool(c.AutoMinorVersionUpgrade)),
+		ApplyImmediately:         pulumi.Bool(spec.Bool(c.ApplyImmediately)),
+		Tags:                     tags(c, nil),
+	}
+	if spec.Bool(c.Encryption.InTransit) {
+		a.TransitEncryptionMode = pulumi.String(c.Encryption.TransitMode)
+	}
+	if c.Encryption.KmsKeyID != "" {
+		a.KmsKeyId = pulumi.String(c.Encryption.KmsKeyID)
+	}
+	if spec.Bool(c.Snapshots.FinalSnapshot) {
+		a.FinalSnapshotIdentifier = pulumi.String(c.Name + "-final")
+	}
+	if c.Snapshots.RestoreFromSnapshot != "" {
+		a.SnapshotName = pulumi.String(c.Snapshots.RestoreFromSnapshot)
+	}
+	if len(c.Snapshots.RestoreFromRdb) > 0 {
+		a.SnapshotArns = pulumi.ToStringArray(c.Snapshots.RestoreFromRdb)
+	}
+	if c.DataTiering {
+		a.DataTieringEnabled = pulumi.Bool(true)
+	}
+	if c.GlobalReplicationGroupID != "" {
+		a.GlobalReplicationGroupId = pulumi.String(c.GlobalReplicationGroupID)
+	}
+	if c.Mode == spec.ModeCluster {
+		mode := "enabled"
+		if c.ClusterModeTransition != "" {
+			mode = c.ClusterModeTransition
+		}
+		a.ClusterMode = pulumi.String(mode)
+		a.NumNodeGroups = pulumi.Int(c.ShardCount())
+		a.ReplicasPerNodeGroup = pulumi.Int(spec.Int(c.Replicas))
+	} else {
+		a.ClusterMode = pulumi.String("disabled")
+		a.NumCacheClusters = pulumi.Int(spec.Int(c.Replicas) + 1)
+		if len(c.Zones) > 0 {
+			a.PreferredCacheClusterAzs = pulumi.ToStringArray(SpreadZones(c.Zones, spec.Int(c.Replicas)+1))
+		}
+	}
+	return a
+}
+
+// SpreadZones places n nodes over zones round robin: the primary in the first zone, each
+// replica in the next, so no replica shares the primary's zone while there are >= 2 zones.
+func SpreadZones(zones []string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = zones[i%len(zones)]
+	}
+	return out
+}

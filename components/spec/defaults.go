@@ -1,0 +1,131 @@
+package spec
+
+import "github.com/rediskit/rediskit/components/paramgroup"
+
+// Best-practice defaults. Each is overridable from stack config.
+const (
+	DefaultEngine            = paramgroup.Valkey
+	DefaultPort              = 6379
+	DefaultNodeType          = "cache.r7g.large"
+	DefaultMaintenanceWindow = "sun:05:00-sun:06:00"
+	DefaultSnapshotWindow    = "03:00-04:00"
+	DefaultSnapshotRetention = 7
+	DefaultLogRetentionDays  = 30
+	DefaultNodeQuota         = 90
+	DefaultShards            = 3
+)
+
+// Defaults returns a copy of c with every unset field filled in. It never fails: invalid values
+// are kept as given so that Validate can name them.
+func Defaults(c Cache) Cache {
+	if c.Mode == "" {
+		c.Mode = ModeReplication
+	}
+	if c.Engine == "" {
+		c.Engine = DefaultEngine
+	}
+	if c.EngineVersion == "" {
+		c.EngineVersion = paramgroup.DefaultVersion(c.Engine)
+	}
+	if c.NodeType == "" {
+		c.NodeType = DefaultNodeType
+	}
+	if c.Port == 0 {
+		c.Port = DefaultPort
+	}
+	switch c.Mode {
+	case ModeSingle:
+		c.Shards = defaultInt(c.Shards, 1)
+		c.Replicas = defaultInt(c.Replicas, 0)
+	case ModeReplication:
+		c.Shards = defaultInt(c.Shards, 1)
+		c.Replicas = defaultInt(c.Replicas, 2)
+	case ModeCluster:
+		c.Shards = defaultInt(c.Shards, DefaultShards)
+		c.Replicas = defaultInt(c.Replicas, 1)
+	}
+	hasReplicas := Int(c.Replicas) > 0
+	if c.AutomaticFailover == nil {
+		// Cluster mode always runs with automatic failover on; AWS refuses it off.
+		c.AutomaticFailover = ptr(hasReplicas || c.Mode == ModeCluster)
+	}
+	if c.MultiAZ == nil {
+		c.MultiAZ = ptr(hasReplicas)
+	}
+	if c.NodeQuota == 0 {
+		c.NodeQuota = DefaultNodeQuota
+	}
+	if c.MaintenanceWindow == "" {
+		c.MaintenanceWindow = DefaultMaintenanceWindow
+	}
+	c.AutoMinorVersionUpgrade = defaultBool(c.AutoMinorVersionUpgrade, true)
+	c.ApplyImmediately = defaultBool(c.ApplyImmediately, false)
+
+	if c.Auth.Mode == "" {
+		c.Auth.Mode = AuthToken
+	}
+	if c.Auth.UpdateStrategy == "" {
+		c.Auth.UpdateStrategy = "rotate"
+	}
+	c.Encryption.AtRest = defaultBool(c.Encryption.AtRest, true)
+	c.Encryption.InTransit = defaultBool(c.Encryption.InTransit, true)
+	if c.Encryption.TransitMode == "" && Bool(c.Encryption.InTransit) {
+		c.Encryption.TransitMode = "required"
+	}
+
+	c.Snapshots.RetentionDays = defaultInt(c.Snapshots.RetentionDays, DefaultSnapshotRetention)
+	if c.Snapshots.Window == "" {
+		c.Snapshots.Window = DefaultSnapshotWindow
+	}
+	c.Snapshots.FinalSnapshot = defaultBool(c.Snapshots.FinalSnapshot, true)
+
+	c.Logs.SlowLog = defaultBool(c.Logs.SlowLog, true)
+	c.Logs.EngineLog = defaultBool(c.Logs.EngineLog, true)
+	if c.Logs.RetentionDays == 0 {
+		c.Logs.RetentionDays = DefaultLogRetentionDays
+	}
+	if c.Logs.Format == "" {
+		c.Logs.Format = "json"
+	}
+
+	c.Alarms.Enabled = defaultBool(c.Alarms.Enabled, true)
+	defaultFloat(&c.Alarms.CPUPercent, 75)
+	defaultFloat(&c.Alarms.MemoryPercent, 80)
+	defaultFloat(&c.Alarms.Evictions, 1000)
+	defaultFloat(&c.Alarms.Connections, 5000)
+	defaultFloat(&c.Alarms.ReplicationLagSeconds, 30)
+	if c.Alarms.PeriodSeconds == 0 {
+		c.Alarms.PeriodSeconds = 300
+	}
+	if c.Alarms.EvaluationPeriods == 0 {
+		c.Alarms.EvaluationPeriods = 2
+	}
+	return c
+}
+
+func defaultInt(p *int, v int) *int {
+	if p == nil {
+		return ptr(v)
+	}
+	return p
+}
+
+func defaultBool(p *bool, v bool) *bool {
+	if p == nil {
+		return ptr(v)
+	}
+	return p
+}
+
+func defaultFloat(p *float64, v float64) {
+	if *p == 0 {
+		*p = v
+	}
+}
+
+// Resolve applies the defaults and validates the result: the one call a target makes before it
+// creates anything.
+func Resolve(c Cache) (Cache, error) {
+	r := Defaults(c)
+	return r, r.Validate()
+}

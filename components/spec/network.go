@@ -1,0 +1,119 @@
+package spec
+
+import (
+	"fmt"
+	"net/netip"
+	"regexp"
+	"sort"
+
+	"github.com/rediskit/rediskit/internal/validate"
+)
+
+// Network says where the cache lives and who may reach it. Either rediskit creates a VPC with
+// private subnets (CIDR set, VpcID empty) or it uses an existing VPC and subnets.
+type Network struct {
+	// CIDR of a new VPC (default 10.0.0.0/16 when no VpcID is given).
+	CIDR string `json:"cidr,omitempty"`
+	// VpcID and SubnetIDs select an existing network instead.
+	VpcID     string   `json:"vpcId,omitempty"`
+	SubnetIDs []string `json:"subnetIds,omitempty"`
+	// AllowedCIDRs and AllowedSecurityGroups grant ingress to the cache port, keyed by a stable
+	// name that becomes part of the rule's resource name (so reordering never churns rules).
+	AllowedCIDRs          map[string]string `json:"allowedCidrs,omitempty"`
+	AllowedSecurityGroups map[string]string `json:"allowedSecurityGroups,omitempty"`
+	// AllowPublicIngress must be true for 0.0.0.0/0 or ::/0 to be accepted.
+	AllowPublicIngress bool `json:"allowPublicIngress,omitempty"`
+}
+
+const DefaultVpcCIDR = "10.0.0.0/16"
+
+var (
+	ruleKeyRe = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,30}$`)
+	vpcIDRe   = regexp.MustCompile(`^vpc-[0-9a-f]{8,17}$`)
+	subnetRe  = regexp.MustCompile(`^subnet-[0-9a-f]{8,17}$`)
+	sgRe      = regexp.MustCompile(`^sg-[0-9a-f]{8,17}$`)
+)
+
+// NetworkDefaults fills in the VPC CIDR of a new network.
+func NetworkDefaults(n Network) Network {
+	if n.VpcID == "" && n.CIDR == "" {
+		n.CIDR = DefaultVpcCIDR
+	}
+	return n
+}
+
+// Validate checks a network against the zones the cache is spread over. Fields are named as
+// under `rediskit:network` in stack config.
+func (n *Network) Validate(zones []string) []validate.Problem {
+	ps := &validate.Problems{}
+	if n.VpcID != "" {
+		if !vpcIDRe.MatchString(n.VpcID) {
+			ps.Add("vpcId", n.VpcID, "a VPC id like vpc-0123456789abcdef0")
+		}
+		if n.CIDR != "" {
+			ps.Add("cidr", n.CIDR, "either cidr (new VPC) or vpcId (existing VPC), not both")
+		}
+		if len(n.SubnetIDs) == 0 {
+			ps.Add("subnetIds", nil, "an existing VPC needs the ids of its private subnets for the cache")
+		}
+		for i, s := range n.SubnetIDs {
+			if !subnetRe.MatchString(s) {
+				ps.Add(fmt.Sprintf("subnetIds[%d]", i), s, "a subnet id like subnet-0123456789abcdef0")
+			}
+		}
+	} else {
+		if len(n.SubnetIDs) > 0 {
+			ps.Add("subnetIds", n.SubnetIDs, "subnet ids need vpcId too")
+		}
+		p, err := netip.ParsePrefix(n.CIDR)
+		switch {
+		case err != nil || !p.Addr().Is4():
+			ps.Add("cidr", n.CIDR, "an IPv4 CIDR block such as 10.0.0.0/16")
+		case p.Bits() < 16 || p.Bits() > 24:
+			ps.Add("cidr", n.CIDR, "a prefix length from /16 to /24 (each zone gets a quarter of it)")
+		case p.Masked() != p:
+			ps.Add("cidr", n.CIDR, "the network address %s", p.Masked())
+		}
+		if len(zones) == 0 {
+			ps.Add("zones", nil, "a new VPC needs the availability zones to put its subnets in (cache.zones), e.g. [eu-west-1a, eu-west-1b, eu-west-1c]")
+		} else if len(zones) > 4 {
+			ps.Add("zones", zones, "at most 4 zones for a new VPC")
+		}
+	}
+	for _, k := range sortedKeys(n.AllowedCIDRs) {
+		v := n.AllowedCIDRs[k]
+		f := "allowedCidrs." + k
+		if !ruleKeyRe.MatchString(k) {
+			ps.Add("allowedCidrs", k, "keys are 1-31 lowercase letters, digits and hyphens (they name the rule)")
+		}
+		p, err := netip.ParsePrefix(v)
+		if err != nil {
+			ps.Add(f, v, "an IPv4 or IPv6 CIDR block")
+			continue
+		}
+		if p.Bits() == 0 && !n.AllowPublicIngress {
+			ps.Add(f, v, "ingress from anywhere is refused unless allowPublicIngress is true")
+		}
+	}
+	for _, k := range sortedKeys(n.AllowedSecurityGroups) {
+		if !ruleKeyRe.MatchString(k) {
+			ps.Add("allowedSecurityGroups", k, "keys are 1-31 lowercase letters, digits and hyphens (they name the rule)")
+		}
+		if v := n.AllowedSecurityGroups[k]; !sgRe.MatchString(v) {
+			ps.Add("allowedSecurityGroups."+k, v, "a security group id like sg-0123456789abcdef0")
+		}
+	}
+	return ps.List
+}
+
+func sortedKeys(m map[string]string) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// SortedKeys returns a map's keys in a stable order, so resources built from maps never reorder.
+func SortedKeys(m map[string]string) []string { return sortedKeys(m) }
