@@ -1,0 +1,15 @@
+# Policy pack: the analyzer binary for `pulumi preview/policy analyze --policy-pack`, and the
+# offline check of a stack's plan (no cloud credentials).
+POLICY_PACK := $(BIN)/rediskit-policy
+POLICY_OUT  ?= $(CURDIR)/out/policy
+
+.PHONY: policy-pack policy-check
+
+policy-pack:
+	go build -o $(POLICY_PACK) ./cmd/rediskit-policy
+
+# make policy-check STACK=prod [POLICY_CONFIG=policy.json]
+policy-check:
+	@mkdir -p $(POLICY_OUT)
+	go run ./cmd/rediskit policy check -s $(STACK) $(if $(POLICY_CONFIG),--config $(POLICY_CONFIG)) \
+	  --sarif $(POLICY_OUT)/$(STACK).sarif --junit $(POLICY_OUT)/$(STACK).junit.xml
