@@ -1,14 +1,15 @@
 # Policy pack: the analyzer binary for `pulumi preview/policy analyze --policy-pack`, and the
 # offline check of a stack's plan (no cloud credentials).
 POLICY_PACK := $(BIN)/rediskit-policy
-POLICY_OUT  ?= $(CURDIR)/out/policy
+POLICY_OUT  ?= $(BIN)/policy-reports
 
 .PHONY: policy-pack policy-check
 
 policy-pack:
 	go build -o $(POLICY_PACK) ./cmd/rediskit-policy
 
-# make policy-check STACK=prod [POLICY_CONFIG=policy.json]
+# make policy-check STACK=prod [POLICY_CONFIG=policy.json]: readable report on stdout, SARIF and
+# JUnit XML in $(POLICY_OUT); exits non-zero on any mandatory violation.
 policy-check:
 	@mkdir -p $(POLICY_OUT)
 	go run ./cmd/rediskit policy check -s $(STACK) $(if $(POLICY_CONFIG),--config $(POLICY_CONFIG)) \

@@ -1,0 +1,229 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/property"
+
+	"github.com/rediskit/rediskit/infra/plan"
+	"github.com/rediskit/rediskit/policies"
+)
+
+const repoRoot = "../.."
+
+func violations(vs []policies.Violation) []string {
+	out := []string{}
+	for _, v := range vs {
+		out = append(out, string(v.Level)+" "+v.Rule+" "+v.ResourceName)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestStackPlansAgainstPack: our own stacks pass every mandatory rule with the default config,
+// and draw exactly the advisories we expect. If a component change adds or removes one, this
+// test says which.
+func TestStackPlansAgainstPack(t *testing.T) {
+	want := map[string][]string{
+		// dev is a single node: no replica to fail over to. Its cache is encrypted with the
+		// AWS-managed key, as every stack is until a KMS key is configured.
+		"dev":     {"advisory automatic-failover rediskit-dev", "advisory customer-managed-kms-key rediskit-dev"},
+		"staging": {"advisory customer-managed-kms-key rediskit-staging"},
+		"prod":    {"advisory customer-managed-kms-key rediskit-prod"},
+	}
+	for _, stack := range []string{"dev", "staging", "prod"} {
+		t.Run(stack, func(t *testing.T) {
+			res, err := checkStack(repoRoot, stack, policies.DefaultConfig())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m, _ := res.Counts(); m != 0 {
+				t.Errorf("mandatory violations: %v", res.Violations)
+			}
+			if got := violations(res.Violations); !slices.Equal(got, want[stack]) {
+				t.Errorf("violations:\n got  %q\n want %q", got, want[stack])
+			}
+		})
+	}
+}
+
+// TestPlanViolationsAreFound makes sure the clean result above comes from rules that see the
+// plan: the prod plan with encryption switched off fails.
+func TestPlanViolationsAreFound(t *testing.T) {
+	p, err := plan.Stack(repoRoot, "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, _, _, err := plan.StackConfig(repoRoot, "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := StackFromPlan(p, cfg)
+	found := false
+	for i, r := range s.Resources {
+		if r.Type == "aws:elasticache/replicationGroup:ReplicationGroup" {
+			s.Resources[i].Inputs = r.Inputs.Set("transitEncryptionEnabled", property.New(false)).Set("nodeType", property.New("cache.t3.medium"))
+			found = true
+		}
+	}
+	if !found {
+		t.Fatal("the prod plan has no replication group")
+	}
+	got := violations(policies.Evaluate(s, policies.DefaultConfig()))
+	for _, w := range []string{"mandatory encryption-in-transit rediskit-prod", "advisory production-node-types rediskit-prod"} {
+		if !slices.Contains(got, w) {
+			t.Errorf("missing %q in %q", w, got)
+		}
+	}
+}
+
+func TestPolicyCheckCommandReports(t *testing.T) {
+	dir := t.TempDir()
+	sarifPath, junitPath := filepath.Join(dir, "dev.sarif"), filepath.Join(dir, "dev.xml")
+	var out bytes.Buffer
+	err := runPolicy([]string{"check", "-s", "dev", "-C", repoRoot, "--sarif", sarifPath, "--junit", junitPath}, &out)
+	if err != nil {
+		t.Fatalf("dev has no mandatory violation, got %v\n%s", err, out.String())
+	}
+	text := out.String()
+	for _, want := range []string{
+		"Policy check of stack dev (project rediskit)",
+		"ADVISORY   automatic-failover  rediskit-dev (aws:elasticache/replicationGroup:ReplicationGroup)",
+		"maps to: Checkov CKV2_AWS_50; AWS Config elasticache-repl-grp-auto-failover-enabled; Security Hub ElastiCache.3",
+		"PASSED: 0 mandatory, 2 advisory violation(s)",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("report lacks %q:\n%s", want, text)
+		}
+	}
+	sarif := readSARIF(t, sarifPath)
+	if sarif.Version != "2.1.0" || len(sarif.Runs) != 1 || len(sarif.Runs[0].Tool.Driver.Rules) != len(policies.Rules()) {
+		t.Fatalf("SARIF shape: %+v", sarif)
+	}
+	var levels []string
+	for _, r := range sarif.Runs[0].Results {
+		levels = append(levels, r.RuleID+"="+r.Level+"@"+r.Locations[0].PhysicalLocation.ArtifactLocation.URI)
+	}
+	sort.Strings(levels)
+	if want := []string{"automatic-failover=warning@stacks/Pulumi.dev.yaml", "customer-managed-kms-key=warning@stacks/Pulumi.dev.yaml"}; !slices.Equal(levels, want) {
+		t.Errorf("SARIF results %q, want %q", levels, want)
+	}
+	ju := readJUnit(t, junitPath)
+	if ju.Tests != len(policies.Rules()) || ju.Failures != 0 {
+		t.Errorf("JUnit tests=%d failures=%d", ju.Tests, ju.Failures)
+	}
+}
+
+func TestPolicyCheckFailsOnMandatory(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "policy.json")
+	if err := os.WriteFile(cfgPath, []byte(`{"automatic-failover": "mandatory"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sarifPath, junitPath := filepath.Join(dir, "dev.sarif"), filepath.Join(dir, "dev.xml")
+	var out bytes.Buffer
+	err := runPolicy([]string{"check", "-s", "dev", "-C", repoRoot, "--config", cfgPath, "--sarif", sarifPath, "--junit", junitPath}, &out)
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(err.Error(), "stack dev: 1 mandatory policy violation(s)") {
+		t.Fatalf("want exit code 1 for a mandatory violation, got %v", err)
+	}
+	if !strings.Contains(out.String(), "MANDATORY  automatic-failover  rediskit-dev") || !strings.Contains(out.String(), "FAILED: 1 mandatory, 1 advisory") {
+		t.Errorf("report:\n%s", out.String())
+	}
+	sarif := readSARIF(t, sarifPath)
+	if r := sarif.Runs[0].Results[0]; r.RuleID != "automatic-failover" || r.Level != "error" {
+		t.Errorf("first SARIF result %+v", r)
+	}
+	ju := readJUnit(t, junitPath)
+	if ju.Failures != 1 || !strings.Contains(string(mustRead(t, junitPath)), `<failure message="1 mandatory violation(s) of automatic-failover" type="mandatory">`) {
+		t.Errorf("JUnit:\n%s", mustRead(t, junitPath))
+	}
+}
+
+func TestPolicyCheckUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"automatic-backups": {"minRetentionDays": 0}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"check"}, "-s: missing"},
+		{[]string{"lint"}, "usage: rediskit policy check"},
+		{[]string{"check", "-s", "dev", "--config", bad}, "loading policy config " + bad + ": invalid policy pack config: automatic-backups.minRetentionDays: 0 is not allowed"},
+	}
+	for _, tc := range cases {
+		err := runPolicy(append(tc.args, "-C", repoRoot), &bytes.Buffer{})
+		var ee *exitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: got %v, want exit 2 with %q", tc.args, err, tc.want)
+		}
+	}
+}
+
+type sarifDoc struct {
+	Version string `json:"version"`
+	Runs    []struct {
+		Tool struct {
+			Driver struct {
+				Rules []struct {
+					ID string `json:"id"`
+				} `json:"rules"`
+			} `json:"driver"`
+		} `json:"tool"`
+		Results []struct {
+			RuleID    string `json:"ruleId"`
+			Level     string `json:"level"`
+			Locations []struct {
+				PhysicalLocation struct {
+					ArtifactLocation struct {
+						URI string `json:"uri"`
+					} `json:"artifactLocation"`
+				} `json:"physicalLocation"`
+			} `json:"locations"`
+		} `json:"results"`
+	} `json:"runs"`
+}
+
+func readSARIF(t *testing.T, path string) sarifDoc {
+	t.Helper()
+	var d sarifDoc
+	if err := json.Unmarshal(mustRead(t, path), &d); err != nil {
+		t.Fatalf("SARIF: %v", err)
+	}
+	return d
+}
+
+type junitDoc struct {
+	Tests    int `xml:"tests,attr"`
+	Failures int `xml:"failures,attr"`
+}
+
+func readJUnit(t *testing.T, path string) junitDoc {
+	t.Helper()
+	var d junitDoc
+	if err := xml.Unmarshal(mustRead(t, path), &d); err != nil {
+		t.Fatalf("JUnit: %v", err)
+	}
+	return d
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
