@@ -69,7 +69,7 @@ func Resolve(args *CacheArgs) (spec.Cache, spec.Network, error) {
 			return c, n, err
 		}
 	}
-	if target == spec.TargetAWS {
+	if target != spec.TargetSelfHosted {
 		ps.Merge("network", n.Validate(c.Zones))
 	}
 	return c, n, ps.Err()

@@ -1,0 +1,186 @@
+package spec
+
+import (
+	"strings"
+	"testing"
+)
+
+func ip(i int) *int   { return &i }
+func bp(b bool) *bool { return &b }
+func valid() Cache {
+	return Cache{Name: "rk-test", Mode: ModeReplication, Zones: []string{"a", "b", "c"}}
+}
+func resolve(c Cache) error { _, err := Resolve(c); return err }
+
+func TestDefaultsAreValidInEveryMode(t *testing.T) {
+	for _, m := range []Mode{ModeSingle, ModeReplication, ModeCluster} {
+		c := valid()
+		c.Mode = m
+		r, err := Resolve(c)
+		if err != nil {
+			t.Fatalf("mode %s: defaults must validate: %v", m, err)
+		}
+		if !Bool(r.Encryption.AtRest) || !Bool(r.Encryption.InTransit) || r.Auth.Mode != AuthToken {
+			t.Errorf("mode %s: encryption and auth must default on, got %+v %+v", m, r.Encryption, r.Auth)
+		}
+		if r.Engine != "valkey" || r.EngineVersion != "8.2" || r.Family() != "valkey8" {
+			t.Errorf("mode %s: default engine valkey 8 expected, got %s %s (%s)", m, r.Engine, r.EngineVersion, r.Family())
+		}
+		if Int(r.Snapshots.RetentionDays) != 7 || !Bool(r.Snapshots.FinalSnapshot) {
+			t.Errorf("mode %s: snapshot defaults: %+v", m, r.Snapshots)
+		}
+	}
+	r, _ := Resolve(Cache{Name: "x1", Mode: ModeReplication, Zones: []string{"a", "b"}})
+	if !Bool(r.MultiAZ) || !Bool(r.AutomaticFailover) || Int(r.Replicas) != 2 {
+		t.Errorf("replication defaults: multiAz/failover on with 2 replicas, got %v %v %d", *r.MultiAZ, *r.AutomaticFailover, Int(r.Replicas))
+	}
+	r, _ = Resolve(Cache{Name: "x1", Mode: ModeSingle})
+	if Bool(r.MultiAZ) || Bool(r.AutomaticFailover) {
+		t.Errorf("single node must not default to Multi-AZ or failover")
+	}
+}
+
+// Each bad input names the field, the value and what is allowed.
+func TestBadInputs(t *testing.T) {
+	cases := []struct {
+		name  string
+		mut   func(c *Cache)
+		wants []string
+	}{
+		{"id too long", func(c *Cache) { c.Name = strings.Repeat("a", 41) }, []string{"name:", "at most 40 characters (it has 41)"}},
+		{"id uppercase", func(c *Cache) { c.Name = "Rk-prod" }, []string{`name: "Rk-prod"`, "lowercase letters, digits and hyphens only, starting with a letter"}},
+		{"id starts with digit", func(c *Cache) { c.Name = "1rk" }, []string{`name: "1rk"`, "starting with a letter"}},
+		{"id double hyphen", func(c *Cache) { c.Name = "rk--prod" }, []string{`name: "rk--prod"`, "two consecutive hyphens"}},
+		{"id trailing hyphen", func(c *Cache) { c.Name = "rk-prod-" }, []string{`name: "rk-prod-"`, "must not end with a hyphen"}},
+		{"replicas 6", func(c *Cache) { c.Replicas = ip(6) }, []string{"replicas: 6 is not allowed", "1-5 replicas"}},
+		{"replication with 0 replicas", func(c *Cache) { c.Replicas = ip(0); c.MultiAZ = bp(false); c.AutomaticFailover = bp(false) }, []string{"replicas: 0 is not allowed", "1-5 replicas"}},
+		{"cluster replicas 6", func(c *Cache) { c.Mode = ModeCluster; c.Replicas = ip(6) }, []string{"replicas: 6", "0-5 replicas per shard"}},
+		{"shards 0", func(c *Cache) { c.Mode = ModeCluster; c.Shards = ip(0) }, []string{"shards: 0 is not allowed", "1-500 shards"}},
+		{"shards 501", func(c *Cache) { c.Mode = ModeCluster; c.Shards = ip(501); c.NodeQuota = 500; c.Replicas = ip(0) }, []string{"shards: 501", "1-500 shards"}},
+		{"node quota", func(c *Cache) { c.Mode = ModeCluster; c.Shards = ip(40); c.Replicas = ip(2) }, []string{"shards: 40", "120 nodes exceeds the node quota of 90"}},
+		{"single with replicas", func(c *Cache) { c.Mode = ModeSingle; c.Replicas = ip(1) }, []string{"replicas: 1", "single-node cache has 0 replicas"}},
+		{"unknown mode", func(c *Cache) { c.Mode = "sharded" }, []string{`mode: "sharded"`, "one of single, replication, cluster"}},
+		{"token too short", func(c *Cache) { c.Auth.Token = "short" }, []string{"authToken: \"(secret, 5 characters)\"", "16-128 characters"}},
+		{"token bad chars", func(c *Cache) { c.Auth.Token = "abcdefghijklmnop@q" }, []string{"authToken", "only these specials: ! & # $ ^ < > -"}},
+		{"token too long", func(c *Cache) { c.Auth.Token = strings.Repeat("a", 129) }, []string{"(secret, 129 characters)", "16-128 characters"}},
+		{"auth without transit", func(c *Cache) { c.Encryption.InTransit = bp(false) }, []string{`auth.mode: "token"`, "requires encryption.inTransit true"}},
+		{"multi-az without failover", func(c *Cache) { c.AutomaticFailover = bp(false) }, []string{"multiAz: true", "requires automaticFailover true"}},
+		{"multi-az single node", func(c *Cache) { c.Mode = ModeSingle; c.MultiAZ = bp(true) }, []string{"multiAz: true", "at least 1 replica per shard (2 nodes)", "Multi-AZ requires automaticFailover true"}},
+		{"failover without replica", func(c *Cache) { c.Mode = ModeSingle; c.AutomaticFailover = bp(true) }, []string{"automaticFailover: true", "at least 1 replica (2 nodes)"}},
+		{"cluster without failover", func(c *Cache) { c.Mode = ModeCluster; c.AutomaticFailover = bp(false); c.MultiAZ = bp(false) }, []string{"automaticFailover: false", "cluster mode requires automatic failover"}},
+		{"retention 36", func(c *Cache) { c.Snapshots.RetentionDays = ip(36) }, []string{"snapshots.retentionDays: 36", "0-35 days"}},
+		{"retention -1", func(c *Cache) { c.Snapshots.RetentionDays = ip(-1) }, []string{"snapshots.retentionDays: -1", "0-35 days"}},
+		{"maintenance malformed", func(c *Cache) { c.MaintenanceWindow = "sunday 5am" }, []string{`maintenanceWindow: "sunday 5am"`, "ddd:hh24:mi-ddd:hh24:mi"}},
+		{"snapshot malformed", func(c *Cache) { c.Snapshots.Window = "3-4" }, []string{`snapshots.window: "3-4"`, "hh24:mi-hh24:mi"}},
+		{"snapshot too short", func(c *Cache) { c.Snapshots.Window = "03:00-03:30" }, []string{"snapshots.window", "at least 60 minutes"}},
+		{"windows overlap", func(c *Cache) { c.Snapshots.Window = "05:30-06:30" }, []string{`snapshots.window: "05:30-06:30"`, "overlaps the maintenance window sun:05:00-sun:06:00"}},
+		{"unknown engine", func(c *Cache) { c.Engine = "memcached" }, []string{`engine: "memcached"`, "one of valkey, redis"}},
+		{"redis 8 does not exist", func(c *Cache) { c.Engine = "redis"; c.EngineVersion = "8.0" }, []string{`engineVersion: "8.0"`, "redis versions: 7.1, 7.0"}},
+		{"family mismatch", func(c *Cache) { c.Engine = "redis"; c.EngineVersion = "7.1"; c.ParameterGroupFamily = "valkey8" }, []string{`parameterGroupFamily: "valkey8"`, "redis 7.1 belongs to family redis7"}},
+		{"data tiering on r7g", func(c *Cache) { c.NodeType = "cache.r7g.large"; c.DataTiering = true }, []string{"dataTiering: true", "only on r6gd nodes"}},
+		{"t2 with failover", func(c *Cache) { c.NodeType = "cache.t2.small" }, []string{`nodeType: "cache.t2.small"`, "refuses automatic failover"}},
+		{"unknown node type", func(c *Cache) { c.NodeType = "cache.x9.huge" }, []string{`nodeType: "cache.x9.huge"`, "cache.<family>.<size>"}},
+		{"one zone multi-az", func(c *Cache) { c.Zones = []string{"a"} }, []string{"zones", "at least 2 distinct zones"}},
+		{"transit mode", func(c *Cache) { c.Encryption.TransitMode = "optional" }, []string{`encryption.transitMode: "optional"`, "required or preferred"}},
+		{"rbac default user", func(c *Cache) { c.Auth.Mode = AuthRBAC; c.Auth.Users = []User{{Name: "default"}} }, []string{`auth.users[0].name: "default"`, "always disabled"}},
+		{"port", func(c *Cache) { c.Port = 80 }, []string{"port: 80", "1024-65535"}},
+		{"bad parameter", func(c *Cache) { c.Parameters = map[string]string{"maxmemory-policy": "sometimes"} }, []string{"parameters.maxmemory-policy", "sometimes"}},
+		{"unknown parameter", func(c *Cache) { c.Parameters = map[string]string{"no-such-param": "1"} }, []string{"parameters.no-such-param"}},
+		{"log retention", func(c *Cache) { c.Logs.RetentionDays = 10 }, []string{"logs.retentionDays: 10", "1, 3, 5, 7, 14, 30"}},
+		{"compatible needs 1 shard", func(c *Cache) { c.Mode = ModeCluster; c.ClusterModeTransition = "compatible" }, []string{`clusterModeTransition: "compatible"`, "shards 1"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := valid()
+			tc.mut(&c)
+			err := resolve(c)
+			if err == nil {
+				t.Fatalf("expected an error")
+			}
+			for _, w := range tc.wants {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error does not mention %q:\n%v", w, err)
+				}
+			}
+		})
+	}
+}
+
+func TestEveryProblemIsReportedAtOnce(t *testing.T) {
+	c := valid()
+	c.Name = "Bad--Name-"
+	c.Replicas = ip(9)
+	c.Snapshots.RetentionDays = ip(99)
+	c.Encryption.InTransit = bp(false)
+	err := resolve(c)
+	if err == nil {
+		t.Fatal("expected an error")
+	}
+	for _, w := range []string{"4 problems", "name:", "replicas: 9", "snapshots.retentionDays: 99", "auth.mode"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("missing %q in:\n%v", w, err)
+		}
+	}
+}
+
+func TestTokenIsNeverEchoed(t *testing.T) {
+	c := valid()
+	c.Auth.Token = "s3cr3t@value"
+	err := resolve(c)
+	if err == nil || strings.Contains(err.Error(), "s3cr3t") {
+		t.Fatalf("the error must reject the token without showing it: %v", err)
+	}
+}
+
+func TestWindowsOverlap(t *testing.T) {
+	cases := []struct {
+		mw, sw string
+		want   bool
+	}{
+		{"sun:05:00-sun:06:00", "03:00-04:00", false},
+		{"sun:05:00-sun:06:00", "05:59-07:00", true},
+		{"sun:23:30-mon:00:30", "00:00-01:00", true},  // wraps midnight
+		{"sat:23:00-sun:01:00", "23:30-00:30", true},  // wraps the week
+		{"wed:10:00-wed:11:00", "11:00-12:00", false}, // touching is fine
+		{"mon:01:00-mon:02:00", "23:30-01:30", true},  // snapshot wraps midnight
+	}
+	for _, tc := range cases {
+		m, err := ParseMaintenanceWindow(tc.mw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := ParseSnapshotWindow(tc.sw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := WindowsOverlap(m, s); got != tc.want {
+			t.Errorf("%s vs %s: overlap=%v, want %v", tc.mw, tc.sw, got, tc.want)
+		}
+	}
+}
+
+func TestNetworkValidation(t *testing.T) {
+	n := Network{CIDR: "10.0.0.0/16", AllowedCIDRs: map[string]string{"world": "0.0.0.0/0", "v6": "::/0"}}
+	ps := n.Validate([]string{"a", "b"})
+	if len(ps) != 2 || !strings.Contains(ps[0].String(), "ingress from anywhere is refused unless allowPublicIngress is true") {
+		t.Fatalf("public ingress must be refused: %v", ps)
+	}
+	n.AllowPublicIngress = true
+	if ps := n.Validate([]string{"a"}); len(ps) != 0 {
+		t.Fatalf("explicitly allowed public ingress must pass: %v", ps)
+	}
+	bad := Network{VpcID: "vpc-1", SubnetIDs: []string{"sn-1"}, AllowedSecurityGroups: map[string]string{"App": "sg-x"}}
+	var got []string
+	for _, p := range bad.Validate(nil) {
+		got = append(got, p.String())
+	}
+	all := strings.Join(got, "\n")
+	for _, w := range []string{`vpcId: "vpc-1"`, `subnetIds[0]: "sn-1"`, `allowedSecurityGroups: "App"`, `allowedSecurityGroups.App: "sg-x"`} {
+		if !strings.Contains(all, w) {
+			t.Errorf("missing %q in:\n%s", w, all)
+		}
+	}
+	if ps := (&Network{CIDR: "10.0.0.0/16"}).Validate(nil); len(ps) != 1 || ps[0].Field != "zones" {
+		t.Errorf("a new VPC needs zones: %v", ps)
+	}
+}

@@ -1,0 +1,5 @@
+package plan
+
+import "github.com/rediskit/rediskit/infra/program"
+
+var programForTest = program.Run
