@@ -30,8 +30,11 @@ func (e *exitError) Error() string { return e.msg }
 func (e *exitError) ExitCode() int { return e.code }
 
 func runPolicy(args []string, out io.Writer) error {
+	if len(args) == 1 && args[0] == "docs" {
+		return report.RuleTable(out)
+	}
 	if len(args) == 0 || args[0] != "check" {
-		return &exitError{2, "usage: rediskit policy check -s <stack> [--config policy.json] [--sarif out.sarif] [--junit out.xml]"}
+		return &exitError{2, "usage: rediskit policy check -s <stack> [--config policy.json] [--sarif out.sarif] [--junit out.xml]\n       rediskit policy docs   (the rule table of docs/policies.md)"}
 	}
 	fs := flag.NewFlagSet("policy check", flag.ContinueOnError)
 	stack := fs.String("s", "", "stack name (stacks/Pulumi.<stack>.yaml)")

@@ -227,3 +227,20 @@ func mustRead(t *testing.T, path string) []byte {
 	}
 	return b
 }
+
+// TestDocsRuleTable keeps docs/policies.md's rule table identical to the rules.
+func TestDocsRuleTable(t *testing.T) {
+	var table bytes.Buffer
+	if err := runPolicy([]string{"docs"}, &table); err != nil {
+		t.Fatal(err)
+	}
+	doc := string(mustRead(t, filepath.Join(repoRoot, "docs", "policies.md")))
+	if !strings.Contains(doc, table.String()) {
+		t.Errorf("docs/policies.md's rule table is out of date; regenerate it with `go run ./cmd/rediskit policy docs`")
+	}
+	for _, r := range policies.Rules() {
+		if !strings.Contains(doc, "| `"+r.ID+"` |") {
+			t.Errorf("docs/policies.md has no row for %s", r.ID)
+		}
+	}
+}
