@@ -24,7 +24,7 @@ import (
 // These tests drive the real Pulumi CLI with the built pack binary. `make test` provides the
 // CLI as bin/pulumi (make pulumi-cli); without one they are skipped, saying so.
 
-var packBin, pulumiBin, repoRoot string
+var packBin, pulumiBin, repoRoot, pluginDir string
 
 func TestMain(m *testing.M) {
 	code, err := setup()
@@ -58,6 +58,17 @@ func setup() (int, error) {
 	build.Dir = repoRoot
 	if out, err := build.CombinedOutput(); err != nil {
 		return 1, fmt.Errorf("building the pack: %v\n%s", err, out)
+	}
+	// The stand-in provider plugins, one binary under both names (see testdata/fakeprovider).
+	pluginDir = filepath.Join(dir, "plugins")
+	aws := filepath.Join(pluginDir, "pulumi-resource-aws")
+	build = exec.Command("go", "build", "-o", aws, "./policies/pack/testdata/fakeprovider")
+	build.Dir = repoRoot
+	if out, err := build.CombinedOutput(); err != nil {
+		return 1, fmt.Errorf("building the stand-in provider: %v\n%s", err, out)
+	}
+	if err := os.Link(aws, filepath.Join(pluginDir, "pulumi-resource-random")); err != nil {
+		return 1, err
 	}
 	return -1, nil
 }
@@ -237,12 +248,6 @@ func TestPreviewWithPolicyPack(t *testing.T) {
 
 func preview(t *testing.T, stackName, env, config string) ([]string, error) {
 	t.Helper()
-	ctx := context.Background()
-	dir, _ := cliEnv(t)
-	cmd, err := auto.NewPulumiCommand(&auto.PulumiCommandOptions{Root: filepath.Dir(filepath.Dir(pulumiBin)), SkipVersionCheck: true})
-	if err != nil {
-		t.Fatal(err)
-	}
 	program := func(ctx *pulumi.Context) error {
 		var cache struct{ pulumi.ResourceState }
 		if err := ctx.RegisterComponentResource("rediskit:index:Cache", "main", &cache); err != nil {
@@ -251,19 +256,39 @@ func preview(t *testing.T, stackName, env, config string) ([]string, error) {
 		var child struct{ pulumi.ResourceState }
 		return ctx.RegisterComponentResource("rediskit:index:CacheAlarms", "main-alarms", &child, pulumi.Parent(&cache))
 	}
-	proj := workspace.Project{Name: "rediskit", Runtime: workspace.NewProjectRuntimeInfo("go", nil)}
+	var stackCfg auto.ConfigMap
+	if env != "" {
+		stackCfg = auto.ConfigMap{"rediskit:environment": {Value: env}}
+	}
+	return previewProgram(t, stackName, program, stackCfg, config)
+}
+
+// previewProgram previews program as stack stackName with the pack (and the stand-in AWS and
+// random plugins) and returns the policy events as "policy level: message".
+func previewProgram(t *testing.T, stackName string, program pulumi.RunFunc, stackCfg auto.ConfigMap, config string) ([]string, error) {
+	t.Helper()
+	ctx := context.Background()
+	dir, _ := cliEnv(t)
+	cmd, err := auto.NewPulumiCommand(&auto.PulumiCommandOptions{Root: filepath.Dir(filepath.Dir(pulumiBin)), SkipVersionCheck: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	proj := workspace.Project{Name: "rediskit", Runtime: workspace.NewProjectRuntimeInfo("go", nil),
+		Plugins: &workspace.Plugins{Providers: []workspace.PluginOptions{
+			{Name: "aws", Path: pluginDir}, {Name: "random", Path: pluginDir}}}}
 	stack, err := auto.UpsertStackInlineSource(ctx, stackName, "rediskit", program,
 		auto.Pulumi(cmd), auto.PulumiHome(filepath.Join(dir, "home")), auto.Project(proj), auto.WorkDir(dir),
 		auto.EnvVars(map[string]string{
 			"PULUMI_BACKEND_URL":       "file://" + filepath.Join(dir, "state"),
 			"PULUMI_CONFIG_PASSPHRASE": "test",
 			"PULUMI_SKIP_UPDATE_CHECK": "1",
+			"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "1",
 		}))
 	if err != nil {
 		t.Fatalf("creating stack: %v", err)
 	}
-	if env != "" {
-		if err := stack.SetConfig(ctx, "rediskit:environment", auto.ConfigValue{Value: env}); err != nil {
+	if len(stackCfg) > 0 {
+		if err := stack.SetAllConfig(ctx, stackCfg); err != nil {
 			t.Fatal(err)
 		}
 	}
