@@ -144,22 +144,40 @@ func (e *Engine) Create(ctx context.Context) (err error) {
 	return nil
 }
 
-// wipe removes everything a bootstrap writes, leaving restored snapshots and TLS alone.
+// wipe removes everything a bootstrap writes (configuration, cluster state, data), leaving
+// logs (for diagnosis), restored snapshots and TLS material alone.
 func (e *Engine) wipe() error {
+	var dirs []string
 	for _, n := range e.Plan.Nodes {
-		if err := os.RemoveAll(n.Dir); err != nil {
-			return fmt.Errorf("removing %s: %w", n.Dir, err)
-		}
+		dirs = append(dirs, n.Dir)
 	}
 	for _, s := range e.Plan.Sentinels {
-		if err := os.RemoveAll(s.Dir); err != nil {
-			return fmt.Errorf("removing %s: %w", s.Dir, err)
+		dirs = append(dirs, s.Dir)
+	}
+	for _, dir := range dirs {
+		for _, f := range []string{RedisConfFile, SentinelConfFile, ACLFile, NodesConfFile, RDBFile, AOFDir} {
+			if err := os.RemoveAll(filepath.Join(dir, f)); err != nil {
+				return fmt.Errorf("removing %s: %w", f, err)
+			}
 		}
 	}
 	if err := os.Remove(e.statePath()); err != nil && !os.IsNotExist(err) {
 		return fmt.Errorf("removing state: %w", err)
 	}
 	return nil
+}
+
+// tailLog returns the last lines of a process log, for error messages.
+func tailLog(path string, lines int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	ls := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(ls) > lines {
+		ls = ls[len(ls)-lines:]
+	}
+	return strings.Join(ls, "\n")
 }
 
 // Start restarts every process of a created deployment that is not running, so that the
@@ -317,7 +335,8 @@ func (e *Engine) waitReady(ctx context.Context, n *Node) error {
 	defer c.Close()
 	return waitFor(ctx, e.timeout(), "node "+n.ID+" to answer", func(ctx context.Context) error {
 		if !e.Runner.Running(n.ID) {
-			return permanent(fmt.Errorf("node %s exited; see %s", n.ID, filepath.Join(n.Dir, "redis.log")))
+			log := filepath.Join(n.Dir, "redis.log")
+			return permanent(fmt.Errorf("node %s exited; %s ends with:\n%s", n.ID, log, tailLog(log, 5)))
 		}
 		info, err := Info(ctx, c, "persistence")
 		if err != nil {

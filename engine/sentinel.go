@@ -56,7 +56,8 @@ func (e *Engine) startSentinel(ctx context.Context, s *Sentinel) error {
 	defer c.Close()
 	return waitFor(ctx, e.timeout(), "sentinel "+s.ID+" to answer", func(ctx context.Context) error {
 		if !e.Runner.Running(s.ID) {
-			return permanent(fmt.Errorf("sentinel %s exited; see %s", s.ID, filepath.Join(s.Dir, "sentinel.log")))
+			log := filepath.Join(s.Dir, "sentinel.log")
+			return permanent(fmt.Errorf("sentinel %s exited; %s ends with:\n%s", s.ID, log, tailLog(log, 5)))
 		}
 		return c.Ping(ctx).Err()
 	})
