@@ -279,9 +279,9 @@ func previewProgram(t *testing.T, stackName string, program pulumi.RunFunc, stac
 	stack, err := auto.UpsertStackInlineSource(ctx, stackName, "rediskit", program,
 		auto.Pulumi(cmd), auto.PulumiHome(filepath.Join(dir, "home")), auto.Project(proj), auto.WorkDir(dir),
 		auto.EnvVars(map[string]string{
-			"PULUMI_BACKEND_URL":       "file://" + filepath.Join(dir, "state"),
-			"PULUMI_CONFIG_PASSPHRASE": "test",
-			"PULUMI_SKIP_UPDATE_CHECK": "1",
+			"PULUMI_BACKEND_URL":                          "file://" + filepath.Join(dir, "state"),
+			"PULUMI_CONFIG_PASSPHRASE":                    "test",
+			"PULUMI_SKIP_UPDATE_CHECK":                    "1",
 			"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "1",
 		}))
 	if err != nil {
