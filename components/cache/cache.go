@@ -121,16 +121,36 @@ func buildAWS(ctx *pulumi.Context, name string, comp *Cache, c *spec.Cache, n *s
 	if err != nil {
 		return fmt.Errorf("creating network: %w", err)
 	}
-	subnets, err := elasticache.NewSubnetGroup(ctx, name+"-subnets", &elasticache.SubnetGroupArgs{SubnetIDs: net.SubnetIDs, Cache: *c}, parent)
-	if err != nil {
-		return fmt.Errorf("creating subnet group: %w", err)
-	}
 	sg, err := elasticache.NewSecurityGroup(ctx, name+"-sg", &elasticache.SecurityGroupArgs{
 		VpcID: net.VpcID, Network: *n, Sources: sources, Cache: *c,
 	}, parent)
 	if err != nil {
 		return fmt.Errorf("creating security group: %w", err)
 	}
+	comp.SecurityGroupID = sg.ID
+	if c.Mode == spec.ModeServerless {
+		// Serverless caches take subnet ids directly; no subnet group or parameter group.
+		comp.SubnetGroupName = pulumi.String("").ToStringOutput()
+		sc, err := elasticache.NewServerlessCache(ctx, name, &elasticache.ServerlessArgs{
+			Cache: *c, SubnetIDs: net.SubnetIDs, SecurityGroupIDs: pulumi.StringArray{sg.ID},
+		}, parent)
+		if err != nil {
+			return fmt.Errorf("creating serverless cache: %w", err)
+		}
+		comp.Endpoint, comp.ReaderEndpoint, comp.Port = sc.Endpoint, sc.ReaderEndpoint, sc.Port
+		comp.TLSEnabled = pulumi.Bool(true).ToBoolOutput()
+		comp.ClusterModeEnabled = pulumi.Bool(false).ToBoolOutput()
+		comp.AuthMode = pulumi.String(string(c.Auth.Mode)).ToStringOutput()
+		comp.AuthToken = pulumi.String("").ToStringOutput()
+		comp.AuthSecretArn = sc.AuthSecretArn
+		comp.ConnectionURL = sc.ConnectionURL
+		return nil
+	}
+	subnets, err := elasticache.NewSubnetGroup(ctx, name+"-subnets", &elasticache.SubnetGroupArgs{SubnetIDs: net.SubnetIDs, Cache: *c}, parent)
+	if err != nil {
+		return fmt.Errorf("creating subnet group: %w", err)
+	}
+	comp.SubnetGroupName = subnets.Name
 	pg, err := elasticache.NewParameterGroup(ctx, name+"-params", &elasticache.ParameterGroupArgs{Cache: *c}, parent)
 	if err != nil {
 		return fmt.Errorf("creating parameter group: %w", err)
@@ -154,7 +174,5 @@ func buildAWS(ctx *pulumi.Context, name string, comp *Cache, c *spec.Cache, n *s
 	comp.AuthToken = rg.AuthToken
 	comp.AuthSecretArn = rg.AuthSecretArn
 	comp.ConnectionURL = rg.ConnectionURL
-	comp.SecurityGroupID = sg.ID
-	comp.SubnetGroupName = subnets.Name
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/rediskit/rediskit/components/spec"
@@ -68,3 +69,77 @@ func TestCacheValidatesEverythingBeforeCreatingAnything(t *testing.T) {
 		t.Errorf("registered %d resources before failing", len(m.All))
 	}
 }
+
+func TestServerlessCache(t *testing.T) {
+	m := pulumitest.Run(t, func(ctx *pulumi.Context) error {
+		_, err := NewCache(ctx, "rk-sl", &CacheArgs{
+			Cache: spec.Cache{Name: "rk-sl", Mode: spec.ModeServerless, Zones: []string{"a1", "a2"},
+				Serverless: spec.Serverless{MaxDataStorageGB: 10, MaxECPUPerSecond: 5000},
+				Auth:       spec.Auth{Users: []spec.User{{Name: "app"}}}},
+			Network: spec.Network{CIDR: "10.6.0.0/16"},
+		})
+		return err
+	})
+	sc := m.One(t, "aws:elasticache/serverlessCache:ServerlessCache")
+	if sc.Str("engine") != "valkey" || sc.Str("majorEngineVersion") != "8" || sc.Str("userGroupId") != "rk-sl-users" {
+		t.Errorf("serverless inputs: %v", sc.Inputs)
+	}
+	if len(sc.Strings("subnetIds")) != 2 || sc.Str("dailySnapshotTime") != "03:00" {
+		t.Errorf("subnets and snapshot time: %v", sc.Inputs)
+	}
+	for _, typ := range []string{"aws:elasticache/replicationGroup:ReplicationGroup", "aws:elasticache/parameterGroup:ParameterGroup", "aws:elasticache/subnetGroup:SubnetGroup", "aws:cloudwatch/logGroup:LogGroup"} {
+		if n := len(m.OfType(typ)); n != 0 {
+			t.Errorf("serverless needs no %s, got %d", typ, n)
+		}
+	}
+	if n := len(m.OfType("aws:cloudwatch/metricAlarm:MetricAlarm")); n != 2 {
+		t.Errorf("storage and ECPU alarms expected, got %d", n)
+	}
+}
+
+func TestServerlessRefusesNodeSettings(t *testing.T) {
+	_, err := pulumitest.RunE(func(ctx *pulumi.Context) error {
+		_, err := NewCache(ctx, "rk-sl", &CacheArgs{
+			Cache:   spec.Cache{Name: "rk-sl", Mode: spec.ModeServerless, Shards: ip(2), NodeType: "cache.r7g.large", Auth: spec.Auth{Mode: spec.AuthToken}, Zones: []string{"a1", "a2"}},
+			Network: spec.Network{CIDR: "10.6.0.0/16"},
+		})
+		return err
+	})
+	for _, w := range []string{"cache.shards: 2", `cache.nodeType: "cache.r7g.large"`, `cache.auth.mode: "token"`} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("missing %q in %v", w, err)
+		}
+	}
+}
+
+func TestGlobalDatastore(t *testing.T) {
+	m := pulumitest.Run(t, func(ctx *pulumi.Context) error {
+		_, err := NewCache(ctx, "rk-g", &CacheArgs{
+			Cache:   spec.Cache{Name: "rk-g", Mode: spec.ModeCluster, CreateGlobalDatastore: true, Zones: []string{"a1", "a2"}},
+			Network: spec.Network{CIDR: "10.7.0.0/16"},
+		})
+		return err
+	})
+	g := m.One(t, "aws:elasticache/globalReplicationGroup:GlobalReplicationGroup")
+	if g.Str("primaryReplicationGroupId") != "rk-g-id" || g.Str("globalReplicationGroupIdSuffix") != "rk-g" {
+		t.Errorf("global datastore: %v", g.Inputs)
+	}
+	m = pulumitest.Run(t, func(ctx *pulumi.Context) error {
+		_, err := NewCache(ctx, "rk-s", &CacheArgs{
+			Cache:   spec.Cache{Name: "rk-s", Mode: spec.ModeCluster, GlobalReplicationGroupID: "ldgnf-rk-g", Zones: []string{"a1", "a2"}},
+			Network: spec.Network{CIDR: "10.7.0.0/16"},
+		})
+		return err
+	})
+	rg := m.One(t, "aws:elasticache/replicationGroup:ReplicationGroup")
+	if rg.Str("globalReplicationGroupId") != "ldgnf-rk-g" {
+		t.Errorf("secondary joins the datastore: %v", rg.Inputs)
+	}
+	for _, k := range []string{"engine", "engineVersion", "numNodeGroups", "parameterGroupName"} {
+		if _, set := rg.Inputs[resourceKey(k)]; set {
+			t.Errorf("a secondary inherits %s from the datastore; it must not be set", k)
+		}
+	}
+}
+
+func resourceKey(k string) resource.PropertyKey { return resource.PropertyKey(k) }

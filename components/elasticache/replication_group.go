@@ -50,6 +50,8 @@ type ReplicationGroup struct {
 	MemberClusters        pulumi.StringArrayOutput `pulumi:"memberClusters"`
 	// ConnectionURL is redis:// or rediss:// host:port, without credentials.
 	ConnectionURL pulumi.StringOutput `pulumi:"connectionUrl"`
+	// GlobalReplicationGroupID is the global datastore the group belongs to, if any.
+	GlobalReplicationGroupID pulumi.StringOutput `pulumi:"globalReplicationGroupId"`
 }
 
 // NewSingleNode creates a one-node replication group (not a bare cache cluster), so TLS, AUTH
@@ -129,7 +131,9 @@ func newReplicationGroup(ctx *pulumi.Context, name string, c *spec.Cache, a *Gro
 	rgArgs := groupArgs(c)
 	rgArgs.SubnetGroupName = a.SubnetGroupName
 	rgArgs.SecurityGroupIds = a.SecurityGroupIDs
-	rgArgs.ParameterGroupName = pgName
+	if c.GlobalReplicationGroupID == "" {
+		rgArgs.ParameterGroupName = pgName
+	}
 	rgArgs.LogDeliveryConfigurations = logs
 	rgArgs.NotificationTopicArn = topic
 	if c.Auth.Mode == spec.AuthToken {
@@ -156,6 +160,18 @@ func newReplicationGroup(ctx *pulumi.Context, name string, c *spec.Cache, a *Gro
 	}
 	if _, err := newAlarms(ctx, name, c, topic, []pulumi.Resource{rg}, comp); err != nil {
 		return nil, err
+	}
+	comp.GlobalReplicationGroupID = pulumi.String(c.GlobalReplicationGroupID).ToStringOutput()
+	if c.CreateGlobalDatastore {
+		g, err := elasticache.NewGlobalReplicationGroup(ctx, name+"-global", &elasticache.GlobalReplicationGroupArgs{
+			GlobalReplicationGroupIdSuffix:    pulumi.String(c.Name),
+			GlobalReplicationGroupDescription: pulumi.Sprintf("rediskit global datastore of %s", c.Name),
+			PrimaryReplicationGroupId:         rg.ID().ToStringOutput(),
+		}, pulumi.Parent(comp))
+		if err != nil {
+			return nil, fmt.Errorf("creating global datastore: %w", err)
+		}
+		comp.GlobalReplicationGroupID = g.GlobalReplicationGroupId
 	}
 
 	tls := spec.Bool(c.Encryption.InTransit)
@@ -184,22 +200,23 @@ func newReplicationGroup(ctx *pulumi.Context, name string, c *spec.Cache, a *Gro
 	comp.MemberClusters = pulumi.ToStringArray(MemberClusterIDs(c)).ToStringArrayOutput()
 	comp.ConnectionURL = pulumi.Sprintf("%s://%s:%d", scheme, endpoint, c.Port)
 	return comp, ctx.RegisterResourceOutputs(comp, pulumi.Map{
-		"replicationGroupId":    comp.ReplicationGroupID,
-		"arn":                   comp.Arn,
-		"primaryEndpoint":       comp.PrimaryEndpoint,
-		"readerEndpoint":        comp.ReaderEndpoint,
-		"configurationEndpoint": comp.ConfigurationEndpoint,
-		"endpoint":              comp.Endpoint,
-		"port":                  comp.Port,
-		"tlsEnabled":            comp.TLSEnabled,
-		"clusterModeEnabled":    comp.ClusterModeEnabled,
-		"authMode":              comp.AuthMode,
-		"authToken":             comp.AuthToken,
-		"authSecretArn":         comp.AuthSecretArn,
-		"parameterGroupName":    comp.ParameterGroupName,
-		"notificationTopicArn":  comp.NotificationTopicArn,
-		"memberClusters":        comp.MemberClusters,
-		"connectionUrl":         comp.ConnectionURL,
+		"replicationGroupId":       comp.ReplicationGroupID,
+		"arn":                      comp.Arn,
+		"primaryEndpoint":          comp.PrimaryEndpoint,
+		"readerEndpoint":           comp.ReaderEndpoint,
+		"configurationEndpoint":    comp.ConfigurationEndpoint,
+		"endpoint":                 comp.Endpoint,
+		"port":                     comp.Port,
+		"tlsEnabled":               comp.TLSEnabled,
+		"clusterModeEnabled":       comp.ClusterModeEnabled,
+		"authMode":                 comp.AuthMode,
+		"authToken":                comp.AuthToken,
+		"authSecretArn":            comp.AuthSecretArn,
+		"parameterGroupName":       comp.ParameterGroupName,
+		"notificationTopicArn":     comp.NotificationTopicArn,
+		"memberClusters":           comp.MemberClusters,
+		"connectionUrl":            comp.ConnectionURL,
+		"globalReplicationGroupId": comp.GlobalReplicationGroupID,
 	})
 }
 
@@ -244,7 +261,10 @@ func groupArgs(c *spec.Cache) *elasticache.ReplicationGroupArgs {
 		a.DataTieringEnabled = pulumi.Bool(true)
 	}
 	if c.GlobalReplicationGroupID != "" {
+		// A secondary inherits engine, version and shard count from the global datastore; AWS
+		// refuses them on the join.
 		a.GlobalReplicationGroupId = pulumi.String(c.GlobalReplicationGroupID)
+		a.Engine, a.EngineVersion = nil, nil
 	}
 	if c.Mode == spec.ModeCluster {
 		mode := "enabled"
@@ -252,7 +272,9 @@ func groupArgs(c *spec.Cache) *elasticache.ReplicationGroupArgs {
 			mode = c.ClusterModeTransition
 		}
 		a.ClusterMode = pulumi.String(mode)
-		a.NumNodeGroups = pulumi.Int(c.ShardCount())
+		if c.GlobalReplicationGroupID == "" {
+			a.NumNodeGroups = pulumi.Int(c.ShardCount())
+		}
 		a.ReplicasPerNodeGroup = pulumi.Int(spec.Int(c.Replicas))
 	} else {
 		a.ClusterMode = pulumi.String("disabled")

@@ -27,7 +27,7 @@ func Defaults(c Cache) Cache {
 	if c.EngineVersion == "" {
 		c.EngineVersion = paramgroup.DefaultVersion(c.Engine)
 	}
-	if c.NodeType == "" {
+	if c.NodeType == "" && c.Mode != ModeServerless {
 		c.NodeType = DefaultNodeType
 	}
 	if c.Port == 0 {
@@ -45,15 +45,15 @@ func Defaults(c Cache) Cache {
 		c.Replicas = defaultInt(c.Replicas, 1)
 	}
 	hasReplicas := Int(c.Replicas) > 0
+	if c.Mode == ModeServerless {
+		return serverlessDefaults(c)
+	}
 	if c.AutomaticFailover == nil {
 		// Cluster mode always runs with automatic failover on; AWS refuses it off.
 		c.AutomaticFailover = ptr(hasReplicas || c.Mode == ModeCluster)
 	}
 	if c.MultiAZ == nil {
 		c.MultiAZ = ptr(hasReplicas)
-	}
-	if c.NodeQuota == 0 {
-		c.NodeQuota = DefaultNodeQuota
 	}
 	if c.MaintenanceWindow == "" {
 		c.MaintenanceWindow = DefaultMaintenanceWindow
@@ -63,6 +63,24 @@ func Defaults(c Cache) Cache {
 
 	if c.Auth.Mode == "" {
 		c.Auth.Mode = AuthToken
+	}
+	return commonDefaults(c)
+}
+
+// serverlessDefaults: serverless is always Multi-AZ and TLS-only, authenticates with RBAC only
+// (no AUTH token), and has no maintenance window, parameter group or log delivery.
+func serverlessDefaults(c Cache) Cache {
+	if c.Auth.Mode == "" {
+		c.Auth.Mode = AuthRBAC
+	}
+	c.Logs.SlowLog = defaultBool(c.Logs.SlowLog, false)
+	c.Logs.EngineLog = defaultBool(c.Logs.EngineLog, false)
+	return commonDefaults(c)
+}
+
+func commonDefaults(c Cache) Cache {
+	if c.NodeQuota == 0 {
+		c.NodeQuota = DefaultNodeQuota
 	}
 	if c.Auth.UpdateStrategy == "" {
 		c.Auth.UpdateStrategy = "rotate"

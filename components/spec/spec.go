@@ -23,6 +23,7 @@ const (
 	ModeSingle      Mode = "single"      // one node (a one-node replication group, so TLS, auth and replicas can come later)
 	ModeReplication Mode = "replication" // one primary and 1-5 replicas, automatic failover, Multi-AZ
 	ModeCluster     Mode = "cluster"     // cluster mode enabled: 1-500 shards of one primary and 0-5 replicas
+	ModeServerless  Mode = "serverless"  // ElastiCache Serverless: capacity by usage limits, no nodes to size
 )
 
 // Cache is one cache deployment. Zero values mean "use the default"; pointers distinguish an
@@ -74,8 +75,18 @@ type Cache struct {
 	Notifications Notifications `json:"notifications,omitempty"`
 	// GlobalReplicationGroupID joins an existing global datastore as a secondary.
 	GlobalReplicationGroupID string `json:"globalReplicationGroupId,omitempty"`
+	// CreateGlobalDatastore makes this group the primary of a new global datastore.
+	CreateGlobalDatastore bool `json:"createGlobalDatastore,omitempty"`
+	// Serverless sets the usage limits of mode serverless.
+	Serverless Serverless `json:"serverless,omitempty"`
 
 	Tags map[string]string `json:"tags,omitempty"`
+}
+
+// Serverless are the usage limits of a serverless cache; zero means no limit.
+type Serverless struct {
+	MaxDataStorageGB int `json:"maxDataStorageGb,omitempty"`
+	MaxECPUPerSecond int `json:"maxEcpuPerSecond,omitempty"`
 }
 
 // AuthMode is how clients authenticate.
@@ -181,10 +192,13 @@ func ptr[T any](v T) *T { return &v }
 // Nodes is the total node count.
 func (c *Cache) Nodes() int { return c.ShardCount() * (Int(c.Replicas) + 1) }
 
-// ShardCount is 1 outside cluster mode.
+// ShardCount is 1 outside cluster mode (and 0 for serverless, which has no nodes to count).
 func (c *Cache) ShardCount() int {
-	if c.Mode == ModeCluster {
+	switch c.Mode {
+	case ModeCluster:
 		return Int(c.Shards)
+	case ModeServerless:
+		return 0
 	}
 	return 1
 }

@@ -58,6 +58,10 @@ func (c *Cache) validateIdentity(ps *validate.Problems) {
 }
 
 func (c *Cache) validateTopology(ps *validate.Problems) {
+	if c.Mode == ModeServerless {
+		c.validateServerless(ps)
+		return
+	}
 	shards, replicas := Int(c.Shards), Int(c.Replicas)
 	switch c.Mode {
 	case ModeSingle:
@@ -82,7 +86,7 @@ func (c *Cache) validateTopology(ps *validate.Problems) {
 			ps.Add("replicas", replicas, "cluster mode has 0-%d replicas per shard", MaxReplicas)
 		}
 	default:
-		ps.Add("mode", string(c.Mode), "one of single, replication, cluster")
+		ps.Add("mode", string(c.Mode), "one of single, replication, cluster, serverless")
 	}
 	if c.NodeQuota < 1 || c.NodeQuota > 500 {
 		ps.Add("nodeQuota", c.NodeQuota, "1-500 (ElastiCache's default quota is 90 nodes per cluster)")
@@ -139,6 +143,12 @@ func (c *Cache) validateEngine(ps *validate.Problems) {
 			ps.Add("engine", string(c.Engine), "one of %s", strings.Join(paramgroup.Engines(), ", "))
 		} else {
 			ps.Add("engineVersion", c.EngineVersion, "%s versions: %s", c.Engine, strings.Join(paramgroup.Versions(c.Engine), ", "))
+		}
+		return
+	}
+	if c.Mode == ModeServerless {
+		if len(c.Parameters) > 0 {
+			ps.Add("parameters", len(c.Parameters), "serverless caches take no parameter group")
 		}
 		return
 	}
@@ -221,7 +231,9 @@ func (c *Cache) validateOperations(ps *validate.Problems) {
 		ps.Add("snapshots.retentionDays", r, "0-35 days")
 	}
 	mw, errM := ParseMaintenanceWindow(c.MaintenanceWindow)
-	if errM != nil {
+	if c.Mode == ModeServerless {
+		errM = fmt.Errorf("none") // AWS maintains serverless caches without a window
+	} else if errM != nil {
 		ps.Add("maintenanceWindow", c.MaintenanceWindow, "%v", errM)
 	}
 	sw, errS := ParseSnapshotWindow(c.Snapshots.Window)
@@ -267,8 +279,61 @@ func (c *Cache) validateOperations(ps *validate.Problems) {
 	if t := c.Notifications.TopicArn; t != "" && !strings.HasPrefix(t, "arn:aws") {
 		ps.Add("notifications.topicArn", t, "an SNS topic ARN (arn:aws:sns:...)")
 	}
+	if c.GlobalReplicationGroupID != "" && c.CreateGlobalDatastore {
+		ps.Add("createGlobalDatastore", true, "either join a global datastore (globalReplicationGroupId) or create one, not both")
+	}
+	if c.GlobalReplicationGroupID != "" || c.CreateGlobalDatastore {
+		if nt, ok := LookupNodeType(c.NodeType); ok && nt.Burstable {
+			ps.Add("nodeType", c.NodeType, "a global datastore needs m5/r5 class nodes or newer, not burstable ones")
+		}
+		if c.Mode == ModeServerless {
+			ps.Add("mode", string(c.Mode), "a serverless cache cannot be part of a global datastore")
+		}
+	}
 	if g := c.GlobalReplicationGroupID; g != "" && (c.Snapshots.RestoreFromSnapshot != "" || len(c.Snapshots.RestoreFromRdb) > 0) {
 		ps.Add("globalReplicationGroupId", g, "a secondary of a global datastore cannot be restored from a snapshot")
+	}
+}
+
+// validateServerless checks what makes sense for ElastiCache Serverless, which has no nodes,
+// shards, parameter group or maintenance window and accepts only TLS and RBAC.
+func (c *Cache) validateServerless(ps *validate.Problems) {
+	notFor := "serverless caches have no %s; remove it"
+	if c.Shards != nil {
+		ps.Add("shards", Int(c.Shards), notFor, "shards")
+	}
+	if c.Replicas != nil {
+		ps.Add("replicas", Int(c.Replicas), notFor, "replicas")
+	}
+	if c.NodeType != "" {
+		ps.Add("nodeType", c.NodeType, notFor, "node type (capacity follows serverless.maxDataStorageGb and maxEcpuPerSecond)")
+	}
+	if c.MaintenanceWindow != "" {
+		ps.Add("maintenanceWindow", c.MaintenanceWindow, notFor, "maintenance window")
+	}
+	if c.AutomaticFailover != nil || c.MultiAZ != nil {
+		ps.Add("multiAz", "set", notFor, "failover settings (they are always Multi-AZ)")
+	}
+	if c.DataTiering {
+		ps.Add("dataTiering", true, notFor, "data tiering")
+	}
+	if c.Auth.Mode == AuthToken {
+		ps.Add("auth.mode", string(c.Auth.Mode), "serverless caches authenticate with rbac (or none), not an AUTH token")
+	}
+	if !Bool(c.Encryption.InTransit) {
+		ps.Add("encryption.inTransit", false, "serverless caches always use TLS")
+	}
+	if Bool(c.Logs.SlowLog) || Bool(c.Logs.EngineLog) {
+		ps.Add("logs", "on", "log delivery is not available for serverless caches")
+	}
+	if s := c.Serverless; s.MaxDataStorageGB < 0 || s.MaxDataStorageGB > 5000 {
+		ps.Add("serverless.maxDataStorageGb", s.MaxDataStorageGB, "1-5000 GB, or 0 for no limit")
+	}
+	if s := c.Serverless; s.MaxECPUPerSecond != 0 && (s.MaxECPUPerSecond < 1000 || s.MaxECPUPerSecond > 15000000) {
+		ps.Add("serverless.maxEcpuPerSecond", s.MaxECPUPerSecond, "1000-15000000, or 0 for no limit")
+	}
+	if len(c.Zones) == 1 {
+		ps.Add("zones", c.Zones, "serverless caches need subnets in at least 2 zones")
 	}
 }
 
