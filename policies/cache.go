@@ -11,6 +11,7 @@ import (
 const (
 	RoleReplicationGroup = "replication-group"
 	RoleStandalone       = "standalone-node"
+	RoleServerless       = "serverless"
 	RoleSelfHosted       = "self-hosted"
 )
 
@@ -48,6 +49,8 @@ type CacheView struct {
 	Shards               []Shard
 	ParameterGroupName   optString
 	SubnetGroupName      optString
+	SubnetIDs            []string // serverless caches name subnets instead of a subnet group
+	SubnetsUnknown       bool
 	LogTypes             []string
 	LogsUnknown          bool
 	NotificationTopic    optString
@@ -66,6 +69,7 @@ type Adapter func(inputs property.Map) (view CacheView, ok bool)
 var adapters = map[string]Adapter{
 	"aws:elasticache/replicationGroup:ReplicationGroup": replicationGroupView,
 	"aws:elasticache/cluster:Cluster":                   clusterView,
+	"aws:elasticache/serverlessCache:ServerlessCache":   serverlessView,
 }
 
 // RegisterCacheType lets another target (the self-hosted engine) declare which of its
@@ -198,4 +202,33 @@ func defaultNumber(n optNumber, def float64) optNumber {
 		return optNumber{Set: true, Value: def}
 	}
 	return n
+}
+
+// serverlessView reads a serverless cache. ElastiCache Serverless always encrypts at rest and
+// in transit, spreads over zones, fails over and patches itself; it has no node type,
+// parameter group, maintenance window or log delivery. Those facts are set known-true here so
+// that the rules about them stay silent, and the rules that do apply (AUTH, KMS key,
+// snapshots, subnets, engine version) judge it like any cache.
+func serverlessView(in property.Map) (CacheView, bool) {
+	v := CacheView{Role: RoleServerless}
+	v.Engine = getString(in, "engine")
+	if isMemcached(v.Engine) {
+		return v, false
+	}
+	v.EngineVersion = getString(in, "majorEngineVersion")
+	v.AtRestEncryption = optBool{Set: true, Value: true}
+	v.KMSKeyID = getString(in, "kmsKeyId")
+	v.TransitEncryption = optBool{Set: true, Value: true}
+	v.AuthToken = optBool{Set: true, Value: false}
+	if g := getString(in, "userGroupId"); g.Set {
+		v.UserGroupIDs = []string{g.Value}
+	} else if g.Unknown {
+		v.AuthUnknown = true
+	}
+	v.SnapshotRetention = defaultNumber(getNumber(in, "snapshotRetentionLimit"), 0)
+	v.AutoMinorUpgrade = optBool{Set: true, Value: true}
+	v.AutomaticFailover = optBool{Set: true, Value: true}
+	v.MultiAZ = optBool{Set: true, Value: true}
+	v.SubnetIDs, v.SubnetsUnknown = getStrings(in, "subnetIds")
+	return v, true
 }

@@ -68,6 +68,11 @@ func operationsRules() []*Rule {
 				SecurityHub: []string{"ElastiCache.7"}},
 			CheckResource: cacheRule(func(c CacheView, ctx *Context) []string {
 				switch {
+				case c.Role == RoleServerless:
+					if len(c.SubnetIDs) == 0 && !c.SubnetsUnknown {
+						return []string{"subnetIds is not set: the default VPC's subnets are used"}
+					}
+					return nil
 				case c.Role == RoleSelfHosted || c.SubnetGroupName.Unknown:
 					return nil
 				case !c.SubnetGroupName.Set:
@@ -97,7 +102,7 @@ func operationsRules() []*Rule {
 					return nil
 				}
 				allowed := ctx.Config.AllowedVersions[engine]
-				if !slices.Contains(allowed, majorMinor(c.EngineVersion.Value)) {
+				if !versionAllowed(c.EngineVersion.Value, allowed) {
 					return []string{fmt.Sprintf("%s version %q is not allowed; allowed: %s", engine, c.EngineVersion.Value, strings.Join(allowed, ", "))}
 				}
 				return nil
@@ -128,7 +133,7 @@ func operationsRules() []*Rule {
 			Applies: "caches",
 			Maps:    Mapped{Note: "no equivalent in Checkov, tfsec, AWS Config or Security Hub"},
 			CheckResource: cacheRule(func(c CacheView, ctx *Context) []string {
-				if c.LogsUnknown || c.Role == RoleSelfHosted {
+				if c.LogsUnknown || c.Role == RoleSelfHosted || c.Role == RoleServerless {
 					return nil
 				}
 				var missing []string
@@ -151,7 +156,7 @@ func operationsRules() []*Rule {
 			Applies: "caches",
 			Maps:    Mapped{Note: "no equivalent in Checkov, tfsec, AWS Config or Security Hub"},
 			CheckResource: cacheRule(func(c CacheView, ctx *Context) []string {
-				if c.Role != RoleSelfHosted && !c.NotificationTopic.Set && !c.NotificationTopic.Unknown {
+				if c.Role != RoleSelfHosted && c.Role != RoleServerless && !c.NotificationTopic.Set && !c.NotificationTopic.Unknown {
 					return []string{"notificationTopicArn is not set"}
 				}
 				return nil
@@ -165,7 +170,7 @@ func operationsRules() []*Rule {
 			Applies: "caches",
 			Maps:    Mapped{Note: "no equivalent in Checkov, tfsec, AWS Config or Security Hub"},
 			CheckResource: cacheRule(func(c CacheView, ctx *Context) []string {
-				if c.Role != RoleSelfHosted && !c.FinalSnapshot.Set && !c.FinalSnapshot.Unknown {
+				if c.Role != RoleSelfHosted && c.Role != RoleServerless && !c.FinalSnapshot.Set && !c.FinalSnapshot.Unknown {
 					return []string{"finalSnapshotIdentifier is not set"}
 				}
 				return nil
@@ -179,7 +184,7 @@ func operationsRules() []*Rule {
 			Applies: "caches",
 			Maps:    Mapped{Note: "no equivalent in Checkov, tfsec, AWS Config or Security Hub"},
 			CheckResource: cacheRule(func(c CacheView, ctx *Context) []string {
-				if c.Role == RoleSelfHosted || c.MaintenanceWindow.Unknown || c.SnapshotWindow.Unknown {
+				if c.Role == RoleSelfHosted || c.Role == RoleServerless || c.MaintenanceWindow.Unknown || c.SnapshotWindow.Unknown {
 					return nil
 				}
 				snapshots := !(c.SnapshotRetention.Set && c.SnapshotRetention.Value == 0)
@@ -218,6 +223,15 @@ func operationsRules() []*Rule {
 			}),
 		},
 	}
+}
+
+// versionAllowed matches "7.1.0" and "7.1" against "7.1"; a bare major version ("8", as
+// serverless caches name theirs) matches when any allowed version has that major.
+func versionAllowed(v string, allowed []string) bool {
+	if !strings.Contains(v, ".") {
+		return slices.ContainsFunc(allowed, func(a string) bool { return strings.HasPrefix(a, v+".") })
+	}
+	return slices.Contains(allowed, majorMinor(v))
 }
 
 // majorMinor reduces "7.1.0" or "7.1" to "7.1".

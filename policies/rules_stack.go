@@ -96,6 +96,12 @@ func cacheIDs(r Resource) []string {
 			ids = append(ids, s.Value)
 		}
 	}
+	if r.Type == "aws:elasticache/serverlessCache:ServerlessCache" {
+		k := "name"
+		if s := getString(r.Inputs, k); s.Set {
+			ids = append(ids, s.Value)
+		}
+	}
 	return ids
 }
 

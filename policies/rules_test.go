@@ -307,3 +307,37 @@ func TestSelfHostedAdapter(t *testing.T) {
 		t.Errorf("dev allows no persistence: %q", got)
 	}
 }
+
+func TestServerlessCache(t *testing.T) {
+	typ := "aws:elasticache/serverlessCache:ServerlessCache"
+	good := map[string]any{"name": "rk-sls", "engine": "valkey", "majorEngineVersion": "8", "kmsKeyId": "arn:aws:kms:eu-west-1:1:key/k",
+		"subnetIds": []string{"subnet-1", "subnet-2"}, "securityGroupIds": []string{"sg-1"}, "snapshotRetentionLimit": 7,
+		"dailySnapshotTime": "03:00", "userGroupId": "rk-users"}
+	alarm := Resource{URN: urnPrefix + "a", Type: TypeMetricAlarm, Name: "rk-sls-ecpu",
+		Inputs: props(map[string]any{"metricName": "ElastiCacheProcessingUnits", "dimensions": map[string]any{"clusterId": "rk-sls"}})}
+	cases := []struct {
+		name    string
+		changes map[string]any
+		want    []string
+	}{
+		{"compliant", nil, []string{}},
+		{"no user group", map[string]any{"userGroupId": del},
+			[]string{"auth mandatory rk-sls: neither authToken nor userGroupIds is set"}},
+		{"default subnets", map[string]any{"subnetIds": del},
+			[]string{"subnet-group advisory rk-sls: subnetIds is not set: the default VPC's subnets are used"}},
+		{"AWS-managed key, no snapshots", map[string]any{"kmsKeyId": del, "snapshotRetentionLimit": del},
+			[]string{"automatic-backups advisory rk-sls: snapshotRetentionLimit is 0 days; at least 1 required",
+				"customer-managed-kms-key advisory rk-sls: kmsKeyId is not set: the AWS-managed key is used"}},
+		{"old major", map[string]any{"engine": "redis", "majorEngineVersion": "6"},
+			[]string{`supported-engine-version advisory rk-sls: redis version "6" is not allowed; allowed: 7.1, 7.0`}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := Resource{URN: urnPrefix + typ + "::rk-sls", Type: typ, Name: "rk-sls", Inputs: props(with(good, tc.changes))}
+			got := show(Evaluate(&Stack{Name: "prod", Resources: []Resource{r, alarm}}, DefaultConfig()))
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("got  %q\nwant %q", got, tc.want)
+			}
+		})
+	}
+}
