@@ -85,8 +85,16 @@ func (m *Mocks) One(t testing.TB, typ string) Registered {
 
 // RunE runs program under fresh mocks.
 func RunE(program pulumi.RunFunc) (*Mocks, error) {
+	return RunStackE(program, "test", nil, nil)
+}
+
+// RunStackE runs program under fresh mocks as the given stack, with its config (keys such as
+// "rediskit:cache", objects as JSON) as the engine would pass it.
+func RunStackE(program pulumi.RunFunc, stack string, config map[string]string, secretKeys []string) (*Mocks, error) {
 	m := &Mocks{}
-	err := pulumi.RunErr(program, pulumi.WithMocks("rediskit", "test", m))
+	err := pulumi.RunErr(program, pulumi.WithMocks("rediskit", stack, m), func(info *pulumi.RunInfo) {
+		info.Config, info.ConfigSecretKeys = config, secretKeys
+	})
 	return m, err
 }
 
