@@ -23,6 +23,7 @@ func failoverClient(e *Engine) *redis.Client {
 		SentinelUsername: user, SentinelPassword: appToken,
 		Username: user, Password: appToken, TLSConfig: e.ClientTLS(),
 		DialTimeout: time.Second, ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second, MaxRetries: -1,
+		DialerRetries: 1,
 	})
 }
 
