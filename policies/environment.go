@@ -7,8 +7,9 @@ import (
 )
 
 // ResolveEnvironment names the stack's environment: the first of the configured keys found
-// in the stack's config, then in its tags, else the stack name itself. source says where it
-// came from, for messages.
+// in the stack's config, then in its tags, then in the tags of its resources (when they all
+// agree: `pulumi policy analyze` passes no stack config, but our resources carry the tag),
+// else the stack name itself. source says where it came from, for messages.
 func ResolveEnvironment(s *Stack, cfg *Config) (env, source string) {
 	for _, k := range cfg.EnvironmentKeys {
 		if v := s.Config[k]; v != "" {
@@ -18,7 +19,29 @@ func ResolveEnvironment(s *Stack, cfg *Config) (env, source string) {
 			return v, "stack tag " + k
 		}
 	}
+	for _, k := range cfg.EnvironmentKeys {
+		if v := resourceTag(s.Resources, k); v != "" {
+			return v, "resource tag " + k
+		}
+	}
 	return s.Name, "stack name"
+}
+
+// resourceTag returns the value every tagged resource gives key, or "" when none has it or
+// they disagree.
+func resourceTag(rs []Resource, key string) string {
+	found := ""
+	for _, r := range rs {
+		v := getString(r.Inputs, "tags."+key)
+		if !v.Set {
+			continue
+		}
+		if found != "" && found != v.Value {
+			return ""
+		}
+		found = v.Value
+	}
+	return found
 }
 
 // IsProduction decides whether production-only rules apply: the stack name is a production

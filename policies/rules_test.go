@@ -341,3 +341,59 @@ func TestServerlessCache(t *testing.T) {
 		})
 	}
 }
+
+func TestParameterGroupJoins(t *testing.T) {
+	// The group's name is unknown (generated during a preview): it is found through the
+	// cache's dependency on it.
+	g := with(compliantGroup(), map[string]any{"parameterGroupName": computed})
+	s := stackOf("prod", g)
+	s.Resources[1] = res(TypeParameterGroup, "pg", map[string]any{"name": computed, "family": "redis7"})
+	s.Resources[1].Parent = ""
+	s.Resources[0].DependsOn = []string{s.Resources[1].URN}
+	want := []string{"parameter-group-family advisory rk-prod: parameter group pg has family redis7; valkey 8.2 needs valkey8"}
+	if got := show(Evaluate(s, DefaultConfig())); !slices.Equal(got, want) {
+		t.Errorf("by dependency: got %q want %q", got, want)
+	}
+	// A default group names its family.
+	g = with(compliantGroup(), map[string]any{"parameterGroupName": "default.redis7"})
+	want = []string{"parameter-group-family advisory rk-prod: parameter group default.redis7 has family redis7; valkey 8.2 needs valkey8"}
+	if got := show(Evaluate(stackOf("prod", g), DefaultConfig())); !slices.Equal(got, want) {
+		t.Errorf("default group: got %q want %q", got, want)
+	}
+	// cluster-enabled yes on a cache that is not in cluster mode.
+	s = stackOf("prod", compliantGroup())
+	s.Resources[1].Inputs = props(with(compliantParamGroup(), map[string]any{"parameters": []map[string]any{{"name": "cluster-enabled", "value": "yes"}}}))
+	want = []string{"parameter-group-family advisory rk-prod: parameter group rk-prod-valkey8 sets cluster-enabled yes but the cache is not in cluster mode"}
+	if got := show(Evaluate(s, DefaultConfig())); !slices.Equal(got, want) {
+		t.Errorf("cluster-enabled without cluster mode: got %q want %q", got, want)
+	}
+	// No parameter group at all: the engine's default group is right by construction.
+	if got := show(Evaluate(stackOf("prod", with(compliantGroup(), map[string]any{"parameterGroupName": del})), DefaultConfig())); len(got) != 0 {
+		t.Errorf("no group: %q", got)
+	}
+}
+
+func TestClassicCacheSecurityGroupResource(t *testing.T) {
+	r := Resource{URN: urnPrefix + "csg", Type: "aws:elasticache/securityGroup:SecurityGroup", Name: "classic",
+		Inputs: props(map[string]any{"securityGroupNames": []string{"default"}})}
+	got := show(CheckResource(r, NewContext(&Stack{Name: "dev"}, DefaultConfig())))
+	want := []string{"no-cache-security-groups advisory classic: an ElastiCache (EC2-Classic) security group is declared; use a VPC security group"}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %q want %q", got, want)
+	}
+}
+
+func TestEnvironmentFromResourceTags(t *testing.T) {
+	g := with(compliantGroup(), map[string]any{"nodeType": "cache.t3.small", "tags": map[string]any{"rediskit:environment": "prod"}})
+	got := show(Evaluate(stackOf("eu-main", g), DefaultConfig()))
+	want := []string{"production-node-types advisory rk-prod: nodeType cache.t3.small is a burstable family (t3) in production"}
+	if !slices.Equal(got, want) {
+		t.Errorf("tagged prod: got %q want %q", got, want)
+	}
+	// Resources that disagree decide nothing: the stack name does.
+	other := res(TypeMetricAlarm, "x", map[string]any{"tags": map[string]any{"rediskit:environment": "dev"}})
+	got = show(Evaluate(stackOf("dev", g, other), DefaultConfig()))
+	if len(got) != 0 {
+		t.Errorf("disagreeing tags: %q", got)
+	}
+}
