@@ -99,6 +99,9 @@ func TestClusterMode(t *testing.T) {
 	d.Persistence = Persistence{RDB: true, AOF: true}
 	e := Up(t, d)
 	assertClusterHealthy(t, e)
+	if st := e.Status(ctx); !st.Ready || st.SlotsCovered != TotalSlots || len(st.Nodes) != 6 {
+		t.Fatalf("status of a healthy cluster: %+v", st)
+	}
 	ids, err := clusterIDsE(e)
 	if err != nil {
 		t.Fatal(err)
