@@ -168,10 +168,11 @@ func clusterView(in property.Map) (CacheView, bool) {
 	}
 	v.EngineVersion = getString(in, "engineVersion")
 	v.NodeType = getString(in, "nodeType")
-	// A standalone cluster has no at-rest encryption, no AUTH and no failover in the API:
-	// these are known-false, which is exactly what the rules should say about it.
+	// A standalone Redis OSS/Valkey cluster has no at-rest encryption, no TLS (the API takes
+	// transitEncryptionEnabled for Memcached only), no AUTH and no failover: these are
+	// known-false, which is exactly what the rules should say about it.
 	v.AtRestEncryption = optBool{Set: true, Value: false}
-	v.TransitEncryption = defaultBool(getBool(in, "transitEncryptionEnabled"), false)
+	v.TransitEncryption = optBool{Set: true, Value: false}
 	v.AuthToken = optBool{Set: true, Value: false}
 	v.SnapshotRetention = defaultNumber(getNumber(in, "snapshotRetentionLimit"), 0)
 	v.SnapshotWindow = getString(in, "snapshotWindow")

@@ -14,3 +14,9 @@ policy-check:
 	@mkdir -p $(POLICY_OUT)
 	go run ./cmd/rediskit policy check -s $(STACK) $(if $(POLICY_CONFIG),--config $(POLICY_CONFIG)) \
 	  --sarif $(POLICY_OUT)/$(STACK).sarif --junit $(POLICY_OUT)/$(STACK).junit.xml
+
+# Every stack under stacks/, one after the other; fails if any stack has a mandatory violation.
+POLICY_STACKS ?= $(patsubst stacks/Pulumi.%.yaml,%,$(wildcard stacks/Pulumi.*.yaml))
+.PHONY: policy-check-all
+policy-check-all:
+	@rc=0; for s in $(POLICY_STACKS); do $(MAKE) --no-print-directory policy-check STACK=$$s || rc=1; done; exit $$rc

@@ -60,8 +60,11 @@ func securityRules() []*Rule {
 				AWSConfig: []string{"elasticache-repl-grp-encrypted-in-transit"}, SecurityHub: []string{"ElastiCache.5"}},
 			CheckResource: cacheRule(func(c CacheView, ctx *Context) []string {
 				if c.TransitEncryption.isFalse() {
-					if c.Role == RoleSelfHosted {
+					switch c.Role {
+					case RoleSelfHosted:
 						return []string{"TLS is not enabled"}
+					case RoleStandalone:
+						return []string{"a standalone Redis OSS/Valkey cache cluster cannot use TLS; use a replication group with transitEncryptionEnabled: true"}
 					}
 					return []string{"transitEncryptionEnabled is not true"}
 				}

@@ -163,6 +163,7 @@ func TestStandaloneCluster(t *testing.T) {
 	want := []string{
 		"auth mandatory solo: a standalone cache cluster supports neither AUTH tokens nor RBAC; use a replication group with authToken or userGroupIds",
 		"encryption-at-rest mandatory solo: a standalone cache cluster cannot be encrypted at rest; use a replication group with atRestEncryptionEnabled: true",
+		"encryption-in-transit mandatory solo: a standalone Redis OSS/Valkey cache cluster cannot use TLS; use a replication group with transitEncryptionEnabled: true",
 		"no-cache-security-groups advisory solo: securityGroupNames classic are EC2-Classic cache security groups; use securityGroupIds",
 		"production-multi-az advisory solo: a standalone cache node has no replica; use a replication group with a replica and multiAzEnabled: true",
 		"production-node-types advisory solo: nodeType cache.t3.micro is a burstable family (t3) in production",
