@@ -36,6 +36,8 @@ type Engine struct {
 	StartTimeout time.Duration
 
 	tlsConf *tls.Config
+	// restoring is set while a deployment seeded from a snapshot starts for the first time.
+	restoring bool
 }
 
 // New validates the deployment, plans it and returns an engine for it.
@@ -113,6 +115,8 @@ func (e *Engine) Create(ctx context.Context) (err error) {
 	if err := e.restoreFiles(); err != nil {
 		return err
 	}
+	e.restoring = p.Deployment.Snapshot.RestoreFrom != ""
+	defer func() { e.restoring = false }()
 	defer func() {
 		if err != nil {
 			e.logf("creation failed, rolling back: %v", err)
@@ -313,6 +317,13 @@ func (e *Engine) startNode(ctx context.Context, n *Node, replicaOf string) error
 		return fmt.Errorf("starting node %s: %w", n.ID, err)
 	}
 	conf := e.Plan.renderRedisConf(n, replicaOf)
+	// With AOF on, redis ignores dump.rdb when no AOF exists yet: a node seeded from a
+	// snapshot starts without AOF, loads the RDB, then switches AOF on (which writes the AOF
+	// from memory).
+	seedAOF := e.restoring && e.Plan.Deployment.Persistence.AOF
+	if seedAOF {
+		conf = strings.Replace(conf, "\nappendonly yes\n", "\nappendonly no\n", 1)
+	}
 	if err := os.WriteFile(filepath.Join(n.Dir, RedisConfFile), []byte(conf), 0o600); err != nil {
 		return fmt.Errorf("starting node %s: writing config: %w", n.ID, err)
 	}
@@ -327,7 +338,31 @@ func (e *Engine) startNode(ctx context.Context, n *Node, replicaOf string) error
 	if err := e.Runner.Start(ctx, Process{ID: n.ID, Kind: KindRedis, Dir: n.Dir, ConfFile: RedisConfFile, Host: n.Host, Port: n.Port()}); err != nil {
 		return fmt.Errorf("starting node %s: %w", n.ID, err)
 	}
-	return e.waitReady(ctx, n)
+	if err := e.waitReady(ctx, n); err != nil {
+		return err
+	}
+	if seedAOF {
+		return e.enableAOF(ctx, n)
+	}
+	return nil
+}
+
+func (e *Engine) enableAOF(ctx context.Context, n *Node) error {
+	c := e.admin(n.Addr())
+	defer c.Close()
+	if err := c.ConfigSet(ctx, "appendonly", "yes").Err(); err != nil {
+		return fmt.Errorf("switching AOF on for %s: %w", n.ID, err)
+	}
+	return waitFor(ctx, 10*time.Minute, "the first AOF of "+n.ID, func(ctx context.Context) error {
+		info, err := Info(ctx, c, "persistence")
+		if err != nil {
+			return err
+		}
+		if info["aof_enabled"] != "1" || info["aof_rewrite_in_progress"] != "0" || info["aof_rewrite_scheduled"] != "0" {
+			return fmt.Errorf("AOF rewrite in progress")
+		}
+		return nil
+	})
 }
 
 func (e *Engine) waitReady(ctx context.Context, n *Node) error {

@@ -1,0 +1,153 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestSnapshotFromReplicaAndRestore(t *testing.T) {
+	requireRedis(t)
+	ctx := context.Background()
+	d := newDeployment(t, ModeReplication, 1, 1)
+	d.Name = "rk-snap"
+	d.Persistence = Persistence{AOF: true}
+	e := Up(t, d)
+	c := failoverClient(e)
+	defer c.Close()
+	for i := 0; i < 500; i++ {
+		if ok, err := writeAcked(ctx, c, fmt.Sprintf("s%d", i), "v"); err != nil || !ok {
+			t.Fatalf("write: %v %v", ok, err)
+		}
+	}
+	dir, err := e.Snapshot(ctx, "nightly")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Engine != "redis" || m.EngineVersion != "7.1" || len(m.Shards) != 1 || m.Shards[0].Source != "rk-snap-002" ||
+		m.Shards[0].Size == 0 || len(m.Shards[0].SHA256) != 64 || time.Since(m.Created) > time.Minute || m.Automatic {
+		t.Fatalf("manifest %+v (must be taken from the replica rk-snap-002)", m)
+	}
+	if _, err := e.Snapshot(ctx, "nightly"); err == nil {
+		t.Fatal("a snapshot name was reused")
+	}
+
+	t.Run("restore into a new deployment of the same shape", func(t *testing.T) {
+		d2 := newDeployment(t, ModeReplication, 1, 1)
+		d2.Name = "rk-restored"
+		d2.Persistence = Persistence{AOF: true}
+		d2.Snapshot.RestoreFrom = dir
+		e2 := Up(t, d2)
+		c2 := failoverClient(e2)
+		defer c2.Close()
+		if n, err := c2.DBSize(ctx).Result(); err != nil || n != 500 {
+			t.Fatalf("restored %d keys, %v", n, err)
+		}
+		// AOF is on after the seeding start, so the restored data survives a kill -9.
+		if info := NodeInfo(t, e2, e2.Plan.Nodes[0], "persistence"); info["aof_enabled"] != "1" {
+			t.Fatalf("AOF not enabled after restore: %v", info["aof_enabled"])
+		}
+	})
+
+	t.Run("a snapshot of another shape is refused", func(t *testing.T) {
+		d3 := newDeployment(t, ModeCluster, 2, 0)
+		d3.Snapshot.RestoreFrom = dir
+		_, err := UpE(t, d3)
+		if err == nil || !strings.Contains(err.Error(), "snapshot has mode replication with 1 shards") {
+			t.Fatalf("want a shape error, got %v", err)
+		}
+	})
+
+	t.Run("a corrupted snapshot is refused", func(t *testing.T) {
+		f := filepath.Join(dir, m.Shards[0].File)
+		b, _ := os.ReadFile(f)
+		b[len(b)/2] ^= 0xff
+		if err := os.WriteFile(f, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ReadManifest(dir); err == nil || !strings.Contains(err.Error(), "checksum") {
+			t.Fatalf("want a checksum error, got %v", err)
+		}
+	})
+}
+
+func TestClusterSnapshotRestore(t *testing.T) {
+	requireRedis(t)
+	ctx := context.Background()
+	d := newDeployment(t, ModeCluster, 2, 0)
+	d.Name = "rk-csnap"
+	e := Up(t, d)
+	cc := clusterClient(e)
+	defer cc.Close()
+	for i := 0; i < 200; i++ {
+		if err := cc.Set(ctx, fmt.Sprintf("c%d", i), i, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir, err := e.Snapshot(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Shards) != 2 || m.Shards[1].Slots[0] != (SlotRange{8192, 16383}) {
+		t.Fatalf("manifest shards %+v", m.Shards)
+	}
+	d2 := newDeployment(t, ModeCluster, 2, 0)
+	d2.Name = "rk-crestored"
+	d2.Snapshot.RestoreFrom = dir
+	e2 := Up(t, d2)
+	cc2 := clusterClient(e2)
+	defer cc2.Close()
+	for i := 0; i < 200; i++ {
+		if v, err := cc2.Get(ctx, fmt.Sprintf("c%d", i)).Int(); err != nil || v != i {
+			t.Fatalf("c%d after restore: %d %v", i, v, err)
+		}
+	}
+	if st := e2.Status(ctx); !st.Ready || st.SlotsCovered != TotalSlots {
+		t.Fatalf("restored cluster status %+v", st)
+	}
+}
+
+func TestPruneKeepsManualSnapshots(t *testing.T) {
+	d := testDeployment(ModeSingle, 1, 0)
+	d.DataDir = t.TempDir()
+	d.Snapshot.RetentionDays = 7
+	e, err := New(d, NewLocalRunner())
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	for name, m := range map[string]Manifest{
+		"old-auto":   {Deployment: d.Name, Automatic: true, Created: now.AddDate(0, 0, -8)},
+		"new-auto":   {Deployment: d.Name, Automatic: true, Created: now.AddDate(0, 0, -6)},
+		"old-manual": {Deployment: d.Name, Created: now.AddDate(0, 0, -30)},
+		"other":      {Deployment: "someone-else", Automatic: true, Created: now.AddDate(0, 0, -30)},
+	} {
+		m.Name = name
+		dir := filepath.Join(e.snapshotRoot(), name)
+		os.MkdirAll(dir, 0o700)
+		b, _ := json.Marshal(m)
+		os.WriteFile(filepath.Join(dir, ManifestFile), b, 0o600)
+	}
+	removed, err := e.PruneSnapshots(now)
+	if err != nil || len(removed) != 1 || removed[0] != "old-auto" {
+		t.Fatalf("removed %v, %v", removed, err)
+	}
+	for _, keep := range []string{"new-auto", "old-manual", "other"} {
+		if _, err := os.Stat(filepath.Join(e.snapshotRoot(), keep)); err != nil {
+			t.Errorf("%s pruned", keep)
+		}
+	}
+}
