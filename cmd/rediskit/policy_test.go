@@ -244,3 +244,22 @@ func TestDocsRuleTable(t *testing.T) {
 		}
 	}
 }
+
+// TestDocsConfigExample: the config example in docs/policies.md is a valid config.
+func TestDocsConfigExample(t *testing.T) {
+	doc := string(mustRead(t, filepath.Join(repoRoot, "docs", "policies.md")))
+	start := strings.Index(doc, "```json\n")
+	if start < 0 {
+		t.Fatal("docs/policies.md has no JSON config example")
+	}
+	rest := doc[start+len("```json\n"):]
+	example := rest[:strings.Index(rest, "```")]
+	cfg, err := policies.ParseConfigJSON([]byte(example))
+	if err != nil {
+		t.Fatalf("the docs' example config is invalid: %v", err)
+	}
+	if cfg.MinSnapshotRetentionDays != 7 || cfg.Level(policies.RuleByID("customer-managed-kms-key")) != policies.Advisory ||
+		cfg.Level(policies.RuleByID("final-snapshot")) != policies.Mandatory || cfg.Level(policies.RuleByID("log-delivery")) != policies.Disabled {
+		t.Errorf("example parsed as %+v", cfg)
+	}
+}
