@@ -82,14 +82,20 @@ func SARIF(w io.Writer, r *Result) error {
 	driver := sarifDriver{Name: "rediskit-policy", Version: Version, InformationURI: "https://github.com/rediskit/rediskit/blob/main/docs/policies.md"}
 	for i, rule := range rules {
 		index[rule.ID] = i
+		props := map[string]any{"tags": append([]string{"rediskit", "elasticache"}, rule.Maps.IDs()...),
+			"enforcementLevel": string(r.Config.Level(rule))}
+		if rule.Level == policies.Mandatory {
+			// GitHub code scanning ranks security alerts by this score (7.0-8.9 is "high").
+			props["security-severity"] = "8.0"
+			props["tags"] = append(props["tags"].([]string), "security")
+		}
 		driver.Rules = append(driver.Rules, sarifRule{
 			ID: rule.ID, Name: rule.ID,
 			ShortDescription:     sarifText{rule.Title},
 			FullDescription:      sarifText{rule.Description()},
 			Help:                 sarifText{rule.Why + " Maps to: " + rule.Maps.String() + "."},
 			DefaultConfiguration: map[string]any{"level": sarifLevel(r.Config.Level(rule))},
-			Properties: map[string]any{"tags": append([]string{"rediskit", "elasticache"}, rule.Maps.IDs()...),
-				"enforcementLevel": string(r.Config.Level(rule))},
+			Properties:           props,
 		})
 	}
 	results := []sarifResult{}
