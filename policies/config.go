@@ -71,8 +71,9 @@ var (
 // production when credits run out.
 var BurstableFamilies = []string{"t2", "t3", "t4g"}
 
-// PreviousGenerationFamilies are the families AWS lists as previous generation.
-var PreviousGenerationFamilies = []string{"t1", "m1", "m2", "m3", "m4", "c1", "r3", "r4"}
+// PreviousGenerationFamilies are the families the ElastiCache "Supported node types" page lists
+// as previous generation (no new clusters can be created on them). M4 and R4 are still current.
+var PreviousGenerationFamilies = []string{"t1", "m1", "m2", "m3", "c1", "r3"}
 
 func defaultVersions() map[string][]string {
 	out := map[string][]string{}
