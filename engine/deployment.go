@@ -64,6 +64,9 @@ type Deployment struct {
 	BasePort int `json:"basePort"`
 	// NodePorts overrides the port of single nodes by id (used to move a node).
 	NodePorts map[string]int `json:"nodePorts,omitempty"`
+	// NodeHosts gives nodes (and sentinels) by id their own address, e.g. each container's
+	// IP on a private network; unset ones use Host.
+	NodeHosts map[string]string `json:"nodeHosts,omitempty"`
 	// DataDir is the root holding one directory per node.
 	DataDir string `json:"dataDir"`
 	// NodeMemory is the memory of one node in bytes (the node type's memory). Zero means the
@@ -239,6 +242,11 @@ func (d *Deployment) Validate() error {
 	for id, p := range d.NodePorts {
 		if p < 1 || p > 55535 {
 			ps.Add("nodePorts."+id, p, "a port from 1 to 55535 (the cluster bus uses port+10000)")
+		}
+	}
+	for id, h := range d.NodeHosts {
+		if h == "" || strings.ContainsAny(h, " \t/:") {
+			ps.Add("nodeHosts."+id, h, "an IPv4 address or host name")
 		}
 	}
 	if d.DataDir == "" {

@@ -73,7 +73,7 @@ func (e *Engine) Created() bool {
 // Up brings the deployment to its running state: created if it never was, otherwise every
 // process restarted around the topology the deployment last had.
 func (e *Engine) Up(ctx context.Context) error {
-	if err := e.prepareTLS(); err != nil {
+	if err := e.PrepareTLS(); err != nil {
 		return err
 	}
 	if e.Created() {
@@ -82,7 +82,9 @@ func (e *Engine) Up(ctx context.Context) error {
 	return e.Create(ctx)
 }
 
-func (e *Engine) prepareTLS() error {
+// PrepareTLS generates local certificates when the plan asks for them and loads the TLS
+// configuration the engine's own connections use. Up, Create and Start call it.
+func (e *Engine) PrepareTLS() error {
 	p := e.Plan
 	if p.TLS == nil {
 		return nil
@@ -104,7 +106,7 @@ func (e *Engine) prepareTLS() error {
 // started is stopped and the state it wrote is removed, so no half-made cluster or
 // standalone leftover survives to be mistaken for a working one.
 func (e *Engine) Create(ctx context.Context) (err error) {
-	if err := e.prepareTLS(); err != nil {
+	if err := e.PrepareTLS(); err != nil {
 		return err
 	}
 	p := e.Plan
@@ -187,7 +189,7 @@ func tailLog(path string, lines int) string {
 // Start restarts every process of a created deployment that is not running, so that the
 // deployment has the topology it last had.
 func (e *Engine) Start(ctx context.Context) error {
-	if err := e.prepareTLS(); err != nil {
+	if err := e.PrepareTLS(); err != nil {
 		return err
 	}
 	switch e.Plan.Deployment.Mode {

@@ -205,6 +205,9 @@ func PlanFor(d Deployment) (*Plan, error) {
 				n.ID = fmt.Sprintf("%s-%03d", d.Name, r+1)
 			}
 			n.PlainPort, n.TLSPort = alloc(d.NodePorts[n.ID])
+			if h := d.NodeHosts[n.ID]; h != "" {
+				n.Host = h
+			}
 			if r == 0 {
 				n.Role, n.Zone = RolePrimary, zones[primaryZone]
 				if d.Mode == ModeCluster {
@@ -230,7 +233,10 @@ func PlanFor(d Deployment) (*Plan, error) {
 		p.Quorum = count/2 + 1
 		for i := 0; i < count; i++ {
 			s := &Sentinel{ID: fmt.Sprintf("%s-sentinel-%d", d.Name, i+1), Zone: zones[i%len(zones)], Host: d.Host}
-			s.PlainPort, s.TLSPort = alloc(0)
+			s.PlainPort, s.TLSPort = alloc(d.NodePorts[s.ID])
+			if h := d.NodeHosts[s.ID]; h != "" {
+				s.Host = h
+			}
 			s.Dir = filepath.Join(d.DataDir, s.ID)
 			p.Sentinels = append(p.Sentinels, s)
 		}

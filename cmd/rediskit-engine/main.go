@@ -1,0 +1,264 @@
+// Command rediskit-engine runs rediskit's self-hosted Redis engine. It is the entrypoint of
+// the engine image and works the same on a plain machine:
+//
+//	rediskit-engine plan     -f deployment.json   print the plan (nodes, ports, slots, configs)
+//	rediskit-engine up       -f deployment.json   create or restart every process here, serve
+//	                                              /metrics, /status, /healthz; stop on SIGTERM
+//	rediskit-engine status   -f deployment.json   print the readiness view; exit 1 if not ready
+//	rediskit-engine snapshot -f deployment.json   take a snapshot now
+//	rediskit-engine exec redis|sentinel <conf>    become redis-server/redis-sentinel (one
+//	                                              process per container)
+//	rediskit-engine probe                         container health check: the local process
+//	                                              on $RK_PORT answers
+//
+// The deployment is JSON (engine.Deployment), from -f or $RK_DEPLOYMENT_FILE (default
+// /etc/rediskit/deployment.json). Secrets can come from the environment instead of the
+// file: RK_APP_TOKEN, RK_ADMIN_PASSWORD, or files named by RK_APP_TOKEN_FILE and
+// RK_ADMIN_PASSWORD_FILE (mounted secrets).
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/rediskit/rediskit/engine"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+	}
+	var err error
+	switch os.Args[1] {
+	case "plan":
+		err = cmdPlan(os.Args[2:])
+	case "up":
+		err = cmdUp(os.Args[2:])
+	case "status":
+		err = cmdStatus(os.Args[2:])
+	case "snapshot":
+		err = cmdSnapshot(os.Args[2:])
+	case "exec":
+		err = cmdExec(os.Args[2:])
+	case "probe":
+		err = cmdProbe(os.Args[2:])
+	default:
+		usage()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "rediskit-engine:", err)
+		os.Exit(1)
+	}
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "usage: rediskit-engine plan|up|status|snapshot [-f deployment.json] | exec redis|sentinel <conf> | probe")
+	os.Exit(2)
+}
+
+func deploymentFlag(fs *flag.FlagSet) *string {
+	def := os.Getenv("RK_DEPLOYMENT_FILE")
+	if def == "" {
+		def = "/etc/rediskit/deployment.json"
+	}
+	return fs.String("f", def, "deployment file (JSON)")
+}
+
+// loadDeployment reads the deployment and applies secrets from the environment.
+func loadDeployment(path string) (engine.Deployment, error) {
+	var d engine.Deployment
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return d, fmt.Errorf("reading deployment: %w", err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields() // a misspelt field must not be silently ignored
+	if err := dec.Decode(&d); err != nil {
+		return d, fmt.Errorf("parsing deployment %s: %w", path, err)
+	}
+	for _, s := range []struct {
+		env string
+		dst *string
+	}{{"RK_APP_TOKEN", &d.Auth.AppToken}, {"RK_ADMIN_PASSWORD", &d.Auth.AdminPassword}} {
+		if v := os.Getenv(s.env); v != "" {
+			*s.dst = v
+		}
+		if f := os.Getenv(s.env + "_FILE"); f != "" {
+			v, err := os.ReadFile(f)
+			if err != nil {
+				return d, fmt.Errorf("reading %s: %w", s.env+"_FILE", err)
+			}
+			*s.dst = strings.TrimSpace(string(v))
+		}
+	}
+	return d, nil
+}
+
+func newEngine(args []string, name string) (*engine.Engine, *flag.FlagSet, error) {
+	fs := flag.NewFlagSet(name, flag.ExitOnError)
+	file := deploymentFlag(fs)
+	fs.String("listen", "127.0.0.1:9121", "address of the /metrics, /status and /healthz endpoints (up)")
+	fs.String("name", "", "snapshot name (snapshot)")
+	_ = fs.Parse(args)
+	d, err := loadDeployment(*file)
+	if err != nil {
+		return nil, nil, err
+	}
+	e, err := engine.New(d, engine.NewLocalRunner())
+	if err != nil {
+		return nil, nil, err
+	}
+	e.Logf = log.Printf
+	return e, fs, nil
+}
+
+func cmdPlan(args []string) error {
+	e, _, err := newEngine(args, "plan")
+	if err != nil {
+		return err
+	}
+	out, err := json.MarshalIndent(e.Plan, "", "  ")
+	if err != nil {
+		return err
+	}
+	// Secrets are part of the deployment but never printed.
+	var m map[string]any
+	_ = json.Unmarshal(out, &m)
+	if dep, ok := m["deployment"].(map[string]any); ok {
+		dep["auth"] = "<redacted>"
+	}
+	out, _ = json.MarshalIndent(m, "", "  ")
+	fmt.Println(string(out))
+	return nil
+}
+
+func cmdUp(args []string) error {
+	e, fs, err := newEngine(args, "up")
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if err := e.Up(ctx); err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", &engine.Metrics{Engine: e})
+	mux.HandleFunc("/status", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(e.Status(r.Context()))
+	})
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		if st := e.Status(r.Context()); !st.Ready {
+			http.Error(w, strings.Join(st.Problems, "\n"), http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	srv := &http.Server{Addr: fs.Lookup("listen").Value.String(), Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Printf("metrics endpoint: %v", err)
+		}
+	}()
+	go e.RunSnapshotSchedule(ctx, time.Minute)
+	log.Printf("%s is up; serving /metrics, /status and /healthz on %s", e.Plan.Deployment.Name, srv.Addr)
+	<-ctx.Done()
+	log.Printf("stopping %s", e.Plan.Deployment.Name)
+	_ = srv.Close()
+	return e.Stop(context.Background())
+}
+
+func cmdStatus(args []string) error {
+	e, _, err := newEngine(args, "status")
+	if err != nil {
+		return err
+	}
+	if err := e.PrepareTLS(); err != nil {
+		return err
+	}
+	st := e.Status(context.Background())
+	out, _ := json.MarshalIndent(st, "", "  ")
+	fmt.Println(string(out))
+	if !st.Ready {
+		return fmt.Errorf("%s is not ready", st.Name)
+	}
+	return nil
+}
+
+func cmdSnapshot(args []string) error {
+	e, fs, err := newEngine(args, "snapshot")
+	if err != nil {
+		return err
+	}
+	if err := e.PrepareTLS(); err != nil {
+		return err
+	}
+	dir, err := e.Snapshot(context.Background(), fs.Lookup("name").Value.String())
+	if err != nil {
+		return err
+	}
+	fmt.Println(dir)
+	return nil
+}
+
+// cmdExec replaces this process with redis-server or redis-sentinel, so the container's
+// signals (docker stop: SIGTERM) reach redis directly and it shuts down cleanly.
+func cmdExec(args []string) error {
+	if len(args) != 2 {
+		return fmt.Errorf("usage: exec redis|sentinel <conf>")
+	}
+	bin := map[string]string{"redis": "redis-server", "sentinel": "redis-sentinel"}[args[0]]
+	if bin == "" {
+		return fmt.Errorf("exec: unknown process kind %q", args[0])
+	}
+	path, err := exec.LookPath(bin)
+	if err != nil {
+		return fmt.Errorf("exec: %w", err)
+	}
+	return syscall.Exec(path, []string{bin, args[1]}, os.Environ())
+}
+
+// cmdProbe is the container health check: the process on $RK_PORT answers a PING with any
+// RESP reply (NOAUTH included: the default user is off, and liveness is not readiness).
+// It never judges cluster state, so a node in the middle of bootstrap is not restarted.
+func cmdProbe(args []string) error {
+	port := os.Getenv("RK_PORT")
+	if port == "" {
+		port = "6379"
+	}
+	addr := net.JoinHostPort("127.0.0.1", port)
+	conn, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		return fmt.Errorf("probe: %w", err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(2 * time.Second))
+	var c net.Conn = conn
+	if os.Getenv("RK_PROBE_TLS") == "1" {
+		tc := tls.Client(conn, &tls.Config{InsecureSkipVerify: true}) // liveness only, no secrets sent
+		c = tc
+	}
+	if _, err := c.Write([]byte("PING\r\n")); err != nil {
+		return fmt.Errorf("probe: %w", err)
+	}
+	buf := make([]byte, 64)
+	n, err := c.Read(buf)
+	if err != nil || n == 0 || (buf[0] != '+' && buf[0] != '-') {
+		return fmt.Errorf("probe: no RESP reply from %s: %v", addr, err)
+	}
+	return nil
+}

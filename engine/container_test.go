@@ -1,0 +1,162 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// engineImage is the image `make image` builds.
+func engineImage() string {
+	if img := os.Getenv("ENGINE_IMAGE"); img != "" {
+		return img
+	}
+	return "rediskit/engine:dev"
+}
+
+func requireImage(t *testing.T) string {
+	t.Helper()
+	img := engineImage()
+	if _, err := exec.LookPath("docker"); err != nil {
+		t.Skip("docker not installed")
+	}
+	if out, err := exec.Command("docker", "image", "inspect", img).CombinedOutput(); err != nil {
+		t.Skipf("image %s missing (make image builds it): %s", img, strings.TrimSpace(string(out)))
+	}
+	return img
+}
+
+// CreateNetworkE creates a private Docker network with a random /24 and returns its name
+// and the subnet prefix ("10.x.y.").
+func CreateNetworkE(name string) (string, error) {
+	var lastErr error
+	for attempt := 0; attempt < 10; attempt++ {
+		prefix := fmt.Sprintf("10.%d.%d.", 200+rand.IntN(50), rand.IntN(250))
+		out, err := exec.Command("docker", "network", "create", "--subnet", prefix+"0/24", name).CombinedOutput()
+		if err == nil {
+			return prefix, nil
+		}
+		lastErr = fmt.Errorf("docker network create: %v: %s", err, out)
+	}
+	return "", lastErr
+}
+
+func TestContainerCluster(t *testing.T) {
+	requireRedis(t)
+	img := requireImage(t)
+	ctx := context.Background()
+	tag := fmt.Sprintf("rkt-%d", rand.IntN(1_000_000))
+	prefix, err := CreateNetworkE(tag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = exec.Command("docker", "network", "rm", tag).Run() })
+
+	d := newDeployment(t, ModeCluster, 3, 1)
+	d.Name = "rk-docker"
+	d.BasePort = 7000
+	base, err := PlanFor(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.NodeHosts, d.NodePorts = map[string]string{}, map[string]int{}
+	for i, n := range base.Nodes {
+		d.NodeHosts[n.ID] = fmt.Sprintf("%s%d", prefix, 10+i)
+		d.NodePorts[n.ID] = 6379 // every container has its own address: the standard port
+	}
+	runner := &DockerRunner{Image: img, Network: tag, Prefix: tag + "-"}
+	e, err := New(d, runner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Logf = t.Logf
+	var ids []string
+	for _, n := range e.Plan.Nodes {
+		ids = append(ids, n.ID)
+	}
+	t.Cleanup(func() {
+		_ = e.Stop(context.Background())
+		_ = runner.Remove(context.Background(), ids...)
+	})
+	if err := e.Up(ctx); err != nil {
+		t.Fatalf("bringing the containers up: %v", err)
+	}
+
+	// redis-cli from inside the image checks the cluster over the private network.
+	first := e.Plan.Nodes[0]
+	out, err := exec.Command("docker", "exec", runner.name(first.ID), "redis-cli", "--user", AdminUser, "--pass", adminPass,
+		"--no-auth-warning", "--cluster", "check", first.Addr()).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "[OK] All 16384 slots covered.") || strings.Contains(string(out), "[ERR]") {
+		t.Fatalf("redis-cli --cluster check: %v\n%s", err, out)
+	}
+	for _, want := range []string{"1 replicas", "M: ", "S: "} {
+		if !strings.Contains(string(out), want) {
+			t.Fatalf("cluster check lacks %q:\n%s", want, out)
+		}
+	}
+
+	// A cluster-aware client on the host reaches every shard at the announced addresses.
+	cc := clusterClient(e)
+	defer cc.Close()
+	for i := 0; i < 100; i++ {
+		k := fmt.Sprintf("c:%d", i)
+		if err := cc.Set(ctx, k, i, 0).Err(); err != nil {
+			t.Fatalf("SET %s: %v", k, err)
+		}
+		if v, err := cc.Get(ctx, k).Int(); err != nil || v != i {
+			t.Fatalf("GET %s = %d, %v", k, v, err)
+		}
+	}
+	if st := e.Status(ctx); !st.Ready || st.SlotsCovered != TotalSlots {
+		t.Fatalf("status %+v", st)
+	}
+
+	// The image's HEALTHCHECK reports every container healthy (liveness of the process).
+	WaitFor(t, "containers healthy", 60*time.Second, func() error {
+		for _, id := range ids {
+			out, err := exec.Command("docker", "inspect", "-f", "{{.State.Health.Status}} {{.Config.User}}", runner.name(id)).CombinedOutput()
+			if err != nil {
+				return fmt.Errorf("%s: %v %s", id, err, out)
+			}
+			if got := strings.TrimSpace(string(out)); got != fmt.Sprintf("healthy %d:%d", ImageUID, ImageUID) {
+				return fmt.Errorf("%s: %s", id, got)
+			}
+		}
+		return nil
+	})
+
+	t.Run("a container restarted with a new address rejoins", func(t *testing.T) {
+		n := e.Plan.Nodes[len(e.Plan.Nodes)-1]
+		d2 := e.Plan.Deployment
+		hosts := map[string]string{}
+		for k, v := range d2.NodeHosts {
+			hosts[k] = v
+		}
+		hosts[n.ID] = prefix + "99" // a new IP, as after a pod reschedule
+		d2.NodeHosts = hosts
+		if err := e.StopNode(ctx, n.ID); err != nil {
+			t.Fatal(err)
+		}
+		np, err := PlanFor(d2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.Plan = np
+		if err := e.StartNode(ctx, n.ID); err != nil {
+			t.Fatal(err)
+		}
+		WaitFor(t, "the cluster to see the new address", 60*time.Second, func() error {
+			out, err := exec.Command("docker", "exec", runner.name(first.ID), "redis-cli", "--user", AdminUser, "--pass", adminPass,
+				"--no-auth-warning", "--cluster", "check", first.Addr()).CombinedOutput()
+			if err != nil || !strings.Contains(string(out), prefix+"99:6379") || strings.Contains(string(out), "[ERR]") {
+				return fmt.Errorf("%v\n%s", err, out)
+			}
+			return nil
+		})
+	})
+}

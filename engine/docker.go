@@ -1,0 +1,133 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// ImageUID is the non-root user the engine image runs as.
+const ImageUID = 10001
+
+// DockerRunner runs each process of a plan in its own container of the engine image, on a
+// private Docker network with the node's planned address (Deployment.NodeHosts). The
+// process directory is mounted at the same path, so the rendered configuration is valid
+// inside the container unchanged; the container runs `rediskit-engine exec`, which
+// replaces itself with redis-server or redis-sentinel.
+type DockerRunner struct {
+	Image   string
+	Network string
+	// Prefix is prepended to process ids to name containers.
+	Prefix string
+	// Mounts are extra host paths mounted at the same path (e.g. the TLS directory).
+	Mounts []string
+	// UID runs the containers; mounted paths are handed to it (default ImageUID).
+	UID int
+}
+
+func (r *DockerRunner) uid() int {
+	if r.UID == 0 {
+		return ImageUID
+	}
+	return r.UID
+}
+
+func (r *DockerRunner) name(id string) string { return r.Prefix + id }
+
+func docker(ctx context.Context, args ...string) (string, error) {
+	var out bytes.Buffer
+	cmd := exec.CommandContext(ctx, "docker", args...)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	if err != nil {
+		return out.String(), fmt.Errorf("docker %s: %w: %s", args[0], err, strings.TrimSpace(out.String()))
+	}
+	return strings.TrimSpace(out.String()), nil
+}
+
+// chownTree hands a host directory to the container user, so a non-root process can write
+// its data and read its configuration (needs privileges on the host; a no-op as that user).
+func chownTree(root string, uid int) error {
+	if os.Getuid() == uid {
+		return nil
+	}
+	return filepath.WalkDir(root, func(p string, _ fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, uid, uid)
+	})
+}
+
+// Start implements Runner.
+func (r *DockerRunner) Start(ctx context.Context, p Process) error {
+	name := r.name(p.ID)
+	for _, dir := range append([]string{p.Dir}, r.Mounts...) {
+		if err := chownTree(dir, r.uid()); err != nil {
+			return fmt.Errorf("starting %s: handing %s to uid %d: %w", p.ID, dir, r.uid(), err)
+		}
+	}
+	// A stopped container of the same name is an earlier incarnation: its state lives in
+	// the mounted directory, so it is replaced.
+	_, _ = docker(ctx, "rm", "-f", name)
+	args := []string{"run", "-d", "--name", name, "--hostname", p.ID, "--network", r.Network,
+		"--user", fmt.Sprintf("%d:%d", r.uid(), r.uid()),
+		"--label", "rediskit.process=" + p.ID,
+		"-e", "RK_PORT=" + strconv.Itoa(p.Port),
+		"-v", p.Dir + ":" + p.Dir}
+	if p.Host != "" && p.Host != "127.0.0.1" {
+		args = append(args, "--ip", p.Host)
+	}
+	for _, m := range r.Mounts {
+		args = append(args, "-v", m+":"+m+":ro")
+	}
+	args = append(args, r.Image, "exec", string(p.Kind), filepath.Join(p.Dir, p.ConfFile))
+	if _, err := docker(ctx, args...); err != nil {
+		return fmt.Errorf("starting %s: %w", p.ID, err)
+	}
+	return nil
+}
+
+// Stop implements Runner.
+func (r *DockerRunner) Stop(ctx context.Context, id string) error {
+	if !r.Running(id) {
+		return nil
+	}
+	if _, err := docker(ctx, "stop", "-t", "30", r.name(id)); err != nil {
+		return fmt.Errorf("stopping %s: %w", id, err)
+	}
+	return nil
+}
+
+// Kill implements Runner.
+func (r *DockerRunner) Kill(id string) error {
+	if !r.Running(id) {
+		return nil
+	}
+	if _, err := docker(context.Background(), "kill", r.name(id)); err != nil {
+		return fmt.Errorf("killing %s: %w", id, err)
+	}
+	return nil
+}
+
+// Running implements Runner.
+func (r *DockerRunner) Running(id string) bool {
+	out, err := docker(context.Background(), "inspect", "-f", "{{.State.Running}}", r.name(id))
+	return err == nil && out == "true"
+}
+
+// Remove deletes the containers of the given process ids.
+func (r *DockerRunner) Remove(ctx context.Context, ids ...string) error {
+	for _, id := range ids {
+		if _, err := docker(ctx, "rm", "-f", r.name(id)); err != nil && !strings.Contains(err.Error(), "No such container") {
+			return err
+		}
+	}
+	return nil
+}
