@@ -398,3 +398,46 @@ func TestEnvironmentFromResourceTags(t *testing.T) {
 		t.Errorf("disagreeing tags: %q", got)
 	}
 }
+
+func TestSelfHostedDeploymentView(t *testing.T) {
+	const typ = "rediskit:test:Deployment"
+	RegisterCacheType(typ, SelfHostedDeploymentView)
+	t.Cleanup(func() { delete(adapters, typ) })
+	good := map[string]any{"name": "rk-local", "mode": "cluster", "shards": 3, "replicasPerShard": 1, "engine": "valkey", "engineVersion": "8.0",
+		"zones": []string{"zone-a", "zone-b", "zone-c"}, "auth": map[string]any{"appToken": secret("0123456789abcdef0123")},
+		"tls": map[string]any{"enabled": true, "mode": "required"}, "persistence": map[string]any{"rdb": true, "aof": true},
+		"snapshot": map[string]any{"window": "03:00-04:00", "retentionDays": 7}}
+	cases := []struct {
+		name, stack string
+		changes     map[string]any
+		want        []string
+	}{
+		{"compliant prod", "prod", nil, []string{}},
+		{"TLS off in prod", "prod", map[string]any{"tls": map[string]any{"enabled": false}},
+			[]string{"encryption-in-transit mandatory rk-local: TLS is not enabled"}},
+		{"no auth", "dev", map[string]any{"auth": map[string]any{}},
+			[]string{"auth mandatory rk-local: authentication is not enabled"}},
+		{"RBAC users count as auth", "dev", map[string]any{"auth": map[string]any{"users": []map[string]any{{"name": "app"}}}}, []string{}},
+		{"no persistence in staging", "staging", map[string]any{"persistence": map[string]any{"rdb": false, "aof": false}},
+			[]string{`persistence advisory rk-local: persistence is off in environment "staging"; only dev may run without it`}},
+		{"no persistence in dev", "dev", map[string]any{"persistence": map[string]any{}}, []string{}},
+		{"one zone in prod", "prod", map[string]any{"zones": []string{"zone-a"}},
+			[]string{"production-distinct-azs advisory rk-local: all 3 shard primaries are in zone-a",
+				"production-distinct-azs advisory rk-local: shard 1 has a replica in its primary's AZ zone-a",
+				"production-distinct-azs advisory rk-local: shard 2 has a replica in its primary's AZ zone-a",
+				"production-distinct-azs advisory rk-local: shard 3 has a replica in its primary's AZ zone-a"}},
+		{"no replica in prod", "prod", map[string]any{"replicasPerShard": 0},
+			[]string{"production-multi-az advisory rk-local: no replica: Multi-AZ needs at least 2 nodes per shard"}},
+		{"no snapshots", "dev", map[string]any{"snapshot": map[string]any{}},
+			[]string{"automatic-backups advisory rk-local: snapshotRetentionLimit is 0 days; at least 1 required"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := Resource{URN: "urn:pulumi:" + tc.stack + "::rediskit::" + typ + "::rk-local", Type: typ, Name: "rk-local", Inputs: props(with(good, tc.changes))}
+			got := show(Evaluate(&Stack{Name: tc.stack, Resources: []Resource{r}}, DefaultConfig()))
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("got  %q\nwant %q", got, tc.want)
+			}
+		})
+	}
+}
