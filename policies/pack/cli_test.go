@@ -32,10 +32,13 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	if code >= 0 {
-		os.Exit(code)
+	if code < 0 {
+		code = m.Run()
 	}
-	os.Exit(m.Run())
+	if packBin != "" {
+		os.RemoveAll(filepath.Dir(packBin))
+	}
+	os.Exit(code)
 }
 
 func setup() (int, error) {
