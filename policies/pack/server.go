@@ -183,14 +183,20 @@ type manager struct {
 
 func (m manager) ReportViolation(message, urn string) { m.report(message, urn) }
 
-func (s *Server) diagnostics(p policyx.Policy, defaultURN string, run func(policyx.PolicyManager) error) ([]*pulumirpc.AnalyzeDiagnostic, error) {
+func (s *Server) diagnostics(p policyx.Policy, defaultURN string, run func(policyx.PolicyManager) error) (ds []*pulumirpc.AnalyzeDiagnostic, err error) {
+	// A bug in one rule must fail the analysis with its name, not kill the analyzer process
+	// (the engine would only report a closed connection).
+	defer func() {
+		if r := recover(); r != nil {
+			ds, err = nil, fmt.Errorf("policy %s panicked on %s: %v", p.Name(), defaultURN, r)
+		}
+	}()
 	rule := s.rules[p.Name()]
 	level := s.session.Config().Level(rule)
 	if level == policies.Disabled {
 		return nil, nil
 	}
-	var ds []*pulumirpc.AnalyzeDiagnostic
-	err := run(manager{report: func(message, urn string) {
+	err = run(manager{report: func(message, urn string) {
 		if urn == "" {
 			urn = defaultURN
 		}
