@@ -16,7 +16,7 @@ APT_PACKAGES := redis-server redis-sentinel redis-tools debootstrap
 # Extra prerequisites of `make test`, appended to by the area makefiles below.
 TEST_DEPS :=
 
-.PHONY: help tools apt-packages pulumi-cli build test lint up down plan
+.PHONY: help tools apt-packages pulumi-cli build test lint up down plan provider
 
 help:
 	@echo "make up          deploy the local stack (self-hosted engine) on this machine"
@@ -51,6 +51,12 @@ STACK ?= prod
 plan:
 	go run ./cmd/rediskit plan -s $(STACK)
 
+# The rediskit provider plugin, found by the CLI through Pulumi.yaml's plugins section.
+provider:
+	go build -o $(BIN)/pulumi-resource-rediskit ./cmd/pulumi-resource-rediskit
+
+TEST_DEPS += provider
+
 # Area makefiles add their own targets and TEST_DEPS.
 -include engine/engine.mk
 -include policies/policies.mk
@@ -60,8 +66,9 @@ test: tools $(TEST_DEPS)
 	go vet ./...
 	go test -count=1 -timeout 80m ./...
 
-up:
-	@echo "make up: the self-hosted target (issue 5) is not built yet" >&2; exit 1
+# Deploy the local stack (self-hosted engine) through the Automation API; idempotent.
+up: tools provider
+	go run ./cmd/rediskit up -s local
 
-down:
-	@echo "make down: the self-hosted target (issue 5) is not built yet" >&2; exit 1
+down: tools provider
+	go run ./cmd/rediskit down -s local

@@ -5,10 +5,12 @@ package cache
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/rediskit/rediskit/components/elasticache"
+	"github.com/rediskit/rediskit/components/selfhosted"
 	"github.com/rediskit/rediskit/components/spec"
 	"github.com/rediskit/rediskit/internal/validate"
 )
@@ -39,6 +41,11 @@ type Cache struct {
 	ConnectionURL      pulumi.StringOutput `pulumi:"connectionUrl"`
 	SecurityGroupID    pulumi.StringOutput `pulumi:"securityGroupId"`
 	SubnetGroupName    pulumi.StringOutput `pulumi:"subnetGroupName"`
+	// AuthUser is the user the token belongs to (self-hosted: the app user; ElastiCache's
+	// AUTH token needs none).
+	AuthUser pulumi.StringOutput `pulumi:"authUser"`
+	// CAFile is the CA certificate clients verify a self-hosted deployment with.
+	CAFile pulumi.StringOutput `pulumi:"caFile"`
 
 	// Group is the ElastiCache replication group (AWS target).
 	Group *elasticache.ReplicationGroup `pulumi:"-"`
@@ -69,7 +76,9 @@ func Resolve(args *CacheArgs) (spec.Cache, spec.Network, error) {
 			return c, n, err
 		}
 	}
-	if target != spec.TargetSelfHosted {
+	if target == spec.TargetSelfHosted {
+		ps.Merge("cache", c.ValidateSelfHosted())
+	} else {
 		ps.Merge("network", n.Validate(c.Zones))
 	}
 	return c, n, ps.Err()
@@ -85,14 +94,26 @@ func NewCache(ctx *pulumi.Context, name string, args *CacheArgs, opts ...pulumi.
 	if target == "" {
 		target = spec.TargetAWS
 	}
+	var shArgs selfhosted.DeploymentArgs
 	if target == spec.TargetSelfHosted {
-		return nil, fmt.Errorf("cache %q: target selfhosted: the self-hosted provider is not available yet", name)
+		root, err := os.Getwd()
+		if err != nil {
+			return nil, fmt.Errorf("finding the working directory for the data directory: %w", err)
+		}
+		shArgs = selfhosted.FromSpec(&c, root)
+		if err := selfhosted.Err(fmt.Sprintf("cache %q", name), selfhosted.Validate(shArgs)); err != nil {
+			return nil, err
+		}
 	}
 	comp := &Cache{}
 	if err := ctx.RegisterComponentResource("rediskit:index:Cache", name, comp, opts...); err != nil {
 		return nil, err
 	}
-	if err := buildAWS(ctx, name, comp, &c, &n, args.SecuritySources); err != nil {
+	if target == spec.TargetSelfHosted {
+		if err := buildSelfHosted(ctx, name, comp, &c, shArgs); err != nil {
+			return nil, err
+		}
+	} else if err := buildAWS(ctx, name, comp, &c, &n, args.SecuritySources); err != nil {
 		return nil, err
 	}
 	comp.Target = pulumi.String(string(target)).ToStringOutput()
@@ -111,7 +132,37 @@ func NewCache(ctx *pulumi.Context, name string, args *CacheArgs, opts ...pulumi.
 		"connectionUrl":      comp.ConnectionURL,
 		"securityGroupId":    comp.SecurityGroupID,
 		"subnetGroupName":    comp.SubnetGroupName,
+		"authUser":           comp.AuthUser,
+		"caFile":             comp.CAFile,
 	})
+}
+
+// buildSelfHosted registers the deployment with the rediskit provider.
+func buildSelfHosted(ctx *pulumi.Context, name string, comp *Cache, c *spec.Cache, a selfhosted.DeploymentArgs) error {
+	d, err := selfhosted.NewDeployment(ctx, name, a, pulumi.Parent(comp))
+	if err != nil {
+		return err
+	}
+	tls := spec.Bool(c.Encryption.InTransit)
+	scheme := "redis"
+	if tls {
+		scheme = "rediss"
+	}
+	empty := pulumi.String("").ToStringOutput()
+	comp.Endpoint = d.Endpoint
+	comp.ReaderEndpoint = empty
+	comp.Port = d.Port
+	comp.TLSEnabled = pulumi.Bool(tls).ToBoolOutput()
+	comp.ClusterModeEnabled = pulumi.Bool(c.Mode == spec.ModeCluster).ToBoolOutput()
+	comp.AuthMode = pulumi.String(string(c.Auth.Mode)).ToStringOutput()
+	comp.AuthToken = d.AppToken
+	comp.AuthUser = d.AppUser
+	comp.CAFile = d.CAFile
+	comp.AuthSecretArn = empty
+	comp.ConnectionURL = pulumi.Sprintf("%s://%s:%d", scheme, d.Endpoint, d.Port)
+	comp.SecurityGroupID = empty
+	comp.SubnetGroupName = empty
+	return nil
 }
 
 // buildAWS composes the ElastiCache components for a resolved cache and network.
@@ -144,6 +195,8 @@ func buildAWS(ctx *pulumi.Context, name string, comp *Cache, c *spec.Cache, n *s
 		comp.AuthToken = pulumi.String("").ToStringOutput()
 		comp.AuthSecretArn = sc.AuthSecretArn
 		comp.ConnectionURL = sc.ConnectionURL
+		comp.AuthUser = pulumi.String("").ToStringOutput()
+		comp.CAFile = pulumi.String("").ToStringOutput()
 		return nil
 	}
 	subnets, err := elasticache.NewSubnetGroup(ctx, name+"-subnets", &elasticache.SubnetGroupArgs{SubnetIDs: net.SubnetIDs, Cache: *c}, parent)
@@ -174,5 +227,7 @@ func buildAWS(ctx *pulumi.Context, name string, comp *Cache, c *spec.Cache, n *s
 	comp.AuthToken = rg.AuthToken
 	comp.AuthSecretArn = rg.AuthSecretArn
 	comp.ConnectionURL = rg.ConnectionURL
+	comp.AuthUser = pulumi.String("").ToStringOutput()
+	comp.CAFile = pulumi.String("").ToStringOutput()
 	return nil
 }

@@ -79,6 +79,18 @@ func serverlessDefaults(c Cache) Cache {
 }
 
 func commonDefaults(c Cache) Cache {
+	if c.SelfHosted.Driver == "" {
+		c.SelfHosted.Driver = "process"
+	}
+	if c.SelfHosted.Host == "" {
+		c.SelfHosted.Host = "127.0.0.1"
+	}
+	if c.SelfHosted.BasePort == 0 {
+		c.SelfHosted.BasePort = 7000
+	}
+	if c.SelfHosted.Persistence == "" {
+		c.SelfHosted.Persistence = "rdb+aof"
+	}
 	if c.NodeQuota == 0 {
 		c.NodeQuota = DefaultNodeQuota
 	}

@@ -79,6 +79,8 @@ type Cache struct {
 	CreateGlobalDatastore bool `json:"createGlobalDatastore,omitempty"`
 	// Serverless sets the usage limits of mode serverless.
 	Serverless Serverless `json:"serverless,omitempty"`
+	// SelfHosted holds what only the self-hosted target needs.
+	SelfHosted SelfHosted `json:"selfHosted,omitempty"`
 
 	Tags map[string]string `json:"tags,omitempty"`
 }
@@ -87,6 +89,24 @@ type Cache struct {
 type Serverless struct {
 	MaxDataStorageGB int `json:"maxDataStorageGb,omitempty"`
 	MaxECPUPerSecond int `json:"maxEcpuPerSecond,omitempty"`
+}
+
+// SelfHosted configures the rediskit engine on machines that are not AWS.
+type SelfHosted struct {
+	// Driver runs nodes as local processes (process, the default) or as containers of the engine
+	// image (docker).
+	Driver string `json:"driver,omitempty"`
+	// Host the nodes bind to and announce (default 127.0.0.1).
+	Host string `json:"host,omitempty"`
+	// BasePort is the first port; nodes and sentinels take consecutive ports (default 7000).
+	BasePort int `json:"basePort,omitempty"`
+	// DataDir holds one directory per node (default .rediskit/<cache> under the project).
+	DataDir string `json:"dataDir,omitempty"`
+	// Persistence is rdb, aof, rdb+aof (default) or none (dev only: an empty primary must never
+	// restart and wipe its replicas).
+	Persistence string `json:"persistence,omitempty"`
+	// NodeMemoryMB caps each node's memory; default the node type's memory.
+	NodeMemoryMB int `json:"nodeMemoryMb,omitempty"`
 }
 
 // AuthMode is how clients authenticate.

@@ -337,6 +337,33 @@ func (c *Cache) validateServerless(ps *validate.Problems) {
 	}
 }
 
+// ValidateSelfHosted checks what the self-hosted target needs beyond Validate; the settings are
+// inert on AWS.
+func (c *Cache) ValidateSelfHosted() []validate.Problem {
+	ps := &validate.Problems{}
+	s := c.SelfHosted
+	switch s.Driver {
+	case "process", "docker":
+	default:
+		ps.Add("selfHosted.driver", s.Driver, "process or docker")
+	}
+	if s.BasePort < 1024 || s.BasePort > 60000 {
+		ps.Add("selfHosted.basePort", s.BasePort, "1024-60000 (nodes, buses and sentinels take the ports after it)")
+	}
+	switch s.Persistence {
+	case "rdb", "aof", "rdb+aof", "none":
+	default:
+		ps.Add("selfHosted.persistence", s.Persistence, "rdb, aof, rdb+aof or none")
+	}
+	if s.NodeMemoryMB < 0 || (s.NodeMemoryMB > 0 && s.NodeMemoryMB < 32) {
+		ps.Add("selfHosted.nodeMemoryMb", s.NodeMemoryMB, "at least 32 MB, or 0 for the node type's memory")
+	}
+	if c.Mode == ModeServerless {
+		ps.Add("mode", string(c.Mode), "the self-hosted engine runs single, replication and cluster modes, not serverless")
+	}
+	return ps.List
+}
+
 var validLogRetention = map[int]bool{1: true, 3: true, 5: true, 7: true, 14: true, 30: true, 60: true, 90: true,
 	120: true, 150: true, 180: true, 365: true, 400: true, 545: true, 731: true, 1096: true, 1827: true,
 	2192: true, 2557: true, 2922: true, 3288: true, 3653: true}

@@ -88,5 +88,7 @@ func Run(ctx *pulumi.Context) error {
 	ctx.Export("authToken", c.AuthToken)
 	ctx.Export("authSecretArn", c.AuthSecretArn)
 	ctx.Export("connectionUrl", c.ConnectionURL)
+	ctx.Export("authUser", c.AuthUser)
+	ctx.Export("caFile", c.CAFile)
 	return nil
 }

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+
+	"github.com/rediskit/rediskit/infra/deploy"
+)
+
+func init() {
+	register("up", "deploy a stack through the Automation API (default: local)", func(args []string) error {
+		return runUp(args, os.Stdout)
+	})
+	register("down", "destroy a stack deployed with up", func(args []string) error {
+		return runDown(args, os.Stdout)
+	})
+	register("token", "print the stack's auth token (for REDISCLI_AUTH; never logged)", func(args []string) error {
+		return runToken(args, os.Stdout)
+	})
+}
+
+func deployFlags(name string, args []string) (deploy.Options, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	stack := fs.String("s", "local", "stack name (stacks/Pulumi.<stack>.yaml)")
+	root := fs.String("C", ".", "project root (the directory holding Pulumi.yaml)")
+	if err := fs.Parse(args); err != nil {
+		return deploy.Options{}, err
+	}
+	return deploy.Options{Root: *root, Stack: *stack}, nil
+}
+
+func interruptible() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt)
+}
+
+func runUp(args []string, out io.Writer) error {
+	o, err := deployFlags("up", args)
+	if err != nil {
+		return err
+	}
+	o.Progress = out
+	ctx, cancel := interruptible()
+	defer cancel()
+	res, err := deploy.Up(ctx, o)
+	if err != nil {
+		return err
+	}
+	get := func(k string) any {
+		if v, ok := res.Outputs[k]; ok && !v.Secret {
+			return v.Value
+		}
+		return ""
+	}
+	fmt.Fprintf(out, "\nrediskit stack %s is up: %v mode, endpoint %v:%v (TLS %v)\n", o.Stack, get("mode"), get("endpoint"), get("port"), get("tlsEnabled"))
+	cluster := ""
+	if get("clusterModeEnabled") == true {
+		cluster = " -c"
+	}
+	tls := ""
+	if ca := get("caFile"); ca != "" {
+		tls = fmt.Sprintf(" --tls --cacert %s", ca)
+	}
+	user := ""
+	if u := get("authUser"); u != "" {
+		user = fmt.Sprintf(" --user %s", u)
+	}
+	fmt.Fprintf(out, "Connect (the token is read at run time, never printed):\n  REDISCLI_AUTH=\"$(go run ./cmd/rediskit token -s %s)\" redis-cli%s%s -h %v -p %v%s\n",
+		o.Stack, cluster, tls, get("endpoint"), get("port"), user)
+	return nil
+}
+
+func runDown(args []string, out io.Writer) error {
+	o, err := deployFlags("down", args)
+	if err != nil {
+		return err
+	}
+	o.Progress = out
+	ctx, cancel := interruptible()
+	defer cancel()
+	return deploy.Destroy(ctx, o)
+}
+
+func runToken(args []string, out io.Writer) error {
+	o, err := deployFlags("token", args)
+	if err != nil {
+		return err
+	}
+	outs, err := deploy.Outputs(context.Background(), o)
+	if err != nil {
+		return err
+	}
+	v, ok := outs["authToken"]
+	if !ok || v.Value == "" {
+		return fmt.Errorf("stack %s has no auth token output; is it deployed?", o.Stack)
+	}
+	_, err = fmt.Fprint(out, v.Value)
+	return err
+}

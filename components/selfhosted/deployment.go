@@ -1,0 +1,87 @@
+package selfhosted
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Type is the token of the provider's resource.
+const Type = "rediskit:index:Deployment"
+
+// Deployment is the program-side handle of a rediskit:index:Deployment.
+type Deployment struct {
+	pulumi.CustomResourceState
+
+	Endpoint      pulumi.StringOutput      `pulumi:"endpoint"`
+	Port          pulumi.IntOutput         `pulumi:"port"`
+	Sentinels     pulumi.StringArrayOutput `pulumi:"sentinels"`
+	CAFile        pulumi.StringOutput      `pulumi:"caFile"`
+	AppUser       pulumi.StringOutput      `pulumi:"appUser"`
+	AppToken      pulumi.StringOutput      `pulumi:"appToken"`
+	Healthy       pulumi.BoolOutput        `pulumi:"healthy"`
+	SlotsCovered  pulumi.IntOutput         `pulumi:"slotsCovered"`
+	Nodes         pulumi.ArrayOutput       `pulumi:"nodes"`
+	SnapshotDir   pulumi.StringOutput      `pulumi:"snapshotDir"`
+	DataDir       pulumi.StringOutput      `pulumi:"dataDir"`
+	Mode          pulumi.StringOutput      `pulumi:"mode"`
+	TLS           pulumi.BoolOutput        `pulumi:"tls"`
+	UserPasswords pulumi.StringMapOutput   `pulumi:"userPasswords"`
+}
+
+// Inputs renders the args as the resource's inputs; the token, when given, as a secret.
+func Inputs(a DeploymentArgs) pulumi.Map {
+	m := pulumi.Map{
+		"name":                  pulumi.String(a.Name),
+		"mode":                  pulumi.String(a.Mode),
+		"engine":                pulumi.String(a.Engine),
+		"engineVersion":         pulumi.String(a.EngineVersion),
+		"authMode":              pulumi.String(a.AuthMode),
+		"tls":                   pulumi.Bool(a.TLS),
+		"persistence":           pulumi.String(a.Persistence),
+		"snapshotRetentionDays": pulumi.Int(a.SnapshotRetentionDays),
+		"finalSnapshot":         pulumi.Bool(a.FinalSnapshot),
+		"driver":                pulumi.String(a.Driver),
+		"host":                  pulumi.String(a.Host),
+		"basePort":              pulumi.Int(a.BasePort),
+		"dataDir":               pulumi.String(a.DataDir),
+	}
+	opt := func(k string, set bool, v pulumi.Input) {
+		if set {
+			m[k] = v
+		}
+	}
+	opt("environment", a.Environment != "", pulumi.String(a.Environment))
+	opt("shards", a.Shards != 0, pulumi.Int(a.Shards))
+	opt("replicasPerShard", a.ReplicasPerShard != 0, pulumi.Int(a.ReplicasPerShard))
+	opt("parameters", len(a.Parameters) > 0, pulumi.ToStringMap(a.Parameters))
+	opt("zones", len(a.Zones) > 0, pulumi.ToStringArray(a.Zones))
+	opt("tlsMode", a.TLSMode != "", pulumi.String(a.TLSMode))
+	opt("snapshotWindow", a.SnapshotWindow != "", pulumi.String(a.SnapshotWindow))
+	opt("nodeMemoryMb", a.NodeMemoryMB != 0, pulumi.Int(a.NodeMemoryMB))
+	opt("tags", len(a.Tags) > 0, pulumi.ToStringArray(a.Tags))
+	if a.AuthToken != nil {
+		m["authToken"] = pulumi.ToSecret(pulumi.String(*a.AuthToken))
+	}
+	if len(a.Users) > 0 {
+		var us pulumi.Array
+		for _, u := range a.Users {
+			us = append(us, pulumi.Map{"name": pulumi.String(u.Name), "access": pulumi.String(u.Access)})
+		}
+		m["users"] = us
+	}
+	return m
+}
+
+// NewDeployment registers a deployment with the rediskit provider after validating it.
+func NewDeployment(ctx *pulumi.Context, name string, args DeploymentArgs, opts ...pulumi.ResourceOption) (*Deployment, error) {
+	if err := Err(fmt.Sprintf("self-hosted deployment %q", args.Name), Validate(args)); err != nil {
+		return nil, err
+	}
+	var res Deployment
+	opts = append(opts, pulumi.AdditionalSecretOutputs([]string{"appToken", "adminPassword", "userPasswords"}))
+	if err := ctx.RegisterResource(Type, name, Inputs(args), &res, opts...); err != nil {
+		return nil, fmt.Errorf("registering deployment %s: %w", name, err)
+	}
+	return &res, nil
+}

@@ -1,0 +1,45 @@
+package selfhosted
+
+// NodeStatus is one node as the provider last saw it.
+type NodeStatus struct {
+	ID    string `pulumi:"id"`
+	Shard int    `pulumi:"shard"`
+	// Role is the observed role: primary, replica, or down.
+	Role string `pulumi:"role"`
+	Zone string `pulumi:"zone"`
+	Host string `pulumi:"host"`
+	Port int    `pulumi:"port"`
+	// PrimaryID is the node a replica follows (observed).
+	PrimaryID string `pulumi:"primaryId,optional"`
+	Alive     bool   `pulumi:"alive"`
+}
+
+// DeploymentState is the provider's checkpoint of a deployment: its inputs and what it found.
+type DeploymentState struct {
+	DeploymentArgs
+
+	// Endpoint is the host clients connect to (with Port): a seed node in cluster mode (clients discover the rest),
+	// the current primary otherwise.
+	Endpoint string `pulumi:"endpoint"`
+	Port     int    `pulumi:"port"`
+	// Sentinels are the sentinel addresses in replication mode (clients ask them for the primary).
+	Sentinels []string     `pulumi:"sentinels,optional"`
+	Nodes     []NodeStatus `pulumi:"nodes"`
+	CAFile    string       `pulumi:"caFile,optional"`
+	AppUser   string       `pulumi:"appUser"`
+	// AppToken is the app user's credential (generated or given).
+	AppToken      string            `pulumi:"appToken" provider:"secret"`
+	AdminPassword string            `pulumi:"adminPassword" provider:"secret"`
+	UserPasswords map[string]string `pulumi:"userPasswords,optional" provider:"secret"`
+	// Healthy is true when every node is alive and, in cluster mode, all 16384 slots are served.
+	Healthy      bool   `pulumi:"healthy"`
+	SlotsCovered int    `pulumi:"slotsCovered"`
+	SnapshotDir  string `pulumi:"snapshotDir"`
+	// FinalSnapshotPath is set once a delete has taken the final snapshot.
+	FinalSnapshotPath string `pulumi:"finalSnapshotPath,optional"`
+}
+
+// Secrets returns the credentials recorded in a state.
+func (s *DeploymentState) Secrets() Secrets {
+	return Secrets{AppToken: s.AppToken, AdminPassword: s.AdminPassword, UserPasswords: s.UserPasswords}
+}

@@ -1,0 +1,144 @@
+package provider
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/rediskit/rediskit/engine"
+)
+
+// DaemonRunner runs the engine's processes detached from the provider: a provider plugin lives
+// only as long as one `pulumi up`, while the cache must keep running after it. Each process
+// gets its own session and a pid file in its directory, which later provider runs (refresh,
+// update, destroy) use to find it again.
+type DaemonRunner struct {
+	// DataDir is the deployment's root; process id X lives in DataDir/X.
+	DataDir                    string
+	RedisServer, RedisSentinel string
+
+	mu   sync.Mutex
+	dirs map[string]string
+}
+
+// NewDaemonRunner returns a runner for a deployment rooted at dataDir.
+func NewDaemonRunner(dataDir string) *DaemonRunner {
+	return &DaemonRunner{DataDir: dataDir, RedisServer: "redis-server", RedisSentinel: "redis-sentinel", dirs: map[string]string{}}
+}
+
+const pidFile = "process.pid"
+
+func (r *DaemonRunner) dir(id string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if d, ok := r.dirs[id]; ok {
+		return d
+	}
+	return filepath.Join(r.DataDir, id)
+}
+
+// Start implements engine.Runner.
+func (r *DaemonRunner) Start(_ context.Context, p engine.Process) error {
+	if r.Running(p.ID) {
+		return fmt.Errorf("starting %s: already running", p.ID)
+	}
+	bin := r.RedisServer
+	if p.Kind == engine.KindSentinel {
+		bin = r.RedisSentinel
+	}
+	logf, err := os.OpenFile(filepath.Join(p.Dir, string(p.Kind)+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("starting %s: opening log: %w", p.ID, err)
+	}
+	defer logf.Close()
+	cmd := exec.Command(bin, filepath.Join(p.Dir, p.ConfFile))
+	cmd.Dir = p.Dir
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("starting %s (%s): %w", p.ID, bin, err)
+	}
+	pid := cmd.Process.Pid
+	// Reap it if it dies while we live; once we exit, init adopts it.
+	go func() { _ = cmd.Wait() }()
+	if err := os.WriteFile(filepath.Join(p.Dir, pidFile), []byte(strconv.Itoa(pid)), 0o600); err != nil {
+		_ = cmd.Process.Kill()
+		return fmt.Errorf("starting %s: writing pid file: %w", p.ID, err)
+	}
+	r.mu.Lock()
+	r.dirs[p.ID] = p.Dir
+	r.mu.Unlock()
+	return nil
+}
+
+// pid returns the live process of id, or 0.
+func (r *DaemonRunner) pid(id string) int {
+	raw, err := os.ReadFile(filepath.Join(r.dir(id), pidFile))
+	if err != nil {
+		return 0
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(raw)))
+	if err != nil || pid <= 0 {
+		return 0
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// A zombie is dead; and the pid may have been reused by something that is not ours.
+	if f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:])); len(f) > 0 && f[0] == "Z" {
+		return 0
+	}
+	cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if !bytes.Contains(cmdline, []byte("redis")) {
+		return 0
+	}
+	return pid
+}
+
+// Running implements engine.Runner.
+func (r *DaemonRunner) Running(id string) bool { return r.pid(id) != 0 }
+
+// Stop implements engine.Runner: SIGTERM (redis saves on the way out), SIGKILL after 30 s.
+func (r *DaemonRunner) Stop(ctx context.Context, id string) error {
+	pid := r.pid(id)
+	if pid == 0 {
+		return nil
+	}
+	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("stopping %s: %w", id, err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		if r.pid(id) == 0 {
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	_ = syscall.Kill(pid, syscall.SIGKILL)
+	return fmt.Errorf("stopping %s: did not exit after SIGTERM, killed", id)
+}
+
+// Kill implements engine.Runner.
+func (r *DaemonRunner) Kill(id string) error {
+	pid := r.pid(id)
+	if pid == 0 {
+		return nil
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("killing %s: %w", id, err)
+	}
+	for i := 0; i < 100 && r.pid(id) != 0; i++ {
+		time.Sleep(20 * time.Millisecond)
+	}
+	return nil
+}

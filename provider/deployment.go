@@ -1,0 +1,270 @@
+package provider
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"math/big"
+	"os"
+	"reflect"
+	"sort"
+	"time"
+
+	p "github.com/pulumi/pulumi-go-provider"
+	"github.com/pulumi/pulumi-go-provider/infer"
+
+	"github.com/rediskit/rediskit/components/selfhosted"
+	"github.com/rediskit/rediskit/engine"
+)
+
+// Deployment is the rediskit:index:Deployment resource.
+type Deployment struct{}
+
+// Annotate names and describes the resource.
+func (d *Deployment) Annotate(a infer.Annotator) {
+	a.SetToken("index", "Deployment")
+	a.Describe(&d, "A self-hosted Redis/Valkey deployment (single node, replication group or cluster mode) run by the rediskit engine.")
+}
+
+// Check validates the inputs as the engine will, naming each bad field.
+func (d *Deployment) Check(ctx context.Context, req infer.CheckRequest) (infer.CheckResponse[selfhosted.DeploymentArgs], error) {
+	args, failures, err := infer.DefaultCheck[selfhosted.DeploymentArgs](ctx, req.NewInputs)
+	if err != nil || len(failures) > 0 {
+		return infer.CheckResponse[selfhosted.DeploymentArgs]{Inputs: args, Failures: failures}, err
+	}
+	for _, prob := range selfhosted.Validate(args) {
+		failures = append(failures, p.CheckFailure{Property: prob.Field, Reason: prob.String()})
+	}
+	return infer.CheckResponse[selfhosted.DeploymentArgs]{Inputs: args, Failures: failures}, nil
+}
+
+// tokenAlphabet is valid for ElastiCache AUTH tokens and the engine's ACL rules alike.
+const tokenAlphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-!&$^"
+
+func generateSecret(n int) (string, error) {
+	b := make([]byte, n)
+	for i := range b {
+		k, err := rand.Int(rand.Reader, big.NewInt(int64(len(tokenAlphabet))))
+		if err != nil {
+			return "", fmt.Errorf("generating a secret: %w", err)
+		}
+		b[i] = tokenAlphabet[k.Int64()]
+	}
+	return string(b), nil
+}
+
+// secretsFor keeps the credentials a state already has and generates the missing ones.
+func secretsFor(args selfhosted.DeploymentArgs, old *selfhosted.DeploymentState) (selfhosted.Secrets, error) {
+	s := selfhosted.Secrets{UserPasswords: map[string]string{}}
+	if old != nil {
+		s = old.Secrets()
+		if s.UserPasswords == nil {
+			s.UserPasswords = map[string]string{}
+		}
+	}
+	var err error
+	if args.AuthToken != nil {
+		s.AppToken = *args.AuthToken
+	} else if s.AppToken == "" {
+		if s.AppToken, err = generateSecret(48); err != nil {
+			return s, err
+		}
+	}
+	if s.AdminPassword == "" {
+		if s.AdminPassword, err = generateSecret(48); err != nil {
+			return s, err
+		}
+	}
+	keep := map[string]bool{}
+	for _, u := range args.Users {
+		keep[u.Name] = true
+		if s.UserPasswords[u.Name] == "" {
+			if s.UserPasswords[u.Name], err = generateSecret(48); err != nil {
+				return s, err
+			}
+		}
+	}
+	for n := range s.UserPasswords {
+		if !keep[n] {
+			delete(s.UserPasswords, n)
+		}
+	}
+	return s, nil
+}
+
+// engineFor plans the deployment and returns its engine with a runner for the driver.
+func engineFor(ctx context.Context, args selfhosted.DeploymentArgs, s selfhosted.Secrets) (*engine.Engine, error) {
+	if args.Driver != "process" {
+		return nil, fmt.Errorf("driver %q: only the process driver is available in this provider build", args.Driver)
+	}
+	e, err := engine.New(selfhosted.ToEngine(args, s), NewDaemonRunner(args.DataDir))
+	if err != nil {
+		return nil, err
+	}
+	log := p.GetLogger(ctx)
+	e.Logf = func(format string, a ...any) { log.InfoStatusf(format, a...) }
+	if _, err := os.Stat(args.DataDir); err == nil {
+		// An existing deployment: the engine's own connections need its TLS material.
+		if err := e.PrepareTLS(); err != nil {
+			return nil, fmt.Errorf("preparing TLS for %s: %w", args.Name, err)
+		}
+	}
+	return e, nil
+}
+
+// Create bootstraps the deployment and waits until it is healthy.
+func (d *Deployment) Create(ctx context.Context, req infer.CreateRequest[selfhosted.DeploymentArgs]) (infer.CreateResponse[selfhosted.DeploymentState], error) {
+	args := req.Inputs
+	resp := infer.CreateResponse[selfhosted.DeploymentState]{ID: args.Name}
+	if req.DryRun {
+		resp.Output = selfhosted.DeploymentState{DeploymentArgs: args}
+		return resp, nil
+	}
+	s, err := secretsFor(args, nil)
+	if err != nil {
+		return resp, err
+	}
+	e, err := engineFor(ctx, args, s)
+	if err != nil {
+		return resp, err
+	}
+	if err := os.MkdirAll(args.DataDir, 0o700); err != nil {
+		return resp, fmt.Errorf("creating data directory: %w", err)
+	}
+	if err := e.Up(ctx); err != nil {
+		return resp, fmt.Errorf("creating deployment %s: %w", args.Name, err)
+	}
+	st := newState(args, s, e)
+	observe(ctx, e, &st)
+	resp.Output = st
+	return resp, nil
+}
+
+func newState(args selfhosted.DeploymentArgs, s selfhosted.Secrets, e *engine.Engine) selfhosted.DeploymentState {
+	st := selfhosted.DeploymentState{
+		DeploymentArgs: args,
+		AppUser:        e.Plan.Deployment.AppUserName(),
+		AppToken:       s.AppToken,
+		AdminPassword:  s.AdminPassword,
+		UserPasswords:  s.UserPasswords,
+		SnapshotDir:    e.Plan.Deployment.Snapshot.Dir,
+	}
+	if e.Plan.TLS != nil {
+		st.CAFile = e.Plan.TLS.CAFile
+	}
+	for _, sn := range e.Plan.Sentinels {
+		st.Sentinels = append(st.Sentinels, sn.Addr())
+	}
+	return st
+}
+
+// Read refreshes what the deployment looks like now: a dead node or a changed role shows up
+// as drift. A deployment whose data directory is gone no longer exists.
+func (d *Deployment) Read(ctx context.Context, req infer.ReadRequest[selfhosted.DeploymentArgs, selfhosted.DeploymentState]) (infer.ReadResponse[selfhosted.DeploymentArgs, selfhosted.DeploymentState], error) {
+	st := req.State
+	resp := infer.ReadResponse[selfhosted.DeploymentArgs, selfhosted.DeploymentState]{ID: req.ID, Inputs: req.Inputs, State: st}
+	if _, err := os.Stat(st.DataDir); os.IsNotExist(err) {
+		resp.ID = ""
+		return resp, nil
+	}
+	e, err := engineFor(ctx, st.DeploymentArgs, st.Secrets())
+	if err != nil {
+		return resp, err
+	}
+	observe(ctx, e, &resp.State)
+	return resp, nil
+}
+
+// replaceFields cannot change in place: they are the deployment's identity and layout.
+var replaceFields = map[string]bool{"name": true, "mode": true, "dataDir": true, "host": true, "basePort": true, "driver": true, "engine": true}
+
+// Diff compares the new inputs with the checkpoint field by field.
+func (d *Deployment) Diff(_ context.Context, req infer.DiffRequest[selfhosted.DeploymentArgs, selfhosted.DeploymentState]) (infer.DiffResponse, error) {
+	changes := diffArgs(req.State.DeploymentArgs, req.Inputs)
+	resp := infer.DiffResponse{DetailedDiff: map[string]p.PropertyDiff{}}
+	for _, f := range changes {
+		kind := p.Update
+		if replaceFields[f] {
+			kind = p.UpdateReplace
+			// The replacement reuses the ports and the directory.
+			resp.DeleteBeforeReplace = true
+		}
+		resp.DetailedDiff[f] = p.PropertyDiff{Kind: kind, InputDiff: true}
+	}
+	resp.HasChanges = len(changes) > 0
+	return resp, nil
+}
+
+// diffArgs lists the input fields (by their pulumi names) that differ. A nil token means "keep
+// the generated one", so it differs only when one is given.
+func diffArgs(old, new selfhosted.DeploymentArgs) []string {
+	ov, nv := reflect.ValueOf(old), reflect.ValueOf(new)
+	t := ov.Type()
+	var out []string
+	for i := 0; i < t.NumField(); i++ {
+		name := pulumiName(t.Field(i).Tag.Get("pulumi"))
+		a, b := ov.Field(i).Interface(), nv.Field(i).Interface()
+		if name == "authToken" {
+			if new.AuthToken != nil && (old.AuthToken == nil || *old.AuthToken != *new.AuthToken) {
+				out = append(out, name)
+			}
+			continue
+		}
+		if !equalish(a, b) {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func pulumiName(tag string) string {
+	for i, c := range tag {
+		if c == ',' {
+			return tag[:i]
+		}
+	}
+	return tag
+}
+
+// equalish treats nil and empty maps and slices alike.
+func equalish(a, b any) bool {
+	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
+	if (va.Kind() == reflect.Map || va.Kind() == reflect.Slice) && va.Len() == 0 && vb.Len() == 0 {
+		return true
+	}
+	return reflect.DeepEqual(a, b)
+}
+
+// Delete takes a final snapshot (unless finalSnapshot is false), stops every process and removes
+// the data directory. The snapshot directory is kept.
+func (d *Deployment) Delete(ctx context.Context, req infer.DeleteRequest[selfhosted.DeploymentState]) (infer.DeleteResponse, error) {
+	st := req.State
+	e, err := engineFor(ctx, st.DeploymentArgs, st.Secrets())
+	if err != nil {
+		return infer.DeleteResponse{}, err
+	}
+	if st.FinalSnapshot && anyRunning(e) {
+		dir, err := e.Snapshot(ctx, "final-"+time.Now().UTC().Format("20060102-150405"))
+		if err != nil {
+			return infer.DeleteResponse{}, fmt.Errorf("taking the final snapshot of %s (set finalSnapshot false to skip it): %w", st.Name, err)
+		}
+		p.GetLogger(ctx).Infof("final snapshot of %s: %s", st.Name, dir)
+	}
+	if err := e.Stop(ctx); err != nil {
+		return infer.DeleteResponse{}, fmt.Errorf("stopping %s: %w", st.Name, err)
+	}
+	if err := os.RemoveAll(st.DataDir); err != nil {
+		return infer.DeleteResponse{}, fmt.Errorf("removing %s: %w", st.DataDir, err)
+	}
+	return infer.DeleteResponse{}, nil
+}
+
+func anyRunning(e *engine.Engine) bool {
+	for _, n := range e.Plan.Nodes {
+		if e.Runner.Running(n.ID) {
+			return true
+		}
+	}
+	return false
+}
