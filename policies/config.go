@@ -127,7 +127,7 @@ func ConfigKeys() []ConfigKey {
 		{Rule: "environment", Name: "environmentKeys", Default: []string{"rediskit:environment"},
 			Doc:    "stack config keys and stack tags, in order, that name a stack's environment; the stack name is the fallback",
 			Schema: stringList, set: setStrings(func(c *Config) *[]string { return &c.EnvironmentKeys }, nonEmpty)},
-		{Rule: "environment", Name: "knownEnvironments", Default: []string{"dev", "staging", "prod"},
+		{Rule: "environment", Name: "knownEnvironments", Default: []string{"dev", "staging", "prod", "local"},
 			Doc:    "environments a stack may declare; any other is reported, because production rules would silently not apply",
 			Schema: stringList, set: setStrings(func(c *Config) *[]string { return &c.KnownEnvironments }, isEnvName)},
 		{Rule: "persistence", Name: "nonPersistentEnvironments", Default: []string{"dev"},

@@ -139,7 +139,7 @@ func TestProductionRulesOnlyInProduction(t *testing.T) {
 
 func TestEnvironmentRule(t *testing.T) {
 	got := show(Evaluate(stackOf("feature-42", compliantGroup()), DefaultConfig()))
-	want := []string{`environment advisory stack feature-42: environment "feature-42" (from stack name) is not one of dev, staging, prod; set rediskit:environment to one of them so that production rules apply when they should`}
+	want := []string{`environment advisory stack feature-42: environment "feature-42" (from stack name) is not one of dev, staging, prod, local; set rediskit:environment to one of them so that production rules apply when they should`}
 	if !slices.Equal(got, want) {
 		t.Errorf("got %q\nwant %q", got, want)
 	}

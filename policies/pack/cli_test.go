@@ -225,10 +225,10 @@ func TestPreviewWithPolicyPack(t *testing.T) {
 		wantErr                  string
 	}{
 		{name: "unknown environment", stack: "feature-42",
-			wantEvents: []string{`environment advisory: environment "feature-42" (from stack name) is not one of dev, staging, prod; set rediskit:environment to one of them so that production rules apply when they should`}},
+			wantEvents: []string{`environment advisory: environment "feature-42" (from stack name) is not one of dev, staging, prod, local; set rediskit:environment to one of them so that production rules apply when they should`}},
 		{name: "declared environment", stack: "feature-42", env: "dev"},
 		{name: "mandatory by config", stack: "feature-43", config: `{"environment": "mandatory"}`,
-			wantEvents: []string{`environment mandatory: environment "feature-43" (from stack name) is not one of dev, staging, prod; set rediskit:environment to one of them so that production rules apply when they should`},
+			wantEvents: []string{`environment mandatory: environment "feature-43" (from stack name) is not one of dev, staging, prod, local; set rediskit:environment to one of them so that production rules apply when they should`},
 			wantErr:    "mandatory"},
 		{name: "invalid config", stack: "feature-44", config: `{"auth": {"tokenLength": 16}}`,
 			wantErr: "auth.tokenLength: 16 is not allowed; this rule takes no settings besides enforcementLevel"},
