@@ -342,12 +342,7 @@ func (e *Engine) guardEmptyClusterPrimary(ctx context.Context, n *Node) error {
 	e.logf("node %s is still primary of shard %s; %s takes over before it returns", n.ID, n.ShardID, candidate.ID)
 	c := e.admin(candidate.Addr())
 	defer c.Close()
-	// FORCE: the primary is down, so no handshake with it; a majority of primaries still
-	// has to authorise the promotion, which keeps it safe.
-	if err := c.Do(ctx, "cluster", "failover", "force").Err(); err != nil {
-		return fmt.Errorf("starting node %s: promoting %s: %w", n.ID, candidate.ID, err)
-	}
-	err := waitFor(ctx, e.timeout(), "failover to "+candidate.ID, func(ctx context.Context) error {
+	promoted := func(ctx context.Context) error {
 		info, err := Info(ctx, c, "replication")
 		if err != nil {
 			return err
@@ -356,7 +351,22 @@ func (e *Engine) guardEmptyClusterPrimary(ctx context.Context, n *Node) error {
 			return fmt.Errorf("not promoted yet")
 		}
 		return nil
-	})
+	}
+	// FORCE first: the primary is down, so no handshake with it, but a majority of
+	// primaries still authorises the promotion. When no majority can vote (one or two
+	// shards, others down) TAKEOVER promotes without one: the shard's primary is known to
+	// be down, so there is nobody to conflict with.
+	if err := c.Do(ctx, "cluster", "failover", "force").Err(); err != nil {
+		return fmt.Errorf("starting node %s: promoting %s: %w", n.ID, candidate.ID, err)
+	}
+	err := waitFor(ctx, 3*e.Plan.Timing.ClusterNodeTimeout, "failover to "+candidate.ID, promoted)
+	if err != nil {
+		e.logf("no majority promoted %s; taking over", candidate.ID)
+		if err := c.Do(ctx, "cluster", "failover", "takeover").Err(); err != nil {
+			return fmt.Errorf("starting node %s: promoting %s: %w", n.ID, candidate.ID, err)
+		}
+		err = waitFor(ctx, e.timeout(), "takeover by "+candidate.ID, promoted)
+	}
 	if err != nil {
 		return fmt.Errorf("starting node %s: %w", n.ID, err)
 	}

@@ -94,7 +94,7 @@ func TestContainerCluster(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), "[OK] All 16384 slots covered.") || strings.Contains(string(out), "[ERR]") {
 		t.Fatalf("redis-cli --cluster check: %v\n%s", err, out)
 	}
-	for _, want := range []string{"1 replicas", "M: ", "S: "} {
+	for _, want := range []string{"1 additional replica(s)", "M: ", "S: "} {
 		if !strings.Contains(string(out), want) {
 			t.Fatalf("cluster check lacks %q:\n%s", want, out)
 		}

@@ -333,8 +333,11 @@ func (e *Engine) startNode(ctx context.Context, n *Node, replicaOf string) error
 		return fmt.Errorf("starting node %s: writing ACL: %w", n.ID, err)
 	}
 	role := "primary"
-	if replicaOf != "" {
+	switch {
+	case replicaOf != "":
 		role = "replica of " + replicaOf
+	case e.Plan.Deployment.Mode == ModeCluster:
+		role = "cluster node" // its role comes from nodes.conf and the cluster
 	}
 	e.logf("starting node %s on %s as %s", n.ID, n.Addr(), role)
 	if err := e.Runner.Start(ctx, Process{ID: n.ID, Kind: KindRedis, Dir: n.Dir, ConfFile: RedisConfFile, Host: n.Host, Port: n.Port()}); err != nil {
