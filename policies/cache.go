@@ -70,6 +70,7 @@ var adapters = map[string]Adapter{
 	"aws:elasticache/replicationGroup:ReplicationGroup": replicationGroupView,
 	"aws:elasticache/cluster:Cluster":                   clusterView,
 	"aws:elasticache/serverlessCache:ServerlessCache":   serverlessView,
+	TypeSelfHostedDeployment:                            SelfHostedDeploymentView,
 }
 
 // RegisterCacheType lets another target (the self-hosted engine) declare which of its

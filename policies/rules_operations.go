@@ -170,9 +170,13 @@ func operationsRules() []*Rule {
 			Applies: "caches",
 			Maps:    Mapped{Note: "no equivalent in Checkov, tfsec, AWS Config or Security Hub"},
 			CheckResource: cacheRule(func(c CacheView, ctx *Context) []string {
-				if c.Role != RoleSelfHosted && c.Role != RoleServerless && !c.FinalSnapshot.Set && !c.FinalSnapshot.Unknown {
-					return []string{"finalSnapshotIdentifier is not set"}
+				if c.Role == RoleServerless || c.FinalSnapshot.Set || c.FinalSnapshot.Unknown {
+					return nil
 				}
+				if c.Role == RoleSelfHosted {
+					return []string{"finalSnapshot is not true"}
+				}
+				return []string{"finalSnapshotIdentifier is not set"}
 				return nil
 			}),
 		},

@@ -290,7 +290,8 @@ func TestSelfHostedAdapter(t *testing.T) {
 	RegisterCacheType("rediskit:selfhosted:TestCache", func(in property.Map) (CacheView, bool) {
 		return CacheView{Role: RoleSelfHosted, TransitEncryption: getBool(in, "tls"), AuthToken: getBool(in, "auth"),
 			Persistence: getBool(in, "persistence"), NodeCount: getNumber(in, "nodes"), AtRestEncryption: optBool{Set: true, Value: true},
-			SnapshotRetention: optNumber{Set: true, Value: 1}, AutoMinorUpgrade: optBool{Set: true, Value: true}}, true
+			SnapshotRetention: optNumber{Set: true, Value: 1}, AutoMinorUpgrade: optBool{Set: true, Value: true},
+			FinalSnapshot: optString{Set: true, Value: "f"}}, true
 	})
 	t.Cleanup(func() { delete(adapters, "rediskit:selfhosted:TestCache") })
 	r := Resource{URN: "urn:pulumi:staging::rediskit::rediskit:selfhosted:TestCache::local", Type: "rediskit:selfhosted:TestCache", Name: "local",
@@ -400,27 +401,27 @@ func TestEnvironmentFromResourceTags(t *testing.T) {
 }
 
 func TestSelfHostedDeploymentView(t *testing.T) {
-	const typ = "rediskit:test:Deployment"
-	RegisterCacheType(typ, SelfHostedDeploymentView)
-	t.Cleanup(func() { delete(adapters, typ) })
+	typ := TypeSelfHostedDeployment
 	good := map[string]any{"name": "rk-local", "mode": "cluster", "shards": 3, "replicasPerShard": 1, "engine": "valkey", "engineVersion": "8.0",
-		"zones": []string{"zone-a", "zone-b", "zone-c"}, "auth": map[string]any{"appToken": secret("0123456789abcdef0123")},
-		"tls": map[string]any{"enabled": true, "mode": "required"}, "persistence": map[string]any{"rdb": true, "aof": true},
-		"snapshot": map[string]any{"window": "03:00-04:00", "retentionDays": 7}}
+		"zones": []string{"zone-a", "zone-b", "zone-c"}, "authMode": "token", "authToken": secret("0123456789abcdef0123"),
+		"tls": true, "tlsMode": "required", "persistence": "rdb+aof", "snapshotRetentionDays": 7, "snapshotWindow": "03:00-04:00",
+		"finalSnapshot": true, "driver": "process"}
 	cases := []struct {
 		name, stack string
 		changes     map[string]any
 		want        []string
 	}{
 		{"compliant prod", "prod", nil, []string{}},
-		{"TLS off in prod", "prod", map[string]any{"tls": map[string]any{"enabled": false}},
+		{"TLS off in prod", "prod", map[string]any{"tls": false, "tlsMode": del},
 			[]string{"encryption-in-transit mandatory rk-local: TLS is not enabled"}},
-		{"no auth", "dev", map[string]any{"auth": map[string]any{}},
+		{"TLS preferred", "dev", map[string]any{"tlsMode": "preferred"},
+			[]string{`encryption-in-transit mandatory rk-local: transitEncryptionMode is "preferred", which still accepts plaintext connections; use "required" once clients use TLS`}},
+		{"no auth", "dev", map[string]any{"authMode": "none", "authToken": del},
 			[]string{"auth mandatory rk-local: authentication is not enabled"}},
-		{"RBAC users count as auth", "dev", map[string]any{"auth": map[string]any{"users": []map[string]any{{"name": "app"}}}}, []string{}},
-		{"no persistence in staging", "staging", map[string]any{"persistence": map[string]any{"rdb": false, "aof": false}},
+		{"RBAC users count as auth", "dev", map[string]any{"authMode": "rbac", "authToken": del}, []string{}},
+		{"no persistence in staging", "staging", map[string]any{"persistence": "none"},
 			[]string{`persistence advisory rk-local: persistence is off in environment "staging"; only dev may run without it`}},
-		{"no persistence in dev", "dev", map[string]any{"persistence": map[string]any{}}, []string{}},
+		{"no persistence in dev", "dev", map[string]any{"persistence": "none"}, []string{}},
 		{"one zone in prod", "prod", map[string]any{"zones": []string{"zone-a"}},
 			[]string{"production-distinct-azs advisory rk-local: all 3 shard primaries are in zone-a",
 				"production-distinct-azs advisory rk-local: shard 1 has a replica in its primary's AZ zone-a",
@@ -428,8 +429,11 @@ func TestSelfHostedDeploymentView(t *testing.T) {
 				"production-distinct-azs advisory rk-local: shard 3 has a replica in its primary's AZ zone-a"}},
 		{"no replica in prod", "prod", map[string]any{"replicasPerShard": 0},
 			[]string{"production-multi-az advisory rk-local: no replica: Multi-AZ needs at least 2 nodes per shard"}},
-		{"no snapshots", "dev", map[string]any{"snapshot": map[string]any{}},
-			[]string{"automatic-backups advisory rk-local: snapshotRetentionLimit is 0 days; at least 1 required"}},
+		{"no snapshots, no final snapshot", "dev", map[string]any{"snapshotRetentionDays": 0, "finalSnapshot": false},
+			[]string{"automatic-backups advisory rk-local: snapshotRetentionLimit is 0 days; at least 1 required",
+				"final-snapshot advisory rk-local: finalSnapshot is not true"}},
+		{"old engine", "dev", map[string]any{"engine": "redis", "engineVersion": "6.2"},
+			[]string{`supported-engine-version advisory rk-local: redis version "6.2" is not allowed; allowed: 7.1, 7.0`}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

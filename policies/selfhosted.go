@@ -4,42 +4,53 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 )
 
-// SelfHostedDeploymentView reads a self-hosted deployment whose inputs follow the engine's
-// Deployment (engine/deployment.go): mode, shards, replicasPerShard, engine, engineVersion,
-// zones, auth{appToken, users}, tls{enabled, mode}, persistence{rdb, aof},
-// snapshot{window, retentionDays}. The self-hosted provider's deployment resource registers
-// it under its type token in adapters (cache.go), and every cache rule that has a meaning
-// for it applies: TLS, AUTH, snapshots, engine version, replicas in other zones, persistence.
+// TypeSelfHostedDeployment is the self-hosted target's cache: the rediskit provider's
+// deployment resource (components/selfhosted).
+const TypeSelfHostedDeployment = "rediskit:index:Deployment"
+
+// SelfHostedDeploymentView reads a rediskit:index:Deployment (inputs as in
+// components/selfhosted.DeploymentArgs). Every cache rule that has a meaning for a self-hosted
+// engine applies to it unchanged: TLS, AUTH, snapshots, final snapshot, engine version,
+// replicas in other zones than their primary, persistence outside dev. The AWS-only ones
+// (KMS, subnet groups, log delivery, SNS, windows, CloudWatch alarms) do not.
 func SelfHostedDeploymentView(in property.Map) (CacheView, bool) {
 	v := CacheView{Role: RoleSelfHosted}
 	v.Engine = getString(in, "engine")
 	v.EngineVersion = getString(in, "engineVersion")
 	// Disk encryption is the host's business, not the deployment's: the rule cannot tell.
 	v.AtRestEncryption = optBool{Unknown: true}
-	v.TransitEncryption = defaultBool(getBool(in, "tls.enabled"), false)
-	v.TransitMode = getString(in, "tls.mode")
-	tok := lookup(in, "auth.appToken")
-	v.AuthToken = optBool{Set: true, Value: tok.IsComputed() || (tok.IsString() && tok.AsString() != "")}
-	if users, unknown := getMaps(in, "auth.users"); len(users) > 0 || unknown {
-		v.AuthToken = optBool{Set: true, Value: true}
-	}
-	v.SnapshotRetention = defaultNumber(getNumber(in, "snapshot.retentionDays"), 0)
-	v.SnapshotWindow = getString(in, "snapshot.window")
-	v.AutoMinorUpgrade = optBool{Set: true, Value: true}
-	rdb, aof := getBool(in, "persistence.rdb"), getBool(in, "persistence.aof")
-	switch {
-	case rdb.Unknown || aof.Unknown:
-		v.Persistence = optBool{Unknown: true}
+	v.TransitEncryption = defaultBool(getBool(in, "tls"), false)
+	v.TransitMode = getString(in, "tlsMode")
+	switch mode := getString(in, "authMode"); {
+	case mode.Unknown:
+		v.AuthUnknown = true
 	default:
-		v.Persistence = optBool{Set: true, Value: rdb.isTrue() || aof.isTrue()}
+		// token (an AUTH token, generated when not given) or rbac (users); anything else,
+		// "none" included, leaves the engine open.
+		v.AuthToken = optBool{Set: true, Value: mode.Value == "token" || mode.Value == "rbac"}
+	}
+	v.SnapshotRetention = defaultNumber(getNumber(in, "snapshotRetentionDays"), 0)
+	v.SnapshotWindow = getString(in, "snapshotWindow")
+	if fs := getBool(in, "finalSnapshot"); fs.isTrue() {
+		v.FinalSnapshot = optString{Set: true, Value: "final"}
+	} else if fs.Unknown {
+		v.FinalSnapshot = optString{Unknown: true}
+	}
+	v.AutoMinorUpgrade = optBool{Set: true, Value: true}
+	switch p := getString(in, "persistence"); {
+	case p.Unknown:
+		v.Persistence = optBool{Unknown: true}
+	case !p.Set:
+		v.Persistence = optBool{Set: true, Value: true} // the default is rdb+aof
+	default:
+		v.Persistence = optBool{Set: true, Value: p.Value != "none"}
 	}
 	mode := getString(in, "mode")
 	v.ClusterMode = mode.Set && mode.Value == "cluster"
 	replicas := getNumber(in, "replicasPerShard")
-	switch {
-	case replicas.Unknown:
+	if replicas.Unknown {
 		v.NodeCount = optNumber{Unknown: true}
-	default:
+	} else {
 		v.NodeCount = optNumber{Set: true, Value: replicas.Value + 1}
 	}
 	v.AutomaticFailover = optBool{Set: true, Value: replicas.Value > 0}
