@@ -70,8 +70,10 @@ func setup() (int, error) {
 	if out, err := build.CombinedOutput(); err != nil {
 		return 1, fmt.Errorf("building the stand-in provider: %v\n%s", err, out)
 	}
-	if err := os.Link(aws, filepath.Join(pluginDir, "pulumi-resource-random")); err != nil {
-		return 1, err
+	for _, pkg := range []string{"random", "rediskit"} {
+		if err := os.Link(aws, filepath.Join(pluginDir, "pulumi-resource-"+pkg)); err != nil {
+			return 1, err
+		}
 	}
 	return -1, nil
 }
@@ -278,7 +280,7 @@ func previewProgram(t *testing.T, stackName string, program pulumi.RunFunc, stac
 	}
 	proj := workspace.Project{Name: "rediskit", Runtime: workspace.NewProjectRuntimeInfo("go", nil),
 		Plugins: &workspace.Plugins{Providers: []workspace.PluginOptions{
-			{Name: "aws", Path: pluginDir}, {Name: "random", Path: pluginDir}}}}
+			{Name: "aws", Path: pluginDir}, {Name: "random", Path: pluginDir}, {Name: "rediskit", Path: pluginDir}}}}
 	stack, err := auto.UpsertStackInlineSource(ctx, stackName, "rediskit", program,
 		auto.Pulumi(cmd), auto.PulumiHome(filepath.Join(dir, "home")), auto.Project(proj), auto.WorkDir(dir),
 		auto.EnvVars(map[string]string{

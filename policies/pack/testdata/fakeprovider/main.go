@@ -1,4 +1,4 @@
-// Command fakeprovider stands in for the AWS and random provider plugins, which cannot be
+// Command fakeprovider stands in for the AWS, random and rediskit provider plugins, which cannot be
 // installed here, so that `pulumi preview` can run the real rediskit program and hand its
 // resources to the policy pack. It accepts every input as is and, in a preview, answers a
 // create with the inputs as outputs: exactly what a policy sees of a resource that does not
@@ -19,7 +19,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 )
 
-var versions = map[string]string{"aws": "6.83.4", "random": "4.19.1"}
+var versions = map[string]string{"aws": "6.83.4", "random": "4.19.1", "rediskit": "0.1.0"}
 
 type fake struct {
 	pulumirpc.UnimplementedResourceProviderServer
