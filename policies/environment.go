@@ -33,6 +33,10 @@ func resourceTag(rs []Resource, key string) string {
 	found := ""
 	for _, r := range rs {
 		v := getString(r.Inputs, "tags."+key)
+		if r.Type == TypeSelfHostedDeployment && !v.Set {
+			// The self-hosted deployment carries the stack's environment as an input.
+			v = getString(r.Inputs, "environment")
+		}
 		if !v.Set {
 			continue
 		}

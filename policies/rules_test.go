@@ -445,3 +445,14 @@ func TestSelfHostedDeploymentView(t *testing.T) {
 		})
 	}
 }
+
+func TestEnvironmentFromSelfHostedDeployment(t *testing.T) {
+	r := Resource{URN: "urn:pulumi:eu-box::rediskit::" + TypeSelfHostedDeployment + "::rk", Type: TypeSelfHostedDeployment, Name: "rk",
+		Inputs: props(map[string]any{"environment": "prod", "authMode": "token", "tls": true, "persistence": "rdb", "snapshotRetentionDays": 1,
+			"finalSnapshot": true, "replicasPerShard": 0})}
+	got := show(Evaluate(&Stack{Name: "eu-box", Resources: []Resource{r}}, DefaultConfig()))
+	want := []string{"production-multi-az advisory rk: no replica: Multi-AZ needs at least 2 nodes per shard"}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %q want %q", got, want)
+	}
+}
