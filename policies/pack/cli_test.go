@@ -321,3 +321,22 @@ func previewProgram(t *testing.T, stackName string, program pulumi.RunFunc, stac
 	sort.Strings(got)
 	return got, err
 }
+
+// TestPolicyAnalyzeSelfHostedExport: an export of the self-hosted target is audited by the
+// same rules.
+func TestPolicyAnalyzeSelfHostedExport(t *testing.T) {
+	needCLI(t)
+	got, stderr, err := analyze(t, "local-insecure.json", "")
+	want := []string{
+		"automatic-backups advisory rediskit-local: snapshotRetentionLimit is 0 days; at least 1 required",
+		"encryption-in-transit mandatory rediskit-local: TLS is not enabled",
+		"final-snapshot advisory rediskit-local: finalSnapshot is not true",
+		`persistence advisory rediskit-local: persistence is off in environment "local"; only dev may run without it`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("events:\n got  %q\n want %q\n%s", got, want, stderr)
+	}
+	if err == nil {
+		t.Error("want the audit to fail on the mandatory violation")
+	}
+}
