@@ -1,0 +1,84 @@
+package engine
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+func TestGenerateCerts(t *testing.T) {
+	dir := t.TempDir()
+	files := &TLSFiles{CertFile: dir + "/node.crt", KeyFile: dir + "/node.key", CAFile: dir + "/ca.crt"}
+	if err := GenerateCerts(files, "10.1.2.3", "cache.internal"); err != nil {
+		t.Fatal(err)
+	}
+	pemCert, _ := os.ReadFile(files.CertFile)
+	block, _ := pem.Decode(pemCert)
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool, _ := ClientTLSConfig(files)
+	if _, err := cert.Verify(x509.VerifyOptions{Roots: pool.RootCAs, DNSName: "cache.internal"}); err != nil {
+		t.Fatalf("node certificate does not verify against the CA: %v", err)
+	}
+	if err := cert.VerifyHostname("10.1.2.3"); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(files.KeyFile); st.Mode().Perm() != 0o600 {
+		t.Fatalf("key mode %v", st.Mode())
+	}
+	// A second call keeps the CA clients already trust.
+	before, _ := os.ReadFile(files.CAFile)
+	if err := GenerateCerts(files); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := os.ReadFile(files.CAFile); string(after) != string(before) {
+		t.Fatal("CA regenerated")
+	}
+}
+
+// TLS in replication mode: clients, replication and Sentinel (discovery and its links to
+// the nodes) all over TLS; the plaintext ports are closed.
+func TestReplicationTLS(t *testing.T) {
+	requireRedis(t)
+	ctx := context.Background()
+	d := newDeployment(t, ModeReplication, 1, 1)
+	d.Name = "rk-tls"
+	d.TLS = TLS{Enabled: true, Mode: "required"}
+	e := Up(t, d)
+	c := failoverClient(e)
+	defer c.Close()
+	if ok, err := writeAcked(ctx, c, "secure", "1"); err != nil || !ok {
+		t.Fatalf("write over TLS acknowledged by the replica: %v %v", ok, err)
+	}
+	if info := NodeInfo(t, e, e.Plan.Nodes[1], "replication"); info["master_link_status"] != "up" {
+		t.Fatalf("TLS replication link %s", info["master_link_status"])
+	}
+	for _, addr := range []string{e.Plan.Nodes[0].Addr(), e.Plan.Sentinels[0].Addr()} {
+		plain := redis.NewClient(&redis.Options{Addr: addr, Username: AdminUser, Password: adminPass,
+			DialTimeout: time.Second, ReadTimeout: time.Second, MaxRetries: -1})
+		if err := plain.Ping(ctx).Err(); err == nil {
+			t.Errorf("plaintext PING to %s succeeded", addr)
+		}
+		plain.Close()
+	}
+	if e.Plan.Nodes[0].PlainPort != 0 || e.Plan.Sentinels[0].PlainPort != 0 {
+		t.Fatal("plaintext ports open with TLS required")
+	}
+	// Failover works over TLS too.
+	if err := e.Failover(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if p := assertOnePrimary(t, e); p.ID != e.Plan.Nodes[1].ID {
+		t.Fatalf("primary after failover %s", p.ID)
+	}
+	if v, err := c.Get(ctx, "secure").Result(); err != nil || v != "1" {
+		t.Fatalf("GET after failover: %q %v", v, err)
+	}
+}
