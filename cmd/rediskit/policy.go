@@ -54,7 +54,8 @@ func runPolicy(args []string, out io.Writer) error {
 	}
 	res, err := checkStack(*root, *stack, cfg)
 	if err != nil {
-		return err
+		// A stack that cannot be planned is not a policy failure: CI must tell them apart.
+		return &exitError{2, err.Error()}
 	}
 	if err := report.Text(out, res); err != nil {
 		return err

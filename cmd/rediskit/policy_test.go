@@ -188,6 +188,7 @@ func TestPolicyCheckUsageErrors(t *testing.T) {
 	}{
 		{[]string{"check"}, "-s: missing"},
 		{[]string{"lint"}, "usage: rediskit policy check"},
+		{[]string{"check", "-s", "nope"}, `reading stack "nope"`},
 		{[]string{"check", "-s", "dev", "--config", bad}, "loading policy config " + bad + ": invalid policy pack config: automatic-backups.minRetentionDays: 0 is not allowed"},
 	}
 	for _, tc := range cases {
