@@ -1,0 +1,76 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/rediskit/rediskit/components/paramgroup"
+)
+
+// ApplyParameters changes the deployment's parameter group the way ElastiCache does:
+// parameters that apply immediately are set on every running node now (CONFIG SET), the
+// others take effect when each node next restarts; their names are returned as pending.
+// The new group is validated first; nothing changes when it is invalid.
+func (e *Engine) ApplyParameters(ctx context.Context, params map[string]string) (pending []string, err error) {
+	d := e.Plan.Deployment
+	d.Parameters = params
+	np, err := PlanFor(d)
+	if err != nil {
+		return nil, err
+	}
+	schema := paramgroup.Schema(np.Family)
+	var changed []string
+	for name, v := range np.Params {
+		if e.Plan.Params[name] != v {
+			changed = append(changed, name)
+		}
+	}
+	sort.Strings(changed)
+	// What to CONFIG SET, after mapping ElastiCache parameters onto redis directives.
+	set := map[string]string{}
+	for _, name := range changed {
+		v := np.Params[name]
+		switch {
+		case schema[name].Apply == paramgroup.ApplyRestart:
+			pending = append(pending, name)
+		case name == "reserved-memory" || name == "reserved-memory-percent":
+			// maxmemory is the same for every node of a plan.
+			set["maxmemory"] = strconv.FormatInt(np.Nodes[0].MaxMemory, 10)
+		case strings.HasPrefix(name, "client-output-buffer-limit-"):
+			class := strings.SplitN(strings.TrimPrefix(name, "client-output-buffer-limit-"), "-", 2)[0]
+			pre := "client-output-buffer-limit-" + class + "-"
+			set["client-output-buffer-limit"] = strings.TrimSpace(set["client-output-buffer-limit"] + " " +
+				fmt.Sprintf("%s %s %s %s", class, np.Params[pre+"hard-limit"], np.Params[pre+"soft-limit"], np.Params[pre+"soft-seconds"]))
+		case engineOnly[name]:
+			// Not a redis directive (close-on-replica-write): nothing to set.
+		default:
+			set[name] = v
+		}
+	}
+	var errs []error
+	for _, n := range e.Plan.Nodes {
+		if !e.Runner.Running(n.ID) || len(set) == 0 {
+			continue
+		}
+		c := e.admin(n.Addr())
+		for k, v := range set {
+			if err := c.ConfigSet(ctx, k, v).Err(); err != nil {
+				errs = append(errs, fmt.Errorf("setting %s on %s: %w", k, n.ID, err))
+			}
+		}
+		c.Close()
+	}
+	// The new group is the plan either way: restarts render it into redis.conf.
+	e.Plan = np
+	if len(errs) > 0 {
+		return pending, fmt.Errorf("applying parameters: %w", errors.Join(errs...))
+	}
+	if len(pending) > 0 {
+		e.logf("parameters pending a restart: %s", strings.Join(pending, ", "))
+	}
+	return pending, nil
+}
