@@ -177,7 +177,6 @@ func operationsRules() []*Rule {
 					return []string{"finalSnapshot is not true"}
 				}
 				return []string{"finalSnapshotIdentifier is not set"}
-				return nil
 			}),
 		},
 		{
