@@ -43,7 +43,7 @@ func renderACL(d *Deployment) string {
 	var b strings.Builder
 	b.WriteString("user default off resetpass resetkeys resetchannels -@all\n")
 	fmt.Fprintf(&b, "user %s on %s ~* &* +@all\n", AdminUser, hashed(d.Auth.AdminPassword))
-	fmt.Fprintf(&b, "user %s on %s ~* &* +@all%s\n", d.AppUserName(), hashed(d.Auth.AppToken), restrictions())
+	fmt.Fprintf(&b, "user %s on %s ~* &* +@all%s\n", d.AppUserName(), appPasswords(d), restrictions())
 	for _, u := range d.Auth.Users {
 		// The user's access string first, then the password and restrictions, so nothing in
 		// the access string can re-allow a restricted command.
@@ -61,8 +61,18 @@ func sentinelUsers(d *Deployment) string {
 	discover := "-@all +ping +hello +auth +client +info +role +subscribe +psubscribe +unsubscribe +punsubscribe" +
 		" +sentinel|get-master-addr-by-name +sentinel|sentinels +sentinel|replicas +sentinel|slaves" +
 		" +sentinel|master +sentinel|masters +sentinel|myid +sentinel|ckquorum"
-	for _, u := range append([]User{{Name: d.AppUserName(), Password: d.Auth.AppToken}}, d.Auth.Users...) {
+	fmt.Fprintf(&b, "user %s on %s &* %s\n", d.AppUserName(), appPasswords(d), discover)
+	for _, u := range d.Auth.Users {
 		fmt.Fprintf(&b, "user %s on %s &* %s\n", u.Name, hashed(u.Password), discover)
 	}
 	return b.String()
+}
+
+// appPasswords are the app user's password rules: the token, and during a rotation the
+// previous one as well.
+func appPasswords(d *Deployment) string {
+	if d.Auth.PreviousAppToken != "" && d.Auth.PreviousAppToken != d.Auth.AppToken {
+		return hashed(d.Auth.AppToken) + " " + hashed(d.Auth.PreviousAppToken)
+	}
+	return hashed(d.Auth.AppToken)
 }

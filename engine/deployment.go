@@ -83,6 +83,9 @@ type Auth struct {
 	// named user ("app" unless set) because the default user stays disabled.
 	AppUser  string `json:"appUser,omitempty"`
 	AppToken string `json:"appToken"`
+	// PreviousAppToken stays valid next to AppToken while clients move over: ElastiCache's
+	// ROTATE update strategy. Clearing it is the SET strategy.
+	PreviousAppToken string `json:"previousAppToken,omitempty"`
 	// Users are RBAC-style users: a name, a password and an ElastiCache access string.
 	Users []User `json:"users,omitempty"`
 	// AdminPassword is the engine's own user; it replicates, runs sentinel and snapshots.
@@ -286,6 +289,9 @@ const secretRule = "16-128 printable characters without spaces, \", /, @, <, > o
 func (d *Deployment) validateAuth(ps *validate.Problems) {
 	if !validSecret(d.Auth.AppToken) {
 		ps.Add("auth.appToken", redact(d.Auth.AppToken), secretRule)
+	}
+	if d.Auth.PreviousAppToken != "" && !validSecret(d.Auth.PreviousAppToken) {
+		ps.Add("auth.previousAppToken", redact(d.Auth.PreviousAppToken), secretRule)
 	}
 	if !validSecret(d.Auth.AdminPassword) {
 		ps.Add("auth.adminPassword", redact(d.Auth.AdminPassword), secretRule)

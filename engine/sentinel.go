@@ -280,3 +280,6 @@ func (e *Engine) startReplicationNode(ctx context.Context, n *Node) error {
 	}
 	return e.waitInSync(ctx, n)
 }
+
+// redisCmd builds an arbitrary command for clients without Do (the sentinel client).
+func redisCmd(ctx context.Context, args ...any) *redis.Cmd { return redis.NewCmd(ctx, args...) }

@@ -1,0 +1,482 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Scale moves a running deployment from the topology of plan `from` to the engine's own plan,
+// online, as ElastiCache does: new nodes start empty and join (replicas sync from their shard's
+// current primary); when the shard count changes, hash slots move one by one with their keys
+// (MIGRATE, with IMPORTING/MIGRATING states so clients are redirected and keep working); nodes
+// that go away hand over any primary role and their slots first, then are forgotten, stopped
+// and their directories removed. Nodes keep their ids and ports (pin them in
+// Deployment.NodePorts).
+func (e *Engine) Scale(ctx context.Context, from *Plan) error {
+	if err := e.PrepareTLS(); err != nil {
+		return err
+	}
+	if from.Deployment.Mode != e.Plan.Deployment.Mode {
+		return fmt.Errorf("scaling: mode %s cannot become %s in place", from.Deployment.Mode, e.Plan.Deployment.Mode)
+	}
+	added, removed := diffNodes(from, e.Plan)
+	e.logf("scaling %s: %d nodes join, %d leave", e.Plan.Deployment.Name, len(added), len(removed))
+	switch e.Plan.Deployment.Mode {
+	case ModeCluster:
+		return e.scaleCluster(ctx, from, added, removed)
+	case ModeReplication:
+		return e.scaleReplication(ctx, from, added, removed)
+	default:
+		return fmt.Errorf("scaling: a single node has no replicas or shards to change; use mode replication or cluster")
+	}
+}
+
+// diffNodes lists the nodes only in `to` and only in `from`.
+func diffNodes(from, to *Plan) (added, removed []*Node) {
+	for _, n := range to.Nodes {
+		if from.Node(n.ID) == nil {
+			added = append(added, n)
+		}
+	}
+	for _, n := range from.Nodes {
+		if to.Node(n.ID) == nil {
+			removed = append(removed, n)
+		}
+	}
+	return added, removed
+}
+
+// clusterView maps planned node ids to cluster node ids and current roles, as a node sees it.
+type clusterView struct {
+	byAddr  map[string]ClusterNode
+	idOf    map[string]string // plan id -> cluster id
+	primary map[int]string    // shard -> plan id of its current primary
+}
+
+func (e *Engine) viewCluster(ctx context.Context, plans ...*Plan) (*clusterView, error) {
+	var seed *Node
+	for _, p := range plans {
+		for _, n := range p.Nodes {
+			if seed == nil && e.Runner.Running(n.ID) {
+				seed = n
+			}
+		}
+	}
+	if seed == nil {
+		return nil, fmt.Errorf("no running node to read the cluster from")
+	}
+	c := e.admin(seed.Addr())
+	defer c.Close()
+	nodes, err := clusterNodes(ctx, c)
+	if err != nil {
+		return nil, fmt.Errorf("reading the cluster from %s: %w", seed.ID, err)
+	}
+	v := &clusterView{byAddr: map[string]ClusterNode{}, idOf: map[string]string{}, primary: map[int]string{}}
+	for _, cn := range nodes {
+		v.byAddr[cn.Addr] = cn
+	}
+	for _, p := range plans {
+		for _, n := range p.Nodes {
+			cn, ok := v.byAddr[n.Addr()]
+			if !ok {
+				continue
+			}
+			v.idOf[n.ID] = cn.ID
+			if cn.Has("master") && len(cn.Slots) > 0 {
+				v.primary[n.Shard] = n.ID
+			}
+		}
+	}
+	return v, nil
+}
+
+func (e *Engine) scaleCluster(ctx context.Context, from *Plan, added, removed []*Node) error {
+	to := e.Plan
+	all := append(append([]*Node(nil), from.Nodes...), added...)
+	// 1. New nodes start empty and meet the cluster.
+	var anchor *Node
+	for _, n := range from.Nodes {
+		if e.Runner.Running(n.ID) && to.Node(n.ID) != nil {
+			anchor = n
+			break
+		}
+	}
+	if anchor == nil {
+		return fmt.Errorf("scaling: no running node that stays in the cluster")
+	}
+	ac := e.admin(anchor.Addr())
+	defer ac.Close()
+	for _, n := range added {
+		if err := e.startNode(ctx, n, ""); err != nil {
+			return err
+		}
+		if err := meet(ctx, ac, n); err != nil {
+			return fmt.Errorf("scaling: introducing %s: %w", n.ID, err)
+		}
+	}
+	if err := e.waitKnown(ctx, all); err != nil {
+		return err
+	}
+	v, err := e.viewCluster(ctx, from, to)
+	if err != nil {
+		return err
+	}
+	// 2. New replicas follow their shard's current primary; new shards' planned replicas follow
+	// the new primary.
+	for _, n := range added {
+		if n.Role != RoleReplica {
+			continue
+		}
+		prim := v.primary[n.Shard]
+		if prim == "" {
+			prim = to.ShardNodes(n.Shard)[0].ID
+		}
+		c := e.admin(n.Addr())
+		err := waitFor(ctx, e.timeout(), "node "+n.ID+" to replicate "+prim, func(ctx context.Context) error {
+			return c.ClusterReplicate(ctx, v.idOf[prim]).Err()
+		})
+		c.Close()
+		if err != nil {
+			return err
+		}
+	}
+	// 3. Slots follow the shard count: removed shards give all theirs away, the rest are
+	// evened out.
+	if err := e.rebalance(ctx, v, from, to); err != nil {
+		return err
+	}
+	// 4. Leaving nodes: a leaving replica that leads a staying shard hands the role back first.
+	for _, n := range removed {
+		if to.Node(n.ID) != nil || n.Shard >= len(to.Primaries()) {
+			continue
+		}
+		if v.primary[n.Shard] == n.ID {
+			if err := e.promoteStaying(ctx, v, to, n); err != nil {
+				return err
+			}
+		}
+	}
+	for _, n := range removed {
+		if err := e.forget(ctx, v, all, n); err != nil {
+			return err
+		}
+	}
+	return e.waitClusterHealthy(ctx)
+}
+
+// waitKnown waits until the anchor's view lists every node in nodes.
+func (e *Engine) waitKnown(ctx context.Context, nodes []*Node) error {
+	c := e.admin(nodes[0].Addr())
+	defer c.Close()
+	return waitFor(ctx, e.timeout(), "the new nodes to join", func(ctx context.Context) error {
+		cns, err := clusterNodes(ctx, c)
+		if err != nil {
+			return err
+		}
+		seen := map[string]bool{}
+		for _, cn := range cns {
+			if !cn.Has("handshake") && !cn.Has("noaddr") {
+				seen[cn.Addr] = true
+			}
+		}
+		for _, n := range nodes {
+			if e.Runner.Running(n.ID) && !seen[n.Addr()] {
+				return fmt.Errorf("%s not known yet", n.ID)
+			}
+		}
+		return nil
+	})
+}
+
+// promoteStaying makes a staying replica the primary of n's shard before n leaves.
+func (e *Engine) promoteStaying(ctx context.Context, v *clusterView, to *Plan, n *Node) error {
+	for _, o := range to.ShardNodes(n.Shard) {
+		if !e.Runner.Running(o.ID) {
+			continue
+		}
+		c := e.admin(o.Addr())
+		err := c.Do(ctx, "cluster", "failover").Err()
+		if err == nil {
+			err = waitFor(ctx, e.timeout(), o.ID+" to lead shard "+o.ShardID, func(ctx context.Context) error {
+				info, err := Info(ctx, c, "replication")
+				if err != nil {
+					return err
+				}
+				if info["role"] != "master" {
+					return fmt.Errorf("still %s", info["role"])
+				}
+				return nil
+			})
+		}
+		c.Close()
+		if err != nil {
+			return fmt.Errorf("scaling: handing shard %s from %s to %s: %w", n.ShardID, n.ID, o.ID, err)
+		}
+		v.primary[n.Shard] = o.ID
+		return nil
+	}
+	return fmt.Errorf("scaling: shard %s has no staying node to take over from %s", n.ShardID, n.ID)
+}
+
+// forget removes a node from the cluster, stops it and deletes its directory.
+func (e *Engine) forget(ctx context.Context, v *clusterView, all []*Node, n *Node) error {
+	id := v.idOf[n.ID]
+	// A replica of a leaving primary must not be left following it.
+	if err := e.Runner.Stop(ctx, n.ID); err != nil {
+		return fmt.Errorf("scaling: stopping %s: %w", n.ID, err)
+	}
+	for _, o := range all {
+		if o.ID == n.ID || !e.Runner.Running(o.ID) || id == "" {
+			continue
+		}
+		c := e.admin(o.Addr())
+		err := c.Do(ctx, "cluster", "forget", id).Err()
+		c.Close()
+		if err != nil && !isUnknownNode(err) {
+			return fmt.Errorf("scaling: %s forgetting %s: %w", o.ID, n.ID, err)
+		}
+	}
+	e.logf("node %s left", n.ID)
+	return os.RemoveAll(n.Dir)
+}
+
+func isUnknownNode(err error) bool {
+	msg := strings.ToLower(err.Error())
+	return strings.Contains(msg, "unknown node") || strings.Contains(msg, "can't forget my master")
+}
+
+// SlotMove is one slot leaving one shard for another.
+type SlotMove struct {
+	Slot     int
+	From, To int // shard indexes
+}
+
+// PlanSlotMoves decides which slots move when a cluster goes to `shards` shards: owners maps
+// every slot to its current shard. Shards at or beyond `shards` give all their slots away;
+// the rest end with an even share (the largest ones one more when it does not divide), moving as few slots as
+// possible. It is pure, so the decision is tested apart from the moving.
+func PlanSlotMoves(owners map[int]int, shards int) []SlotMove {
+	held := map[int][]int{}
+	for slot := 0; slot < TotalSlots; slot++ {
+		if s, ok := owners[slot]; ok {
+			held[s] = append(held[s], slot)
+		}
+	}
+	// The extra slots of an uneven split go to the shards that hold the most already.
+	order := make([]int, shards)
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(i, j int) bool { return len(held[order[i]]) > len(held[order[j]]) })
+	targets := map[int]int{}
+	for rank, s := range order {
+		targets[s] = TotalSlots / shards
+		if rank < TotalSlots%shards {
+			targets[s]++
+		}
+	}
+	target := func(s int) int { return targets[s] }
+	var donors []int
+	for s := range held {
+		donors = append(donors, s)
+	}
+	sort.Ints(donors)
+	var spare []SlotMove // slots that must leave, From set
+	for _, s := range donors {
+		keep := 0
+		if s < shards {
+			keep = target(s)
+		}
+		if len(held[s]) > keep {
+			for _, slot := range held[s][keep:] {
+				spare = append(spare, SlotMove{Slot: slot, From: s})
+			}
+		}
+	}
+	var moves []SlotMove
+	for s := 0; s < shards && len(spare) > 0; s++ {
+		for need := target(s) - min(len(held[s]), target(s)); need > 0 && len(spare) > 0; need-- {
+			m := spare[0]
+			spare = spare[1:]
+			m.To = s
+			moves = append(moves, m)
+		}
+	}
+	return moves
+}
+
+// rebalance moves slots so that the cluster has the plan's shard count.
+func (e *Engine) rebalance(ctx context.Context, v *clusterView, from, to *Plan) error {
+	shards := len(to.Primaries())
+	owners := map[int]int{}
+	for id, planID := range invert(v.idOf) {
+		cn := v.byID(id)
+		n := from.Node(planID)
+		if n == nil {
+			n = to.Node(planID)
+		}
+		if cn == nil || n == nil || !cn.Has("master") {
+			continue
+		}
+		for _, r := range cn.Slots {
+			for s := r.Start; s <= r.End; s++ {
+				owners[s] = n.Shard
+			}
+		}
+	}
+	moves := PlanSlotMoves(owners, shards)
+	if len(moves) == 0 {
+		return nil
+	}
+	e.logf("moving %d slots to reach %d shards", len(moves), shards)
+	nodeOf := func(shard int) *Node {
+		id := v.primary[shard]
+		if id == "" {
+			return to.ShardNodes(shard)[0]
+		}
+		if n := to.Node(id); n != nil {
+			return n
+		}
+		return from.Node(id)
+	}
+	clients := map[string]*redis.Client{}
+	client := func(n *Node) *redis.Client {
+		if c, ok := clients[n.ID]; ok {
+			return c
+		}
+		c := e.admin(n.Addr())
+		clients[n.ID] = c
+		return c
+	}
+	defer func() {
+		for _, c := range clients {
+			c.Close()
+		}
+	}()
+	var masters []*Node
+	for s := 0; s < max(shards, len(from.Primaries())); s++ {
+		masters = append(masters, nodeOf(s))
+	}
+	for i, m := range moves {
+		src, dst := nodeOf(m.From), nodeOf(m.To)
+		if err := e.migrateSlot(ctx, m.Slot, src, dst, v.idOf[src.ID], v.idOf[dst.ID], client, masters); err != nil {
+			return fmt.Errorf("moving slot %d from shard %d to %d: %w", m.Slot, m.From+1, m.To+1, err)
+		}
+		if (i+1)%1024 == 0 {
+			e.logf("moved %d/%d slots", i+1, len(moves))
+		}
+	}
+	return nil
+}
+
+func (v *clusterView) byID(id string) *ClusterNode {
+	for _, cn := range v.byAddr {
+		if cn.ID == id {
+			c := cn
+			return &c
+		}
+	}
+	return nil
+}
+
+func invert(m map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, val := range m {
+		out[val] = k
+	}
+	return out
+}
+
+// migrateSlot moves one slot and its keys from src to dst. Clients asking src for a key
+// already moved get ASK and follow it; after SETSLOT NODE they get MOVED.
+func (e *Engine) migrateSlot(ctx context.Context, slot int, src, dst *Node, srcID, dstID string, client func(*Node) *redis.Client, masters []*Node) error {
+	sc, dc := client(src), client(dst)
+	if err := dc.Do(ctx, "cluster", "setslot", slot, "importing", srcID).Err(); err != nil {
+		return fmt.Errorf("importing on %s: %w", dst.ID, err)
+	}
+	if err := sc.Do(ctx, "cluster", "setslot", slot, "migrating", dstID).Err(); err != nil {
+		return fmt.Errorf("migrating on %s: %w", src.ID, err)
+	}
+	pass := e.Plan.Deployment.Auth.AdminPassword
+	for {
+		keys, err := sc.ClusterGetKeysInSlot(ctx, slot, 200).Result()
+		if err != nil {
+			return fmt.Errorf("listing keys on %s: %w", src.ID, err)
+		}
+		if len(keys) == 0 {
+			break
+		}
+		args := []any{"migrate", dst.Host, strconv.Itoa(dst.Port()), "", 0, 10000, "auth2", AdminUser, pass, "keys"}
+		for _, k := range keys {
+			args = append(args, k)
+		}
+		if err := sc.Do(ctx, args...).Err(); err != nil {
+			return fmt.Errorf("migrating %d keys: %w", len(keys), err)
+		}
+	}
+	// The new owner first, then the old, then everyone else, as redis-cli does.
+	for _, n := range append([]*Node{dst, src}, masters...) {
+		if n == nil || !e.Runner.Running(n.ID) {
+			continue
+		}
+		if err := client(n).Do(ctx, "cluster", "setslot", slot, "node", dstID).Err(); err != nil && n.ID != src.ID && n.ID != dst.ID {
+			continue // another node learns the owner through gossip
+		} else if err != nil {
+			return fmt.Errorf("assigning on %s: %w", n.ID, err)
+		}
+	}
+	return nil
+}
+
+func (e *Engine) scaleReplication(ctx context.Context, from *Plan, added, removed []*Node) error {
+	for _, n := range added {
+		if err := e.startReplicationNode(ctx, n); err != nil {
+			return err
+		}
+		if err := e.waitInSync(ctx, n); err != nil {
+			return err
+		}
+	}
+	if len(removed) > 0 {
+		prim, err := e.CurrentPrimary(ctx)
+		if err != nil {
+			return err
+		}
+		for _, n := range removed {
+			if prim.ID == n.ID {
+				if err := e.failoverFrom(ctx, n); err != nil {
+					return fmt.Errorf("scaling: moving the primary off %s: %w", n.ID, err)
+				}
+			}
+		}
+		for _, n := range removed {
+			if err := e.Runner.Stop(ctx, n.ID); err != nil {
+				return fmt.Errorf("scaling: stopping %s: %w", n.ID, err)
+			}
+			if err := os.RemoveAll(n.Dir); err != nil {
+				return err
+			}
+			e.logf("node %s left", n.ID)
+		}
+		// Sentinels keep every replica they ever saw; a reset makes them rediscover the group.
+		for _, s := range e.Plan.Sentinels {
+			if !e.Runner.Running(s.ID) {
+				continue
+			}
+			sc := e.sentinelClient(s)
+			err := sc.Reset(ctx, e.Plan.Deployment.Name).Err()
+			sc.Close()
+			if err != nil {
+				return fmt.Errorf("scaling: resetting sentinel %s: %w", s.ID, err)
+			}
+		}
+	}
+	// Sentinels the new size needs (3 up to 3 nodes, 5 beyond) start with the rest.
+	return e.Start(ctx)
+}
