@@ -19,8 +19,12 @@ func operationsRules() []*Rule {
 				AWSConfig: []string{"elasticache-redis-cluster-automatic-backup-check"}, SecurityHub: []string{"ElastiCache.1"}},
 			CheckResource: cacheRule(func(c CacheView, ctx *Context) []string {
 				min := float64(ctx.Config.MinSnapshotRetentionDays)
+				field := "snapshotRetentionLimit"
+				if c.Role == RoleSelfHosted {
+					field = "snapshotRetentionDays"
+				}
 				if c.SnapshotRetention.Set && c.SnapshotRetention.Value < min {
-					return []string{fmt.Sprintf("snapshotRetentionLimit is %g days; at least %g required", c.SnapshotRetention.Value, min)}
+					return []string{fmt.Sprintf("%s is %g days; at least %g required", field, c.SnapshotRetention.Value, min)}
 				}
 				return nil
 			}),

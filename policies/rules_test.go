@@ -430,7 +430,7 @@ func TestSelfHostedDeploymentView(t *testing.T) {
 		{"no replica in prod", "prod", map[string]any{"replicasPerShard": 0},
 			[]string{"production-multi-az advisory rk-local: no replica: Multi-AZ needs at least 2 nodes per shard"}},
 		{"no snapshots, no final snapshot", "dev", map[string]any{"snapshotRetentionDays": 0, "finalSnapshot": false},
-			[]string{"automatic-backups advisory rk-local: snapshotRetentionLimit is 0 days; at least 1 required",
+			[]string{"automatic-backups advisory rk-local: snapshotRetentionDays is 0 days; at least 1 required",
 				"final-snapshot advisory rk-local: finalSnapshot is not true"}},
 		{"old engine", "dev", map[string]any{"engine": "redis", "engineVersion": "6.2"},
 			[]string{`supported-engine-version advisory rk-local: redis version "6.2" is not allowed; allowed: 7.1, 7.0`}},

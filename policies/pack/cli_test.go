@@ -328,7 +328,7 @@ func TestPolicyAnalyzeSelfHostedExport(t *testing.T) {
 	needCLI(t)
 	got, stderr, err := analyze(t, "local-insecure.json", "")
 	want := []string{
-		"automatic-backups advisory rediskit-local: snapshotRetentionLimit is 0 days; at least 1 required",
+		"automatic-backups advisory rediskit-local: snapshotRetentionDays is 0 days; at least 1 required",
 		"encryption-in-transit mandatory rediskit-local: TLS is not enabled",
 		"final-snapshot advisory rediskit-local: finalSnapshot is not true",
 		`persistence advisory rediskit-local: persistence is off in environment "local"; only dev may run without it`,
