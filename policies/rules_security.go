@@ -69,7 +69,11 @@ func securityRules() []*Rule {
 					return []string{"transitEncryptionEnabled is not true"}
 				}
 				if c.TransitEncryption.isTrue() && c.TransitMode.Set && c.TransitMode.Value == "preferred" && !ctx.Config.AllowPreferredTransitMode {
-					return []string{"transitEncryptionMode is \"preferred\", which still accepts plaintext connections; use \"required\" once clients use TLS"}
+					field := "transitEncryptionMode"
+					if c.Role == RoleSelfHosted {
+						field = "tlsMode"
+					}
+					return []string{field + " is \"preferred\", which still accepts plaintext connections; use \"required\" once clients use TLS"}
 				}
 				return nil
 			}),

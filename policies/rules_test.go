@@ -415,7 +415,7 @@ func TestSelfHostedDeploymentView(t *testing.T) {
 		{"TLS off in prod", "prod", map[string]any{"tls": false, "tlsMode": del},
 			[]string{"encryption-in-transit mandatory rk-local: TLS is not enabled"}},
 		{"TLS preferred", "dev", map[string]any{"tlsMode": "preferred"},
-			[]string{`encryption-in-transit mandatory rk-local: transitEncryptionMode is "preferred", which still accepts plaintext connections; use "required" once clients use TLS`}},
+			[]string{`encryption-in-transit mandatory rk-local: tlsMode is "preferred", which still accepts plaintext connections; use "required" once clients use TLS`}},
 		{"no auth", "dev", map[string]any{"authMode": "none", "authToken": del},
 			[]string{"auth mandatory rk-local: authentication is not enabled"}},
 		{"RBAC users count as auth", "dev", map[string]any{"authMode": "rbac", "authToken": del}, []string{}},

@@ -53,7 +53,7 @@ func TestPreviewLocalStack(t *testing.T) {
 	})
 	got, err = previewProgram(t, "local", program.Run, preferred, "")
 	want := []string{
-		`encryption-in-transit mandatory: transitEncryptionMode is "preferred", which still accepts plaintext connections; use "required" once clients use TLS`,
+		`encryption-in-transit mandatory: tlsMode is "preferred", which still accepts plaintext connections; use "required" once clients use TLS`,
 		"production-multi-az advisory: no replica: Multi-AZ needs at least 2 nodes per shard",
 	}
 	if !slices.Equal(got, want) {
