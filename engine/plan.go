@@ -167,15 +167,28 @@ func PlanFor(d Deployment) (*Plan, error) {
 	}
 
 	next := d.BasePort
+	pinned := map[int]bool{}
+	for _, port := range d.NodePorts {
+		pinned[port] = true
+	}
 	alloc := func(override int) (plain, tls int) {
 		// A node's overridden port still consumes its sequential slot, so moving one node
 		// never shifts the ports of the others.
+		// Sequential ports skip those pinned by overrides, so a node added next to pinned
+		// ones (scaling) never lands on a port a running process holds. A pinned node still
+		// uses up its own sequential position, so pinning one never shifts the others.
 		take := func() int {
+			if override != 0 {
+				port := override
+				override = 0
+				next++
+				return port
+			}
+			for pinned[next] {
+				next++
+			}
 			port := next
 			next++
-			if override != 0 {
-				port, override = override, 0
-			}
 			return port
 		}
 		switch {

@@ -219,3 +219,46 @@ func TestDeploymentRejectsBadParameterGroup(t *testing.T) {
 		}
 	}
 }
+
+func TestPlanPinnedPortsNeverCollide(t *testing.T) {
+	// A replication group growing from 1 to 2 replicas with every running process pinned:
+	// the new node must not take the first sentinel's port.
+	d := testDeployment(ModeReplication, 1, 1)
+	p := mustPlan(t, d)
+	d.NodePorts = map[string]int{}
+	for _, n := range p.Nodes {
+		d.NodePorts[n.ID] = n.Port()
+	}
+	for _, s := range p.Sentinels {
+		d.NodePorts[s.ID] = s.Port()
+	}
+	d.ReplicasPerShard = 2
+	grown := mustPlan(t, d)
+	seen := map[int]string{}
+	for _, n := range grown.Nodes {
+		if other, dup := seen[n.Port()]; dup {
+			t.Fatalf("%s and %s share port %d", n.ID, other, n.Port())
+		}
+		seen[n.Port()] = n.ID
+	}
+	for _, s := range grown.Sentinels {
+		if other, dup := seen[s.Port()]; dup {
+			t.Fatalf("%s and %s share port %d", s.ID, other, s.Port())
+		}
+		seen[s.Port()] = s.ID
+	}
+	// Moving one node leaves every other port where it was.
+	d = testDeployment(ModeCluster, 3, 1)
+	before := mustPlan(t, d)
+	d.NodePorts = map[string]int{before.Nodes[1].ID: 30999}
+	after := mustPlan(t, d)
+	for i, n := range after.Nodes {
+		want := before.Nodes[i].Port()
+		if i == 1 {
+			want = 30999
+		}
+		if n.Port() != want {
+			t.Fatalf("%s moved from %d to %d", n.ID, before.Nodes[i].Port(), n.Port())
+		}
+	}
+}

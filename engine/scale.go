@@ -147,7 +147,11 @@ func (e *Engine) scaleCluster(ctx context.Context, from *Plan, added, removed []
 		}
 	}
 	// 3. Slots follow the shard count: removed shards give all theirs away, the rest are
-	// evened out.
+	// evened out. A node that just joined answers CLUSTERDOWN (and refuses MIGRATE's
+	// RESTORE) until it has learnt the slot map, so every node must see the cluster ok first.
+	if err := e.waitClusterOK(ctx, all); err != nil {
+		return err
+	}
 	if err := e.rebalance(ctx, v, from, to); err != nil {
 		return err
 	}
@@ -168,6 +172,31 @@ func (e *Engine) scaleCluster(ctx context.Context, from *Plan, added, removed []
 		}
 	}
 	return e.waitClusterHealthy(ctx)
+}
+
+// waitClusterOK waits until every running node of nodes reports cluster_state:ok.
+func (e *Engine) waitClusterOK(ctx context.Context, nodes []*Node) error {
+	for _, n := range nodes {
+		if !e.Runner.Running(n.ID) {
+			continue
+		}
+		c := e.admin(n.Addr())
+		err := waitFor(ctx, e.timeout(), "node "+n.ID+" to see the cluster ok", func(ctx context.Context) error {
+			ci, err := c.ClusterInfo(ctx).Result()
+			if err != nil {
+				return err
+			}
+			if st := ParseInfo(ci)["cluster_state"]; st != "ok" {
+				return fmt.Errorf("cluster_state %s", st)
+			}
+			return nil
+		})
+		c.Close()
+		if err != nil {
+			return fmt.Errorf("scaling: %w", err)
+		}
+	}
+	return nil
 }
 
 // waitKnown waits until the anchor's view lists every node in nodes.
