@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -159,4 +160,73 @@ func TestContainerCluster(t *testing.T) {
 			return nil
 		})
 	})
+}
+
+// The image's default command runs a whole deployment in one container, configured by a
+// mounted deployment file, a secret from the environment and one from a mounted file.
+func TestContainerAllInOne(t *testing.T) {
+	img := requireImage(t)
+	dir := t.TempDir()
+	deployment := `{"name":"rk-aio","mode":"replication","replicasPerShard":1,"engine":"redis","engineVersion":"7.1",
+		"basePort":6379,"dataDir":"/data","nodeMemory":134217728,"persistence":{"rdb":true},
+		"timing":{"downAfter":1000000000,"failoverTimeout":5000000000}}`
+	if err := os.WriteFile(dir+"/deployment.json", []byte(deployment), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir+"/admin", []byte(adminPass+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	name := fmt.Sprintf("rkt-aio-%d", rand.IntN(1_000_000))
+	out, err := exec.Command("docker", "run", "-d", "--name", name,
+		"-v", dir+"/deployment.json:/etc/rediskit/deployment.json:ro",
+		"-v", dir+"/admin:/run/secrets/admin:ro",
+		"-e", "RK_APP_TOKEN="+appToken, "-e", "RK_ADMIN_PASSWORD_FILE=/run/secrets/admin",
+		img).CombinedOutput()
+	if err != nil {
+		t.Fatalf("docker run: %v %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("docker", "rm", "-f", name).Run() })
+	WaitFor(t, "the deployment in the container to be ready", 90*time.Second, func() error {
+		out, err := exec.Command("docker", "exec", name, "rediskit-engine", "status").CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("%v: %s", err, out)
+		}
+		return nil
+	})
+	out, err = exec.Command("docker", "exec", name, "redis-cli", "--user", "app", "--pass", appToken, "--no-auth-warning",
+		"-p", "6379", "set", "k", "v").CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "OK" {
+		t.Fatalf("SET as the app user inside the container: %v %s", err, out)
+	}
+	ip, err := exec.Command("docker", "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", name).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The endpoints open once the engine finished bringing the deployment up.
+	var m map[string]float64
+	WaitFor(t, "the container's /healthz and /metrics", 30*time.Second, func() error {
+		resp, err := http.Get("http://" + strings.TrimSpace(string(ip)) + ":9121/healthz")
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("healthz: %s", resp.Status)
+		}
+		m, err = scrapeE("http://" + strings.TrimSpace(string(ip)) + ":9121/metrics")
+		return err
+	})
+	if v, ok := m[`IsMaster{CacheClusterId="rk-aio-001",CacheNodeId="0001",ReplicationGroupId="rk-aio",Role="primary",Zone="zone-a"}`]; !ok || v != 1 {
+		t.Fatalf("IsMaster of rk-aio-001 = %v, %v; series: %v", v, ok, m)
+	}
+	if out, err := exec.Command("docker", "stop", "-t", "30", name).CombinedOutput(); err != nil {
+		t.Fatalf("docker stop: %v %s", err, out)
+	}
+	logs, _ := exec.Command("docker", "logs", name).CombinedOutput()
+	if !strings.Contains(string(logs), "stopping rk-aio") {
+		t.Fatalf("the engine did not stop the deployment on SIGTERM:\n%s", logs)
+	}
+	if code, _ := exec.Command("docker", "inspect", "-f", "{{.State.ExitCode}}", name).Output(); strings.TrimSpace(string(code)) != "0" {
+		t.Fatalf("exit code %s:\n%s", code, logs)
+	}
 }

@@ -394,7 +394,7 @@ func (e *Engine) admin(addr string) *redis.Client {
 	return redis.NewClient(&redis.Options{
 		Addr: addr, Username: AdminUser, Password: e.Plan.Deployment.Auth.AdminPassword,
 		TLSConfig: e.tlsConf, DialTimeout: 2 * time.Second, ReadTimeout: 5 * time.Second,
-		MaxRetries: -1, PoolSize: 2, Protocol: 2, DisableIdentity: true,
+		MaxRetries: -1, PoolSize: 2, Protocol: 2, DisableIdentity: true, DialerRetries: 1,
 	})
 }
 

@@ -67,7 +67,7 @@ func (e *Engine) sentinelClient(s *Sentinel) *redis.SentinelClient {
 	return redis.NewSentinelClient(&redis.Options{
 		Addr: s.Addr(), Username: AdminUser, Password: e.Plan.Deployment.Auth.AdminPassword,
 		TLSConfig: e.tlsConf, DialTimeout: 2 * time.Second, ReadTimeout: 5 * time.Second,
-		MaxRetries: -1, PoolSize: 2, Protocol: 2, DisableIdentity: true,
+		MaxRetries: -1, PoolSize: 2, Protocol: 2, DisableIdentity: true, DialerRetries: 1,
 	})
 }
 
@@ -127,10 +127,9 @@ func (e *Engine) CurrentPrimary(ctx context.Context) (*Node, error) {
 	votes := map[string]int{}
 	answered := 0
 	var lastErr error
+	// Every sentinel is asked, not only those this process started: status and snapshot
+	// commands run in other processes than the one that started the deployment.
 	for _, s := range p.Sentinels {
-		if !e.Runner.Running(s.ID) {
-			continue
-		}
 		c := e.sentinelClient(s)
 		addr, err := c.GetMasterAddrByName(ctx, p.Deployment.Name).Result()
 		c.Close()
@@ -170,17 +169,18 @@ func (e *Engine) Failover(ctx context.Context) error {
 func (e *Engine) failoverFrom(ctx context.Context, old *Node) error {
 	name := e.Plan.Deployment.Name
 	e.logf("failing over from %s", old.ID)
-	var s *Sentinel
+	var c *redis.SentinelClient
 	for _, x := range e.Plan.Sentinels {
-		if e.Runner.Running(x.ID) {
-			s = x
+		sc := e.sentinelClient(x)
+		if sc.Ping(ctx).Err() == nil {
+			c = sc
 			break
 		}
+		sc.Close()
 	}
-	if s == nil {
-		return fmt.Errorf("failing over: no sentinel running")
+	if c == nil {
+		return fmt.Errorf("failing over: no sentinel answers")
 	}
-	c := e.sentinelClient(s)
 	defer c.Close()
 	// Sentinel answers NOGOODSLAVE until it has fresh INFO from a replica; retry until then.
 	err := waitFor(ctx, e.timeout(), "sentinel to accept the failover", func(ctx context.Context) error {

@@ -118,9 +118,7 @@ func (e *Engine) takeSnapshot(ctx context.Context, name string, automatic bool) 
 func (e *Engine) snapshotSource(ctx context.Context, shard int) (*Node, error) {
 	var primary *Node
 	for _, n := range e.Plan.ShardNodes(shard) {
-		if !e.Runner.Running(n.ID) {
-			continue
-		}
+		// Reachability, not the runner's view: snapshots may be taken from another process.
 		c := e.admin(n.Addr())
 		info, err := Info(ctx, c, "replication")
 		c.Close()
