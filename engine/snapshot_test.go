@@ -41,6 +41,27 @@ func TestSnapshotFromReplicaAndRestore(t *testing.T) {
 		t.Fatal("a snapshot name was reused")
 	}
 
+	t.Run("automatic snapshots follow the retention period, manual ones stay", func(t *testing.T) {
+		e.Plan.Deployment.Snapshot.RetentionDays = 1
+		auto, err := e.AutomaticSnapshot(ctx, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if am, err := ReadManifest(auto); err != nil || !am.Automatic {
+			t.Fatalf("automatic manifest %+v, %v", am, err)
+		}
+		removed, err := e.PruneSnapshots(time.Now().Add(49 * time.Hour))
+		if err != nil || len(removed) != 1 {
+			t.Fatalf("pruned %v, %v", removed, err)
+		}
+		if _, err := os.Stat(auto); !os.IsNotExist(err) {
+			t.Fatal("expired automatic snapshot kept")
+		}
+		if _, err := ReadManifest(dir); err != nil {
+			t.Fatalf("manual snapshot pruned: %v", err)
+		}
+	})
+
 	t.Run("restore into a new deployment of the same shape", func(t *testing.T) {
 		d2 := newDeployment(t, ModeReplication, 1, 1)
 		d2.Name = "rk-restored"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/pem"
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -80,5 +81,30 @@ func TestReplicationTLS(t *testing.T) {
 	}
 	if v, err := c.Get(ctx, "secure").Result(); err != nil || v != "1" {
 		t.Fatalf("GET after failover: %q %v", v, err)
+	}
+}
+
+// TLS "preferred" is the migration mode (terraform-aws-modules #55, #57): both ports serve,
+// and TLS works on a standalone node too.
+func TestSingleNodeTLSPreferred(t *testing.T) {
+	requireRedis(t)
+	ctx := context.Background()
+	d := newDeployment(t, ModeSingle, 1, 0)
+	d.Name = "rk-tlspref"
+	d.TLS = TLS{Enabled: true, Mode: "preferred"}
+	e := Up(t, d)
+	n := e.Plan.Nodes[0]
+	if n.PlainPort == 0 || n.TLSPort == 0 || n.PlainPort == n.TLSPort {
+		t.Fatalf("ports %d/%d", n.PlainPort, n.TLSPort)
+	}
+	secure := appClient(e, n) // n.Addr() is the TLS port
+	defer secure.Close()
+	if err := secure.Set(ctx, "k", "tls", 0).Err(); err != nil {
+		t.Fatalf("TLS client: %v", err)
+	}
+	plain := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", n.PlainPort), Username: "app", Password: appToken})
+	defer plain.Close()
+	if v, err := plain.Get(ctx, "k").Result(); err != nil || v != "tls" {
+		t.Fatalf("plaintext client during migration: %q %v", v, err)
 	}
 }
