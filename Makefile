@@ -64,6 +64,7 @@ TEST_DEPS += provider
 
 test: tools $(TEST_DEPS)
 	go vet ./...
+	go vet -tags awsacceptance ./test/
 	go test -count=1 -timeout 80m ./...
 
 # Deploy the local stack (self-hosted engine) through the Automation API; idempotent.

@@ -111,6 +111,10 @@ type TLS struct {
 	CertFile string `json:"certFile,omitempty"`
 	KeyFile  string `json:"keyFile,omitempty"`
 	CAFile   string `json:"caFile,omitempty"`
+	// Hosts are further names and addresses the generated node certificate is valid for, besides
+	// localhost, Host and every NodeHosts address: a container deployment lists its whole
+	// private subnet, so a node added later on a new address is covered by the same certificate.
+	Hosts []string `json:"hosts,omitempty"`
 }
 
 // Persistence selects the on-disk formats.

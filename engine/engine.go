@@ -90,7 +90,7 @@ func (e *Engine) PrepareTLS() error {
 		return nil
 	}
 	if p.TLS.Generate {
-		if err := GenerateCerts(p.TLS, p.Deployment.Host); err != nil {
+		if err := GenerateCerts(p.TLS, p.certHosts()...); err != nil {
 			return err
 		}
 	}

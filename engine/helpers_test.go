@@ -75,7 +75,9 @@ func newDeployment(t *testing.T, mode Mode, shards, replicas int) Deployment {
 		DataDir:     t.TempDir(),
 		NodeMemory:  256 << 20,
 		Persistence: Persistence{RDB: true},
-		Timing:      Timing{DownAfter: time.Second, FailoverTimeout: 5 * time.Second, ClusterNodeTimeout: 2 * time.Second},
+		// Short enough for a quick suite, long enough that a loaded machine (make test compiles
+		// other packages meanwhile) does not see spurious failovers.
+		Timing: Timing{DownAfter: 2 * time.Second, FailoverTimeout: 5 * time.Second, ClusterNodeTimeout: 3 * time.Second},
 	}
 }
 

@@ -167,9 +167,15 @@ func PlanFor(d Deployment) (*Plan, error) {
 	}
 
 	next := d.BasePort
+	// With TLS preferred a node holds two ports, the plaintext one and the TLS one after it; a
+	// pinned port (NodePorts) is the first of them.
+	twoPorts := d.TLS.Enabled && !d.tlsRequired()
 	pinned := map[int]bool{}
 	for _, port := range d.NodePorts {
 		pinned[port] = true
+		if twoPorts {
+			pinned[port+1] = true
+		}
 	}
 	alloc := func(override int) (plain, tls int) {
 		// A node's overridden port still consumes its sequential slot, so moving one node
@@ -196,6 +202,9 @@ func PlanFor(d Deployment) (*Plan, error) {
 			return take(), 0
 		case d.tlsRequired():
 			return 0, take()
+		case override != 0:
+			next += 2
+			return override, override + 1
 		default:
 			return take(), take()
 		}

@@ -113,8 +113,11 @@ func (e *Engine) scaleCluster(ctx context.Context, from *Plan, added, removed []
 	ac := e.admin(anchor.Addr())
 	defer ac.Close()
 	for _, n := range added {
-		if err := e.startNode(ctx, n, ""); err != nil {
-			return err
+		// A node may be running already when an earlier, interrupted scaling started it.
+		if !e.Runner.Running(n.ID) {
+			if err := e.startNode(ctx, n, ""); err != nil {
+				return err
+			}
 		}
 		if err := meet(ctx, ac, n); err != nil {
 			return fmt.Errorf("scaling: introducing %s: %w", n.ID, err)
@@ -199,28 +202,38 @@ func (e *Engine) waitClusterOK(ctx context.Context, nodes []*Node) error {
 	return nil
 }
 
-// waitKnown waits until the anchor's view lists every node in nodes.
+// waitKnown waits until every running node knows every running node of nodes: slot moves
+// name the new nodes by id, which a node that has not heard of them yet refuses.
 func (e *Engine) waitKnown(ctx context.Context, nodes []*Node) error {
-	c := e.admin(nodes[0].Addr())
-	defer c.Close()
-	return waitFor(ctx, e.timeout(), "the new nodes to join", func(ctx context.Context) error {
-		cns, err := clusterNodes(ctx, c)
+	for _, viewer := range nodes {
+		if !e.Runner.Running(viewer.ID) {
+			continue
+		}
+		c := e.admin(viewer.Addr())
+		err := waitFor(ctx, e.timeout(), viewer.ID+" to know every node", func(ctx context.Context) error {
+			cns, err := clusterNodes(ctx, c)
+			if err != nil {
+				return err
+			}
+			seen := map[string]bool{}
+			for _, cn := range cns {
+				if !cn.Has("handshake") && !cn.Has("noaddr") {
+					seen[cn.Addr] = true
+				}
+			}
+			for _, n := range nodes {
+				if e.Runner.Running(n.ID) && !seen[n.Addr()] {
+					return fmt.Errorf("%s not known yet", n.ID)
+				}
+			}
+			return nil
+		})
+		c.Close()
 		if err != nil {
 			return err
 		}
-		seen := map[string]bool{}
-		for _, cn := range cns {
-			if !cn.Has("handshake") && !cn.Has("noaddr") {
-				seen[cn.Addr] = true
-			}
-		}
-		for _, n := range nodes {
-			if e.Runner.Running(n.ID) && !seen[n.Addr()] {
-				return fmt.Errorf("%s not known yet", n.ID)
-			}
-		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // promoteStaying makes a staying replica the primary of n's shard before n leaves.

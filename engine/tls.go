@@ -109,3 +109,14 @@ func ClientTLSConfig(files *TLSFiles) (*tls.Config, error) {
 	}
 	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
 }
+
+// certHosts lists what a generated node certificate must name: the deployment's host, every
+// node's and sentinel's own address, and the extra hosts of the TLS settings.
+func (p *Plan) certHosts() []string {
+	d := p.Deployment
+	hosts := []string{d.Host}
+	for _, id := range sortedKeys(d.NodeHosts) {
+		hosts = append(hosts, d.NodeHosts[id])
+	}
+	return append(hosts, d.TLS.Hosts...)
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/big"
 	"os"
+	"path/filepath"
 	"reflect"
 	"sort"
 	"time"
@@ -92,12 +93,14 @@ func secretsFor(args selfhosted.DeploymentArgs, old *selfhosted.DeploymentState)
 	return s, nil
 }
 
-// engineFor plans the deployment and returns its engine with a runner for the driver.
-func engineFor(ctx context.Context, args selfhosted.DeploymentArgs, s selfhosted.Secrets) (*engine.Engine, error) {
-	if args.Driver != "process" {
-		return nil, fmt.Errorf("driver %q: only the process driver is available in this provider build", args.Driver)
+// engineFor plans the deployment with its nodes where at says and returns its engine with
+// the runner of its driver.
+func engineFor(ctx context.Context, args selfhosted.DeploymentArgs, s selfhosted.Secrets, at selfhosted.Placement) (*engine.Engine, error) {
+	r, err := runnerFor(args)
+	if err != nil {
+		return nil, err
 	}
-	e, err := engine.New(selfhosted.ToEngine(args, s), NewDaemonRunner(args.DataDir))
+	e, err := engine.New(selfhosted.ToEngine(args, s, at), r)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +127,20 @@ func (d *Deployment) Create(ctx context.Context, req infer.CreateRequest[selfhos
 	if err != nil {
 		return resp, err
 	}
-	e, err := engineFor(ctx, args, s)
+	subnet := ""
+	if args.Driver == "docker" {
+		if err := requireImage(ctx, args.Image); err != nil {
+			return resp, err
+		}
+		if subnet, err = ensureNetwork(ctx, selfhosted.NetworkName(args.Name)); err != nil {
+			return resp, err
+		}
+	}
+	at, err := place(args, s, selfhosted.Placement{}, subnet)
+	if err != nil {
+		return resp, err
+	}
+	e, err := engineFor(ctx, args, s, at)
 	if err != nil {
 		return resp, err
 	}
@@ -132,15 +148,19 @@ func (d *Deployment) Create(ctx context.Context, req infer.CreateRequest[selfhos
 		return resp, fmt.Errorf("creating data directory: %w", err)
 	}
 	if err := e.Up(ctx); err != nil {
+		// The engine stopped what it started; the network goes too, so nothing is left over.
+		if r, ok := e.Runner.(*engine.DockerRunner); ok {
+			_ = removeNetwork(ctx, r, placedIDs(at))
+		}
 		return resp, fmt.Errorf("creating deployment %s: %w", args.Name, err)
 	}
-	st := newState(args, s, e)
+	st := newState(args, s, e, subnet)
 	observe(ctx, e, &st)
 	resp.Output = st
 	return resp, nil
 }
 
-func newState(args selfhosted.DeploymentArgs, s selfhosted.Secrets, e *engine.Engine) selfhosted.DeploymentState {
+func newState(args selfhosted.DeploymentArgs, s selfhosted.Secrets, e *engine.Engine, subnet string) selfhosted.DeploymentState {
 	st := selfhosted.DeploymentState{
 		DeploymentArgs: args,
 		AppUser:        e.Plan.Deployment.AppUserName(),
@@ -151,6 +171,11 @@ func newState(args selfhosted.DeploymentArgs, s selfhosted.Secrets, e *engine.En
 	}
 	if e.Plan.TLS != nil {
 		st.CAFile = e.Plan.TLS.CAFile
+	}
+	st.NodePorts = PlanPorts(e.Plan)
+	if args.Driver == "docker" {
+		st.Network, st.Subnet = selfhosted.NetworkName(args.Name), subnet
+		st.NodeHosts = e.Plan.Deployment.NodeHosts
 	}
 	for _, sn := range e.Plan.Sentinels {
 		st.Sentinels = append(st.Sentinels, sn.Addr())
@@ -167,7 +192,7 @@ func (d *Deployment) Read(ctx context.Context, req infer.ReadRequest[selfhosted.
 		resp.ID = ""
 		return resp, nil
 	}
-	e, err := engineFor(ctx, st.DeploymentArgs, st.Secrets())
+	e, err := engineFor(ctx, st.DeploymentArgs, st.Secrets(), st.Placement())
 	if err != nil {
 		return resp, err
 	}
@@ -191,7 +216,12 @@ func (d *Deployment) Diff(_ context.Context, req infer.DiffRequest[selfhosted.De
 		}
 		resp.DetailedDiff[f] = p.PropertyDiff{Kind: kind, InputDiff: true}
 	}
-	resp.HasChanges = len(changes) > 0
+	// A refresh that found a node down or the deployment unhealthy is drift to repair: the update
+	// restarts what is missing (an old primary returns as a replica).
+	if !req.State.Healthy || anyDown(req.State.Nodes) {
+		resp.DetailedDiff["nodes"] = p.PropertyDiff{Kind: p.Update}
+	}
+	resp.HasChanges = len(resp.DetailedDiff) > 0
 	return resp, nil
 }
 
@@ -240,7 +270,7 @@ func equalish(a, b any) bool {
 // the data directory. The snapshot directory is kept.
 func (d *Deployment) Delete(ctx context.Context, req infer.DeleteRequest[selfhosted.DeploymentState]) (infer.DeleteResponse, error) {
 	st := req.State
-	e, err := engineFor(ctx, st.DeploymentArgs, st.Secrets())
+	e, err := engineFor(ctx, st.DeploymentArgs, st.Secrets(), st.Placement())
 	if err != nil {
 		return infer.DeleteResponse{}, err
 	}
@@ -254,10 +284,70 @@ func (d *Deployment) Delete(ctx context.Context, req infer.DeleteRequest[selfhos
 	if err := e.Stop(ctx); err != nil {
 		return infer.DeleteResponse{}, fmt.Errorf("stopping %s: %w", st.Name, err)
 	}
+	// Any other process of the deployment (a node of an interrupted scaling) goes too.
+	if r, ok := e.Runner.(*engine.DockerRunner); ok {
+		if err := removeNetwork(ctx, r, placedIDs(st.Placement())); err != nil {
+			return infer.DeleteResponse{}, fmt.Errorf("deleting %s: %w", st.Name, err)
+		}
+	} else if err := stopStray(ctx, st.DataDir); err != nil {
+		return infer.DeleteResponse{}, err
+	}
 	if err := os.RemoveAll(st.DataDir); err != nil {
 		return infer.DeleteResponse{}, fmt.Errorf("removing %s: %w", st.DataDir, err)
 	}
 	return infer.DeleteResponse{}, nil
+}
+
+// PlanPorts lists the port every node and sentinel of a plan holds.
+func PlanPorts(p *engine.Plan) map[string]int {
+	ports := map[string]int{}
+	// The first port a process holds: with TLS preferred that is the plaintext one, the TLS
+	// port follows it.
+	first := func(plain, tls int) int {
+		if plain != 0 {
+			return plain
+		}
+		return tls
+	}
+	for _, n := range p.Nodes {
+		ports[n.ID] = first(n.PlainPort, n.TLSPort)
+	}
+	for _, s := range p.Sentinels {
+		ports[s.ID] = first(s.PlainPort, s.TLSPort)
+	}
+	return ports
+}
+
+// stopStray stops every process that has a pid file under dataDir.
+func stopStray(ctx context.Context, dataDir string) error {
+	r := NewDaemonRunner(dataDir)
+	pids, _ := filepath.Glob(filepath.Join(dataDir, "*", pidFile))
+	for _, pf := range pids {
+		id := filepath.Base(filepath.Dir(pf))
+		if err := r.Stop(ctx, id); err != nil {
+			return fmt.Errorf("stopping %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// placedIDs lists every process id a placement knows.
+func placedIDs(at selfhosted.Placement) []string {
+	var ids []string
+	for id := range at.Ports {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+func anyDown(nodes []selfhosted.NodeStatus) bool {
+	for _, n := range nodes {
+		if !n.Alive {
+			return true
+		}
+	}
+	return false
 }
 
 func anyRunning(e *engine.Engine) bool {

@@ -46,11 +46,19 @@ func (d *Deployment) Update(ctx context.Context, req infer.UpdateRequest[selfhos
 	if err != nil {
 		return resp, err
 	}
-	e, err := engineFor(ctx, args, s)
+	oldEngine, err := engineFor(ctx, old.DeploymentArgs, old.Secrets(), old.Placement())
 	if err != nil {
 		return resp, err
 	}
-	oldEngine, err := engineFor(ctx, old.DeploymentArgs, old.Secrets())
+	held := old.Placement()
+	if len(held.Ports) == 0 {
+		held.Ports = PlanPorts(oldEngine.Plan) // a state from before ports were recorded
+	}
+	at, err := place(args, s, held, old.Subnet)
+	if err != nil {
+		return resp, err
+	}
+	e, err := engineFor(ctx, args, s, at)
 	if err != nil {
 		return resp, err
 	}
@@ -59,8 +67,16 @@ func (d *Deployment) Update(ctx context.Context, req infer.UpdateRequest[selfhos
 		changed[f] = true
 	}
 	if changed["shards"] || changed["replicasPerShard"] {
-		if err := scale(ctx, oldEngine, e); err != nil {
-			return resp, fmt.Errorf("scaling %s: %w", old.Name, err)
+		if args.TLS && args.TLSMode == "preferred" {
+			return resp, fmt.Errorf("scaling %s: not with tlsMode preferred (nodes hold two ports); finish the TLS migration first", old.Name)
+		}
+		if err := e.Scale(ctx, oldEngine.Plan); err != nil {
+			// Keep the old inputs (the next up retries the scaling) but remember every port,
+			// so nodes that did start are found again, by the retry or by a destroy.
+			partial := old
+			partial.NodePorts, partial.NodeHosts = at.Ports, at.Hosts
+			resp.Output = partial
+			return resp, infer.ResourceInitFailedError{Reasons: []string{fmt.Sprintf("scaling %s: %v", old.Name, err)}}
 		}
 	}
 	if err := e.Up(ctx); err != nil { // restarts anything down, with the new plan's files
@@ -76,7 +92,7 @@ func (d *Deployment) Update(ctx context.Context, req infer.UpdateRequest[selfhos
 			return resp, err
 		}
 	}
-	st := newState(args, s, e)
+	st := newState(args, s, e, old.Subnet)
 	observe(ctx, e, &st)
 	resp.Output = st
 	return resp, nil
@@ -269,9 +285,4 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
-}
-
-// scale changes the number of replicas or shards. It is filled in by scale.go.
-var scale = func(ctx context.Context, from, to *engine.Engine) error {
-	return fmt.Errorf("changing shards or replicas online is not available yet in this build")
 }

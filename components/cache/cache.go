@@ -46,6 +46,9 @@ type Cache struct {
 	AuthUser pulumi.StringOutput `pulumi:"authUser"`
 	// CAFile is the CA certificate clients verify a self-hosted deployment with.
 	CAFile pulumi.StringOutput `pulumi:"caFile"`
+	// Nodes lists the nodes: ids on AWS (the member clusters), and on the self-hosted target also
+	// shard, observed role, zone, address and liveness.
+	Nodes pulumi.ArrayOutput `pulumi:"nodes"`
 
 	// Group is the ElastiCache replication group (AWS target).
 	Group *elasticache.ReplicationGroup `pulumi:"-"`
@@ -134,6 +137,7 @@ func NewCache(ctx *pulumi.Context, name string, args *CacheArgs, opts ...pulumi.
 		"subnetGroupName":    comp.SubnetGroupName,
 		"authUser":           comp.AuthUser,
 		"caFile":             comp.CAFile,
+		"nodes":              comp.Nodes,
 	})
 }
 
@@ -158,6 +162,7 @@ func buildSelfHosted(ctx *pulumi.Context, name string, comp *Cache, c *spec.Cach
 	comp.AuthToken = d.AppToken
 	comp.AuthUser = d.AppUser
 	comp.CAFile = d.CAFile
+	comp.Nodes = d.Nodes
 	comp.AuthSecretArn = empty
 	comp.ConnectionURL = pulumi.Sprintf("%s://%s:%d", scheme, d.Endpoint, d.Port)
 	comp.SecurityGroupID = empty
@@ -195,6 +200,7 @@ func buildAWS(ctx *pulumi.Context, name string, comp *Cache, c *spec.Cache, n *s
 		comp.AuthToken = pulumi.String("").ToStringOutput()
 		comp.AuthSecretArn = sc.AuthSecretArn
 		comp.ConnectionURL = sc.ConnectionURL
+		comp.Nodes = pulumi.Array{}.ToArrayOutput()
 		comp.AuthUser = pulumi.String("").ToStringOutput()
 		comp.CAFile = pulumi.String("").ToStringOutput()
 		return nil
@@ -227,6 +233,13 @@ func buildAWS(ctx *pulumi.Context, name string, comp *Cache, c *spec.Cache, n *s
 	comp.AuthToken = rg.AuthToken
 	comp.AuthSecretArn = rg.AuthSecretArn
 	comp.ConnectionURL = rg.ConnectionURL
+	comp.Nodes = rg.MemberClusters.ApplyT(func(ids []string) []any {
+		out := make([]any, len(ids))
+		for i, id := range ids {
+			out[i] = map[string]any{"id": id}
+		}
+		return out
+	}).(pulumi.ArrayOutput)
 	comp.AuthUser = pulumi.String("").ToStringOutput()
 	comp.CAFile = pulumi.String("").ToStringOutput()
 	return nil

@@ -60,6 +60,7 @@ func Inputs(a DeploymentArgs) pulumi.Map {
 	opt("snapshotWindow", a.SnapshotWindow != "", pulumi.String(a.SnapshotWindow))
 	opt("nodeMemoryMb", a.NodeMemoryMB != 0, pulumi.Int(a.NodeMemoryMB))
 	opt("tags", len(a.Tags) > 0, pulumi.ToStringArray(a.Tags))
+	opt("image", a.Image != "", pulumi.String(a.Image))
 	if a.AuthToken != nil {
 		m["authToken"] = pulumi.ToSecret(pulumi.String(*a.AuthToken))
 	}

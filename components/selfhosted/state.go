@@ -35,8 +35,20 @@ type DeploymentState struct {
 	Healthy      bool   `pulumi:"healthy"`
 	SlotsCovered int    `pulumi:"slotsCovered"`
 	SnapshotDir  string `pulumi:"snapshotDir"`
+	// NodePorts pins every node's and sentinel's port, so scaling never moves a running one.
+	NodePorts map[string]int `pulumi:"nodePorts,optional"`
+	// Network is the private Docker network of a docker-driver deployment, Subnet its /24
+	// ("10.a.b.0/24"), and NodeHosts each container's address on it.
+	Network   string            `pulumi:"network,optional"`
+	Subnet    string            `pulumi:"subnet,optional"`
+	NodeHosts map[string]string `pulumi:"nodeHosts,optional"`
 	// FinalSnapshotPath is set once a delete has taken the final snapshot.
 	FinalSnapshotPath string `pulumi:"finalSnapshotPath,optional"`
+}
+
+// Placement returns where the state's nodes live.
+func (s *DeploymentState) Placement() Placement {
+	return Placement{Ports: s.NodePorts, Hosts: s.NodeHosts, CertHosts: SubnetHosts(s.Subnet)}
 }
 
 // Secrets returns the credentials recorded in a state.

@@ -107,6 +107,9 @@ type SelfHosted struct {
 	Persistence string `json:"persistence,omitempty"`
 	// NodeMemoryMB caps each node's memory; default the node type's memory.
 	NodeMemoryMB int `json:"nodeMemoryMb,omitempty"`
+	// Image is the engine image the docker driver runs (default rediskit/engine:dev, which
+	// `make image` builds).
+	Image string `json:"image,omitempty"`
 }
 
 // AuthMode is how clients authenticate.

@@ -37,6 +37,9 @@ type Options struct {
 	Config map[string]string
 	// Progress receives Pulumi's progress output; nil discards it.
 	Progress io.Writer
+	// AcquirePlugins lets the CLI download provider plugins it lacks (the AWS provider for the
+	// AWS stacks, where a registry is reachable); off by default so nothing is fetched unasked.
+	AcquirePlugins bool
 }
 
 func (o *Options) defaults() error {
@@ -161,7 +164,7 @@ func pulumiCommand(root string) (auto.PulumiCommand, error) {
 	return cmd, nil
 }
 
-// Up deploys the stack and returns its outputs.
+// Up refreshes and deploys the stack and returns its outputs.
 func Up(ctx context.Context, o Options) (auto.UpResult, error) {
 	st, err := Stack(ctx, o)
 	if err != nil {
@@ -170,7 +173,9 @@ func Up(ctx context.Context, o Options) (auto.UpResult, error) {
 	if o.Progress == nil {
 		o.Progress = io.Discard
 	}
-	res, err := st.Up(ctx, optup.ProgressStreams(o.Progress), optup.ErrorProgressStreams(o.Progress))
+	// Refresh first: a node that died since the last run shows as drift, and the update brings
+	// it back into the topology.
+	res, err := st.Up(ctx, optup.Refresh(), optup.ProgressStreams(o.Progress), optup.ErrorProgressStreams(o.Progress))
 	if err != nil {
 		return res, fmt.Errorf("deploying stack %s: %w", o.Stack, err)
 	}

@@ -90,5 +90,6 @@ func Run(ctx *pulumi.Context) error {
 	ctx.Export("connectionUrl", c.ConnectionURL)
 	ctx.Export("authUser", c.AuthUser)
 	ctx.Export("caFile", c.CAFile)
+	ctx.Export("nodes", c.Nodes)
 	return nil
 }

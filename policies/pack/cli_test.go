@@ -62,18 +62,14 @@ func setup() (int, error) {
 	if out, err := build.CombinedOutput(); err != nil {
 		return 1, fmt.Errorf("building the pack: %v\n%s", err, out)
 	}
-	// The stand-in provider plugins, one binary under both names (see testdata/fakeprovider).
+	// The real rediskit provider: previews of the self-hosted stack go through its Check and
+	// dry-run Create. (No AWS provider plugin exists here, so AWS resources are judged through
+	// `policy analyze` and the offline plan instead of a preview.)
 	pluginDir = filepath.Join(dir, "plugins")
-	aws := filepath.Join(pluginDir, "pulumi-resource-aws")
-	build = exec.Command("go", "build", "-o", aws, "./policies/pack/testdata/fakeprovider")
+	build = exec.Command("go", "build", "-o", filepath.Join(pluginDir, "pulumi-resource-rediskit"), "./cmd/pulumi-resource-rediskit")
 	build.Dir = repoRoot
 	if out, err := build.CombinedOutput(); err != nil {
-		return 1, fmt.Errorf("building the stand-in provider: %v\n%s", err, out)
-	}
-	for _, pkg := range []string{"random", "rediskit"} {
-		if err := os.Link(aws, filepath.Join(pluginDir, "pulumi-resource-"+pkg)); err != nil {
-			return 1, err
-		}
+		return 1, fmt.Errorf("building the rediskit provider: %v\n%s", err, out)
 	}
 	return -1, nil
 }
@@ -268,8 +264,8 @@ func preview(t *testing.T, stackName, env, config string) ([]string, error) {
 	return previewProgram(t, stackName, program, stackCfg, config)
 }
 
-// previewProgram previews program as stack stackName with the pack (and the stand-in AWS and
-// random plugins) and returns the policy events as "policy level: message".
+// previewProgram previews program as stack stackName with the pack (and the rediskit provider)
+// and returns the policy events as "policy level: message".
 func previewProgram(t *testing.T, stackName string, program pulumi.RunFunc, stackCfg auto.ConfigMap, config string) ([]string, error) {
 	t.Helper()
 	ctx := context.Background()
@@ -279,8 +275,7 @@ func previewProgram(t *testing.T, stackName string, program pulumi.RunFunc, stac
 		t.Fatal(err)
 	}
 	proj := workspace.Project{Name: "rediskit", Runtime: workspace.NewProjectRuntimeInfo("go", nil),
-		Plugins: &workspace.Plugins{Providers: []workspace.PluginOptions{
-			{Name: "aws", Path: pluginDir}, {Name: "random", Path: pluginDir}, {Name: "rediskit", Path: pluginDir}}}}
+		Plugins: &workspace.Plugins{Providers: []workspace.PluginOptions{{Name: "rediskit", Path: pluginDir}}}}
 	stack, err := auto.UpsertStackInlineSource(ctx, stackName, "rediskit", program,
 		auto.Pulumi(cmd), auto.PulumiHome(filepath.Join(dir, "home")), auto.Project(proj), auto.WorkDir(dir),
 		auto.EnvVars(map[string]string{

@@ -1,0 +1,128 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/rediskit/rediskit/components/selfhosted"
+	"github.com/rediskit/rediskit/engine"
+)
+
+// runnerFor returns the runner of a deployment's driver: detached local processes, or one
+// container of the engine image per node on the deployment's private Docker network.
+func runnerFor(args selfhosted.DeploymentArgs) (engine.Runner, error) {
+	switch args.Driver {
+	case "process":
+		return NewDaemonRunner(args.DataDir), nil
+	case "docker":
+		r := &engine.DockerRunner{Image: args.Image, Network: selfhosted.NetworkName(args.Name)}
+		if args.TLS {
+			// The generated certificates live beside the node directories.
+			r.Mounts = []string{filepath.Join(args.DataDir, "tls")}
+		}
+		return r, nil
+	}
+	return nil, fmt.Errorf("driver %q: want process or docker", args.Driver)
+}
+
+// dockerCLI runs the docker command line and returns its trimmed output.
+func dockerCLI(ctx context.Context, args ...string) (string, error) {
+	out, err := exec.CommandContext(ctx, "docker", args...).CombinedOutput()
+	s := strings.TrimSpace(string(out))
+	if err != nil {
+		return s, fmt.Errorf("docker %s: %w: %s", strings.Join(args, " "), err, s)
+	}
+	return s, nil
+}
+
+// requireImage fails early, before anything is created, when the engine image is missing.
+func requireImage(ctx context.Context, image string) error {
+	if _, err := exec.LookPath("docker"); err != nil {
+		return fmt.Errorf("driver docker: the docker command is not installed")
+	}
+	if _, err := dockerCLI(ctx, "image", "inspect", image); err != nil {
+		return fmt.Errorf("driver docker: image %q is not on this machine (make image builds rediskit/engine:dev): %w", image, err)
+	}
+	return nil
+}
+
+// ensureNetwork returns the /24 subnet of the deployment's network, creating the network on
+// a free private subnet when it does not exist yet.
+func ensureNetwork(ctx context.Context, name string) (string, error) {
+	if subnet, err := dockerCLI(ctx, "network", "inspect", "-f", "{{range .IPAM.Config}}{{.Subnet}}{{end}}", name); err == nil {
+		return subnet, nil
+	}
+	var last error
+	// A random subnet from a range Docker does not hand out by itself; retried when taken.
+	for attempt := 0; attempt < 20; attempt++ {
+		subnet := fmt.Sprintf("10.%d.%d.0/24", 200+rand.IntN(50), rand.IntN(250))
+		_, err := dockerCLI(ctx, "network", "create", "--label", "rediskit.deployment="+name, "--subnet", subnet, name)
+		if err == nil {
+			return subnet, nil
+		}
+		last = err
+	}
+	return "", fmt.Errorf("creating network %s: %w", name, last)
+}
+
+// removeNetwork deletes the deployment's containers and network.
+func removeNetwork(ctx context.Context, r *engine.DockerRunner, ids []string) error {
+	if err := r.Remove(ctx, ids...); err != nil {
+		return fmt.Errorf("removing containers: %w", err)
+	}
+	if _, err := dockerCLI(ctx, "network", "inspect", r.Network); err != nil {
+		return nil
+	}
+	if _, err := dockerCLI(ctx, "network", "rm", r.Network); err != nil {
+		return fmt.Errorf("removing network: %w", err)
+	}
+	return nil
+}
+
+// place decides where every node and sentinel of the deployment lives: existing ones keep
+// their port (and container address), new ones get ports after the highest in use and the next
+// free addresses of the subnet, so adding a node never moves a running one.
+func place(args selfhosted.DeploymentArgs, s selfhosted.Secrets, held selfhosted.Placement, subnet string) (selfhosted.Placement, error) {
+	at := selfhosted.Placement{Ports: map[string]int{}, CertHosts: selfhosted.SubnetHosts(subnet)}
+	// With TLS preferred every process holds its pinned port and the one after it.
+	step := 1
+	if args.TLS && args.TLSMode == "preferred" {
+		step = 2
+	}
+	highest := 0
+	for id, p := range held.Ports {
+		at.Ports[id] = p
+		highest = max(highest, p+step-1)
+	}
+	trial, err := engine.PlanFor(selfhosted.ToEngine(args, s, at))
+	if err != nil {
+		return at, err
+	}
+	var ids []string
+	for _, n := range trial.Nodes {
+		ids = append(ids, n.ID)
+	}
+	for _, sn := range trial.Sentinels {
+		ids = append(ids, sn.ID)
+	}
+	if len(held.Ports) > 0 {
+		for _, id := range ids {
+			if _, ok := at.Ports[id]; !ok {
+				at.Ports[id] = highest + 1
+				highest += step
+			}
+		}
+	} else {
+		at.Ports = PlanPorts(trial)
+	}
+	if args.Driver == "docker" {
+		if at.Hosts, err = selfhosted.AssignHosts(subnet, ids, held.Hosts); err != nil {
+			return at, err
+		}
+	}
+	return at, nil
+}

@@ -1,0 +1,390 @@
+package test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gruntwork-io/terratest/modules/logger"
+	"github.com/gruntwork-io/terratest/modules/retry"
+	test_structure "github.com/gruntwork-io/terratest/modules/test-structure"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/rediskit/rediskit/infra/deploy"
+)
+
+// cacheConfig is the test's rediskit:cache: the local stack's shape with its own name, ports
+// and directory, so it never meets a `make up` deployment.
+func cacheConfig(name, dataDir string, basePort, shards int, params map[string]string) string {
+	c := map[string]any{
+		"name": name, "mode": "cluster", "engine": "redis", "engineVersion": "7.0",
+		"shards": shards, "replicas": 1, "zones": []string{"zone-a", "zone-b", "zone-c"},
+		"selfHosted": map[string]any{"driver": "process", "basePort": basePort, "dataDir": dataDir, "persistence": "rdb+aof", "nodeMemoryMb": 64},
+		"snapshots":  map[string]any{"retentionDays": 1},
+		"parameters": params,
+	}
+	b, _ := json.Marshal(c)
+	return string(b)
+}
+
+func requireTools(t *testing.T) {
+	t.Helper()
+	for _, f := range []string{"../bin/pulumi", "../bin/pulumi-resource-rediskit"} {
+		if _, err := os.Stat(f); err != nil {
+			t.Fatalf("%s is missing: run `make pulumi-cli provider` (make test does)", f)
+		}
+	}
+}
+
+// TestSelfHostedCluster deploys cluster mode through the Automation API, validates it, fails a
+// primary over, scales 3 -> 4 -> 3 shards with a client writing throughout, and destroys it.
+func TestSelfHostedCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: deploys real Redis processes")
+	}
+	requireTools(t)
+	workDir := t.TempDir()
+	dataDir := filepath.Join(workDir, "data")
+	name := "rk-e2e"
+	params := map[string]string{"maxmemory-policy": "allkeys-lru"}
+	opts := func(shards int) deploy.Options {
+		return deploy.Options{
+			Root: "..", Stack: "local", StateDir: filepath.Join(workDir, "state"),
+			Config:   map[string]string{"rediskit:cache": cacheConfig(name, dataDir, 7400, shards, params)},
+			Progress: testWriter{t},
+		}
+	}
+	ctx := context.Background()
+
+	defer test_structure.RunTestStage(t, "destroy", func() {
+		if err := deploy.Destroy(ctx, opts(3)); err != nil {
+			t.Errorf("destroy: %v", err)
+		}
+		if _, err := os.Stat(dataDir); !os.IsNotExist(err) {
+			t.Errorf("the data directory must be gone after destroy: %v", err)
+		}
+		snaps, _ := filepath.Glob(dataDir + "-snapshots/final-*")
+		if len(snaps) == 0 {
+			t.Errorf("destroy must leave a final snapshot in %s-snapshots", dataDir)
+		}
+	})
+
+	var d *Deployed
+	test_structure.RunTestStage(t, "deploy", func() {
+		res, err := deploy.Up(ctx, opts(3))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d, err = DeployedFromOutputsE(res.Outputs); err != nil {
+			t.Fatal(err)
+		}
+		again, err := deploy.Up(ctx, opts(3))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again.Summary.ResourceChanges == nil {
+			t.Fatal("the second up reported no resource changes summary")
+		}
+		if n := changed(*again.Summary.ResourceChanges); n != 0 {
+			t.Errorf("a second up must change nothing, changed %d: %v", n, *again.Summary.ResourceChanges)
+		}
+	})
+
+	c, err := ClusterClientE(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+
+	test_structure.RunTestStage(t, "validate", func() {
+		WaitForClusterOK(t, c, 3)
+		validatePlacement(t, d.Nodes)
+		validateTLSOnly(t, d)
+		validateUseCases(t, c)
+	})
+
+	test_structure.RunTestStage(t, "failover", func() {
+		var victim Node
+		for _, n := range d.Nodes {
+			if n.Role == "primary" && n.Shard == 0 {
+				victim = n
+			}
+		}
+		start := time.Now()
+		if err := KillNodeE(dataDir, victim.ID); err != nil {
+			t.Fatal(err)
+		}
+		// Keys over every slot range, so the killed primary's shard is among them.
+		retry.DoWithRetry(t, "writes to resume after killing "+victim.ID, 120, 250*time.Millisecond, func() (string, error) {
+			c.ReloadState(ctx)
+			for s := 0; s < 64; s++ {
+				wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+				err := c.Set(wctx, fmt.Sprintf("failover-%d", s), "v", 0).Err()
+				cancel()
+				if err != nil {
+					return "", err
+				}
+			}
+			return "ok", nil
+		})
+		logger.Logf(t, "cluster writes resumed %s after killing primary %s", time.Since(start).Round(10*time.Millisecond), victim.ID)
+		// Bring the old primary back through the provider: it must return as a replica.
+		res, err := deploy.Up(ctx, opts(3))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = res
+		WaitForClusterOK(t, c, 3)
+	})
+
+	test_structure.RunTestStage(t, "scale", func() {
+		w := startWriter(ctx, c)
+		for _, shards := range []int{4, 3} {
+			if _, err := deploy.Up(ctx, opts(shards)); err != nil {
+				w.stop()
+				t.Fatalf("scaling to %d shards: %v", shards, err)
+			}
+			WaitForClusterOK(t, c, shards)
+			logger.Logf(t, "scaled to %d shards; %d writes acknowledged so far", shards, w.acked.Load())
+		}
+		w.stop()
+		if w.acked.Load() == 0 {
+			t.Fatal("the writer acknowledged nothing")
+		}
+		missing := 0
+		for _, k := range w.keys() {
+			if v, err := c.Get(ctx, k).Result(); err != nil || v != k {
+				missing++
+			}
+		}
+		logger.Logf(t, "resharding 3->4->3: %d writes acknowledged, %d client errors, %d lost", w.acked.Load(), w.errors.Load(), missing)
+		if missing > 0 {
+			t.Errorf("%d of %d acknowledged writes lost during resharding", missing, len(w.keys()))
+		}
+	})
+}
+
+func changed(m map[string]int) int {
+	n := 0
+	for k, v := range m {
+		if k != "same" {
+			n += v
+		}
+	}
+	return n
+}
+
+func validatePlacement(t *testing.T, nodes []Node) {
+	t.Helper()
+	byID := map[string]Node{}
+	for _, n := range nodes {
+		byID[n.ID] = n
+	}
+	primaries := 0
+	for _, n := range nodes {
+		if !n.Alive {
+			t.Errorf("node %s is not alive", n.ID)
+		}
+		switch n.Role {
+		case "primary":
+			primaries++
+		case "replica":
+			p, ok := byID[n.PrimaryID]
+			if !ok {
+				t.Errorf("replica %s follows unknown %q", n.ID, n.PrimaryID)
+			} else if p.Zone == n.Zone {
+				t.Errorf("replica %s shares zone %s with its primary %s", n.ID, n.Zone, p.ID)
+			}
+		}
+	}
+	if primaries != 3 || len(nodes) != 6 {
+		t.Errorf("3 shards x 1 replica expected, got %d nodes, %d primaries", len(nodes), primaries)
+	}
+}
+
+func validateTLSOnly(t *testing.T, d *Deployed) {
+	t.Helper()
+	plain := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("%s:%d", d.Endpoint, d.Port), Username: d.User, Password: d.Token, MaxRetries: -1, DialTimeout: time.Second, ReadTimeout: time.Second})
+	defer plain.Close()
+	if err := plain.Ping(context.Background()).Err(); err == nil {
+		t.Error("a plaintext connection must be refused")
+	}
+	tc, _ := TLSConfigE(d.CAFile)
+	wrong := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("%s:%d", d.Endpoint, d.Port), Username: d.User, Password: "not-the-token-000", TLSConfig: tc, MaxRetries: -1})
+	defer wrong.Close()
+	if err := wrong.Ping(context.Background()).Err(); err == nil || !strings.Contains(strings.ToUpper(err.Error()), "WRONGPASS") {
+		t.Errorf("a wrong token must be refused: %v", err)
+	}
+}
+
+// validateUseCases runs the seed's use cases against the cluster with a cluster-aware client.
+func validateUseCases(t *testing.T, c *redis.ClusterClient) {
+	ctx := context.Background()
+	t.Run("sessions with TTL", func(t *testing.T) {
+		if err := c.Set(ctx, "session:42", `{"user":42}`, 2*time.Second).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if ttl := c.TTL(ctx, "session:42").Val(); ttl <= 0 || ttl > 2*time.Second {
+			t.Errorf("ttl %v", ttl)
+		}
+		retry.DoWithRetry(t, "session to expire", 20, 250*time.Millisecond, func() (string, error) {
+			if c.Exists(ctx, "session:42").Val() != 0 {
+				return "", fmt.Errorf("still there")
+			}
+			return "expired", nil
+		})
+	})
+	t.Run("leaderboard", func(t *testing.T) {
+		for i, p := range []string{"ann", "bob", "cid", "dee"} {
+			c.ZAdd(ctx, "board", redis.Z{Score: float64(i * 10), Member: p})
+		}
+		c.ZIncrBy(ctx, "board", 25, "ann")
+		top := c.ZRevRangeWithScores(ctx, "board", 0, 1).Val()
+		if len(top) != 2 || top[0].Member != "dee" || top[1].Member != "ann" || top[1].Score != 25 {
+			t.Errorf("top 2: %v", top)
+		}
+	})
+	t.Run("rate limiter", func(t *testing.T) {
+		allowed := 0
+		for i := 0; i < 15; i++ {
+			n := c.Incr(ctx, "rate:{client-7}").Val()
+			if n == 1 {
+				c.Expire(ctx, "rate:{client-7}", 10*time.Second)
+			}
+			if n <= 10 {
+				allowed++
+			}
+		}
+		if allowed != 10 {
+			t.Errorf("a 10-per-window limiter allowed %d of 15", allowed)
+		}
+	})
+	t.Run("pub/sub", func(t *testing.T) {
+		sub := c.Subscribe(ctx, "events")
+		defer sub.Close()
+		if _, err := sub.Receive(ctx); err != nil {
+			t.Fatal(err)
+		}
+		retry.DoWithRetry(t, "message delivery", 20, 100*time.Millisecond, func() (string, error) {
+			if err := c.Publish(ctx, "events", "hello").Err(); err != nil {
+				return "", err
+			}
+			m, err := sub.ReceiveTimeout(ctx, 500*time.Millisecond)
+			if err != nil {
+				return "", err
+			}
+			if msg, ok := m.(*redis.Message); !ok || msg.Payload != "hello" {
+				return "", fmt.Errorf("got %v", m)
+			}
+			return "ok", nil
+		})
+	})
+	t.Run("stream queue", func(t *testing.T) {
+		c.XGroupCreateMkStream(ctx, "jobs", "workers", "0")
+		for i := 0; i < 3; i++ {
+			c.XAdd(ctx, &redis.XAddArgs{Stream: "jobs", Values: map[string]any{"n": i}})
+		}
+		got := c.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "workers", Consumer: "w1", Streams: []string{"jobs", ">"}, Count: 10}).Val()
+		if len(got) != 1 || len(got[0].Messages) != 3 {
+			t.Fatalf("read %v", got)
+		}
+		for _, m := range got[0].Messages {
+			c.XAck(ctx, "jobs", "workers", m.ID)
+		}
+		if p := c.XPending(ctx, "jobs", "workers").Val(); p.Count != 0 {
+			t.Errorf("%d jobs still pending after ack", p.Count)
+		}
+	})
+	t.Run("eviction under maxmemory-policy", func(t *testing.T) {
+		// 64 MB nodes keep 75% for data: write ~80 MB into one shard (one hash tag).
+		val := strings.Repeat("x", 64<<10)
+		for i := 0; i < 1300; i++ {
+			if err := c.Set(ctx, fmt.Sprintf("{evict}k%d", i), val, 0).Err(); err != nil {
+				t.Fatalf("write %d: %v (allkeys-lru must evict, not refuse)", i, err)
+			}
+		}
+		m, err := c.MasterForKey(ctx, "{evict}k0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		stats := m.Info(ctx, "stats").Val()
+		if !strings.Contains(stats, "evicted_keys:") || strings.Contains(stats, "evicted_keys:0\r") {
+			t.Errorf("keys should have been evicted: %s", grep(stats, "evicted_keys"))
+		}
+		if n := m.DBSize(ctx).Val(); n >= 1300 {
+			t.Errorf("the shard still holds %d keys", n)
+		}
+		// Free the shard again: later stages count every acknowledged write, and a full shard
+		// would evict them.
+		for i := 0; i < 1300; i++ {
+			c.Del(ctx, fmt.Sprintf("{evict}k%d", i))
+		}
+	})
+}
+
+func grep(s, prefix string) string {
+	for _, l := range strings.Split(s, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			return strings.TrimSpace(l)
+		}
+	}
+	return ""
+}
+
+// writer writes distinct keys until stopped and remembers the acknowledged ones.
+type writer struct {
+	acked, errors atomic.Int64
+	mu            sync.Mutex
+	done          []string
+	cancel        context.CancelFunc
+	wg            sync.WaitGroup
+}
+
+func startWriter(ctx context.Context, c *redis.ClusterClient) *writer {
+	w := &writer{}
+	ctx, w.cancel = context.WithCancel(ctx)
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		for i := 0; ctx.Err() == nil; i++ {
+			k := fmt.Sprintf("w:%d", i)
+			if err := c.Set(ctx, k, k, 0).Err(); err != nil {
+				w.errors.Add(1)
+				time.Sleep(20 * time.Millisecond)
+				continue
+			}
+			w.acked.Add(1)
+			w.mu.Lock()
+			w.done = append(w.done, k)
+			w.mu.Unlock()
+		}
+	}()
+	return w
+}
+
+func (w *writer) stop() { w.cancel(); w.wg.Wait() }
+
+func (w *writer) keys() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]string(nil), w.done...)
+}
+
+// testWriter sends Pulumi's progress to the test log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	for _, l := range strings.Split(strings.TrimRight(string(p), "\n"), "\n") {
+		if strings.TrimSpace(l) != "" {
+			w.t.Log(l)
+		}
+	}
+	return len(p), nil
+}
