@@ -32,6 +32,9 @@ type Cache struct {
 	Mode               pulumi.StringOutput `pulumi:"mode"`
 	Endpoint           pulumi.StringOutput `pulumi:"endpoint"`
 	ReaderEndpoint     pulumi.StringOutput `pulumi:"readerEndpoint"`
+	// Sentinels are the Sentinel addresses (host:port) Sentinel-aware clients ask for the current
+	// primary: self-hosted replication mode only, empty elsewhere.
+	Sentinels pulumi.StringArrayOutput `pulumi:"sentinels"`
 	Port               pulumi.IntOutput    `pulumi:"port"`
 	TLSEnabled         pulumi.BoolOutput   `pulumi:"tlsEnabled"`
 	ClusterModeEnabled pulumi.BoolOutput   `pulumi:"clusterModeEnabled"`
@@ -126,6 +129,7 @@ func NewCache(ctx *pulumi.Context, name string, args *CacheArgs, opts ...pulumi.
 		"mode":               comp.Mode,
 		"endpoint":           comp.Endpoint,
 		"readerEndpoint":     comp.ReaderEndpoint,
+		"sentinels":          comp.Sentinels,
 		"port":               comp.Port,
 		"tlsEnabled":         comp.TLSEnabled,
 		"clusterModeEnabled": comp.ClusterModeEnabled,
@@ -155,6 +159,7 @@ func buildSelfHosted(ctx *pulumi.Context, name string, comp *Cache, c *spec.Cach
 	empty := pulumi.String("").ToStringOutput()
 	comp.Endpoint = d.Endpoint
 	comp.ReaderEndpoint = empty
+	comp.Sentinels = d.Sentinels
 	comp.Port = d.Port
 	comp.TLSEnabled = pulumi.Bool(tls).ToBoolOutput()
 	comp.ClusterModeEnabled = pulumi.Bool(c.Mode == spec.ModeCluster).ToBoolOutput()
@@ -172,6 +177,7 @@ func buildSelfHosted(ctx *pulumi.Context, name string, comp *Cache, c *spec.Cach
 
 // buildAWS composes the ElastiCache components for a resolved cache and network.
 func buildAWS(ctx *pulumi.Context, name string, comp *Cache, c *spec.Cache, n *spec.Network, sources map[string]pulumi.StringInput) error {
+	comp.Sentinels = pulumi.StringArray{}.ToStringArrayOutput()
 	parent := pulumi.Parent(comp)
 	net, err := elasticache.NewNetwork(ctx, name+"-network", &elasticache.NetworkArgs{Network: *n, Zones: c.Zones, Cache: *c}, parent)
 	if err != nil {

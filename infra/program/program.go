@@ -81,6 +81,7 @@ func Run(ctx *pulumi.Context) error {
 	ctx.Export("mode", c.Mode)
 	ctx.Export("endpoint", c.Endpoint)
 	ctx.Export("readerEndpoint", c.ReaderEndpoint)
+	ctx.Export("sentinels", c.Sentinels)
 	ctx.Export("port", c.Port)
 	ctx.Export("tlsEnabled", c.TLSEnabled)
 	ctx.Export("clusterModeEnabled", c.ClusterModeEnabled)
