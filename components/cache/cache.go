@@ -28,22 +28,22 @@ type CacheArgs struct {
 type Cache struct {
 	pulumi.ResourceState
 
-	Target             pulumi.StringOutput `pulumi:"target"`
-	Mode               pulumi.StringOutput `pulumi:"mode"`
-	Endpoint           pulumi.StringOutput `pulumi:"endpoint"`
-	ReaderEndpoint     pulumi.StringOutput `pulumi:"readerEndpoint"`
+	Target         pulumi.StringOutput `pulumi:"target"`
+	Mode           pulumi.StringOutput `pulumi:"mode"`
+	Endpoint       pulumi.StringOutput `pulumi:"endpoint"`
+	ReaderEndpoint pulumi.StringOutput `pulumi:"readerEndpoint"`
 	// Sentinels are the Sentinel addresses (host:port) Sentinel-aware clients ask for the current
 	// primary: self-hosted replication mode only, empty elsewhere.
-	Sentinels pulumi.StringArrayOutput `pulumi:"sentinels"`
-	Port               pulumi.IntOutput    `pulumi:"port"`
-	TLSEnabled         pulumi.BoolOutput   `pulumi:"tlsEnabled"`
-	ClusterModeEnabled pulumi.BoolOutput   `pulumi:"clusterModeEnabled"`
-	AuthMode           pulumi.StringOutput `pulumi:"authMode"`
-	AuthToken          pulumi.StringOutput `pulumi:"authToken"` // secret
-	AuthSecretArn      pulumi.StringOutput `pulumi:"authSecretArn"`
-	ConnectionURL      pulumi.StringOutput `pulumi:"connectionUrl"`
-	SecurityGroupID    pulumi.StringOutput `pulumi:"securityGroupId"`
-	SubnetGroupName    pulumi.StringOutput `pulumi:"subnetGroupName"`
+	Sentinels          pulumi.StringArrayOutput `pulumi:"sentinels"`
+	Port               pulumi.IntOutput         `pulumi:"port"`
+	TLSEnabled         pulumi.BoolOutput        `pulumi:"tlsEnabled"`
+	ClusterModeEnabled pulumi.BoolOutput        `pulumi:"clusterModeEnabled"`
+	AuthMode           pulumi.StringOutput      `pulumi:"authMode"`
+	AuthToken          pulumi.StringOutput      `pulumi:"authToken"` // secret
+	AuthSecretArn      pulumi.StringOutput      `pulumi:"authSecretArn"`
+	ConnectionURL      pulumi.StringOutput      `pulumi:"connectionUrl"`
+	SecurityGroupID    pulumi.StringOutput      `pulumi:"securityGroupId"`
+	SubnetGroupName    pulumi.StringOutput      `pulumi:"subnetGroupName"`
 	// AuthUser is the user the token belongs to (self-hosted: the app user; ElastiCache's
 	// AUTH token needs none).
 	AuthUser pulumi.StringOutput `pulumi:"authUser"`
