@@ -238,7 +238,11 @@ func (d *Deployment) Validate() error {
 		}
 		zones[z] = true
 	}
-	if d.ReplicasPerShard > 0 && len(d.Zones) == 1 {
+	if d.Mode == ModeReplication && len(d.Zones) > 0 && len(d.Zones) < 3 {
+		// With two zones one of them holds a majority of the sentinels: losing it stops
+		// every failover, and a partition could let it elect alone.
+		ps.Add("zones", d.Zones, "at least 3 distinct zones in replication mode, so that no zone holds a quorum of the sentinels (or none, for the default zone-a, zone-b, zone-c)")
+	} else if d.ReplicasPerShard > 0 && len(d.Zones) == 1 {
 		ps.Add("zones", d.Zones, "at least 2 zones when there are replicas, so a replica survives its primary's zone (or none, for the default a, b, c)")
 	}
 	d.validateAuth(&ps)

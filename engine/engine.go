@@ -310,7 +310,16 @@ func (e *Engine) MoveNode(ctx context.Context, id string, port int) error {
 	}
 	e.Plan = np
 	e.logf("node %s moves to port %d", id, port)
-	return e.StartNode(ctx, id)
+	if err := e.StartNode(ctx, id); err != nil {
+		return err
+	}
+	if d.Mode == ModeReplication {
+		// The sentinels still list the node at its old address too: make them forget it.
+		if err := e.resetSentinels(ctx); err != nil {
+			return fmt.Errorf("moving node %s: %w", id, err)
+		}
+	}
+	return nil
 }
 
 // startNode writes a node's files, starts it and waits until it answers (data loaded).

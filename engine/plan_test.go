@@ -99,6 +99,24 @@ func TestPlanIDsPortsAndQuorum(t *testing.T) {
 	if len(p.Sentinels) != 5 || p.Quorum != 3 {
 		t.Fatalf("6 nodes: %d sentinels, quorum %d", len(p.Sentinels), p.Quorum)
 	}
+	// Whatever the zones and the group size, no zone holds a quorum and losing any one
+	// zone leaves one.
+	for _, zones := range [][]string{nil, {"a", "b", "c"}, {"a", "b", "c", "d"}, {"a", "b", "c", "d", "e"}} {
+		for replicas := 1; replicas <= 5; replicas++ {
+			d := testDeployment(ModeReplication, 1, replicas)
+			d.Zones = zones
+			p := mustPlan(t, d)
+			perZone := map[string]int{}
+			for _, s := range p.Sentinels {
+				perZone[s.Zone]++
+			}
+			for z, c := range perZone {
+				if c >= p.Quorum || len(p.Sentinels)-c < p.Quorum {
+					t.Errorf("zones %v, %d replicas: zone %s holds %d of %d sentinels, quorum %d", zones, replicas, z, c, len(p.Sentinels), p.Quorum)
+				}
+			}
+		}
+	}
 	c := mustPlan(t, testDeployment(ModeCluster, 2, 1))
 	if c.Nodes[3].ID != "rk-test-0002-002" || c.Nodes[3].BusPort != c.Nodes[3].Port()+10000 {
 		t.Fatalf("cluster node %+v", c.Nodes[3])
@@ -259,6 +277,60 @@ func TestPlanPinnedPortsNeverCollide(t *testing.T) {
 		}
 		if n.Port() != want {
 			t.Fatalf("%s moved from %d to %d", n.ID, before.Nodes[i].Port(), n.Port())
+		}
+	}
+}
+
+func TestReplicationNeedsThreeZones(t *testing.T) {
+	for _, zones := range [][]string{{"eu-1a"}, {"eu-1a", "eu-1b"}} {
+		d := testDeployment(ModeReplication, 1, 2)
+		d.Zones = zones
+		d.BasePort = 0 // a second problem: both are reported at once
+		err := d.Validate()
+		if err == nil {
+			t.Fatalf("zones %v accepted in replication mode", zones)
+		}
+		want := "zones: " + map[int]string{1: `["eu-1a"]`, 2: `["eu-1a", "eu-1b"]`}[len(zones)] +
+			" is not allowed; at least 3 distinct zones in replication mode, so that no zone holds a quorum of the sentinels"
+		if !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "basePort: 0 is not allowed") {
+			t.Errorf("zones %v: error lacks %q or the basePort problem:\n%v", zones, want, err)
+		}
+		if strings.Count(err.Error(), "zones:") != 1 {
+			t.Errorf("zones %v: zones reported more than once:\n%v", zones, err)
+		}
+	}
+	// Cluster mode keeps 2 zones valid (no sentinels; replicas in the other zone).
+	d := testDeployment(ModeCluster, 2, 1)
+	d.Zones = []string{"eu-1a", "eu-1b"}
+	if err := d.Validate(); err != nil {
+		t.Fatalf("cluster mode with 2 zones: %v", err)
+	}
+	d = testDeployment(ModeReplication, 1, 1)
+	d.Zones = []string{"eu-1a", "eu-1b", "eu-1c"}
+	if err := d.Validate(); err != nil {
+		t.Fatalf("replication mode with 3 zones: %v", err)
+	}
+}
+
+func TestMajorityPrimary(t *testing.T) {
+	for _, c := range []struct {
+		votes map[string]int
+		total int
+		want  string
+	}{
+		{map[string]int{"a:1": 3}, 3, "a:1"},
+		{map[string]int{"a:1": 2}, 3, "a:1"},
+		{map[string]int{"a:1": 2, "b:1": 1}, 3, "a:1"},
+		// One of three answered: it may be the stale one; not a majority of all.
+		{map[string]int{"a:1": 1}, 3, ""},
+		{map[string]int{"a:1": 2}, 5, ""},
+		{map[string]int{"a:1": 3, "b:1": 2}, 5, "a:1"},
+		{map[string]int{"a:1": 2, "b:1": 2}, 5, ""},
+		{map[string]int{}, 3, ""},
+	} {
+		got, err := majorityPrimary(c.votes, c.total)
+		if got != c.want || (err == nil) != (c.want != "") {
+			t.Errorf("majorityPrimary(%v, %d) = %q, %v; want %q", c.votes, c.total, got, err, c.want)
 		}
 	}
 }

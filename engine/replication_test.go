@@ -207,6 +207,8 @@ func TestReplicationGroup(t *testing.T) {
 			t.Fatal("plan not updated")
 		}
 		assertOnePrimary(t, e)
+		// MoveNode reset the sentinels: none lists the replica at its old address any more.
+		assertSentinelsSee(t, e, 2, 2)
 		WaitFor(t, "the primary to list the moved replica", 20*time.Second, func() error {
 			info, err := NodeInfoE(e, cur, "replication")
 			if err != nil {
@@ -220,4 +222,120 @@ func TestReplicationGroup(t *testing.T) {
 			return fmt.Errorf("replicas: %v", info)
 		})
 	})
+}
+
+// sentinelMasterE returns SENTINEL MASTER of the group as one sentinel reports it.
+func sentinelMasterE(e *Engine, s *Sentinel) (map[string]string, error) {
+	c := redis.NewSentinelClient(&redis.Options{Addr: s.Addr(), Username: AdminUser, Password: adminPass,
+		TLSConfig: e.ClientTLS(), DialTimeout: time.Second, ReadTimeout: 2 * time.Second, MaxRetries: -1})
+	defer c.Close()
+	return c.Master(context.Background(), e.Plan.Deployment.Name).Result()
+}
+
+// assertSentinelsSee checks that every sentinel knows exactly the given numbers of other
+// sentinels and replicas (no entry left at an old address) and names the current primary.
+func assertSentinelsSee(t *testing.T, e *Engine, otherSentinels, replicas int) {
+	t.Helper()
+	prim, err := e.CurrentPrimary(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	WaitFor(t, "every sentinel to see the group exactly", 30*time.Second, func() error {
+		for _, s := range e.Plan.Sentinels {
+			m, err := sentinelMasterE(e, s)
+			if err != nil {
+				return fmt.Errorf("%s: %w", s.ID, err)
+			}
+			if got := m["ip"] + ":" + m["port"]; got != prim.Addr() {
+				return fmt.Errorf("%s names %s, want %s", s.ID, got, prim.Addr())
+			}
+			if m["num-other-sentinels"] != fmt.Sprint(otherSentinels) || m["num-slaves"] != fmt.Sprint(replicas) {
+				return fmt.Errorf("%s sees %s other sentinels and %s replicas, want %d and %d",
+					s.ID, m["num-other-sentinels"], m["num-slaves"], otherSentinels, replicas)
+			}
+		}
+		return nil
+	})
+}
+
+// Complaint 1 in replication mode: the primary and a sentinel get new ports while every
+// process is down (a reboot that reassigns addresses). Sentinel's own files still name the
+// old addresses; the engine carries their state over to the new ones, so the group comes
+// back with one primary, its data, and sentinels that know each other where they are now.
+func TestReplicationAddressesChangeWhileDown(t *testing.T) {
+	requireRedis(t)
+	ctx := context.Background()
+	d := newDeployment(t, ModeReplication, 1, 2)
+	d.Name = "rk-readdr"
+	// Every acknowledged write is on disk before the kill -9.
+	d.Persistence = Persistence{AOF: true}
+	d.Parameters = map[string]string{"appendfsync": "always"}
+	e := Up(t, d)
+	prim := assertOnePrimary(t, e)
+	c := failoverClient(e)
+	var keys []string
+	for i := 0; i < 100; i++ {
+		k := fmt.Sprintf("k%d", i)
+		if ok, err := writeAcked(ctx, c, k, k); err != nil || !ok {
+			t.Fatalf("write %s: acked=%v err=%v", k, ok, err)
+		}
+		keys = append(keys, k)
+	}
+	c.Close()
+	moved := e.Plan.Sentinels[1]
+	sc := redis.NewSentinelClient(&redis.Options{Addr: moved.Addr(), Username: AdminUser, Password: adminPass})
+	idCmd := redis.NewStringCmd(ctx, "sentinel", "myid")
+	err := sc.Process(ctx, idCmd)
+	sc.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Ports free while the deployment runs, so none of its own.
+	base := freeBasePort(t, 2)
+	if err := e.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range e.Plan.Nodes {
+		if e.Runner.Running(n.ID) {
+			t.Fatalf("%s still running", n.ID)
+		}
+	}
+
+	d2 := d
+	d2.NodePorts = map[string]int{prim.ID: base, moved.ID: base + 1}
+	e2 := Up(t, d2)
+	if got := e2.Plan.Node(prim.ID).Port(); got != base {
+		t.Fatalf("primary planned on %d, want %d", got, base)
+	}
+	if got := e2.Plan.Sentinels[1].Port(); got != base+1 {
+		t.Fatalf("sentinel planned on %d, want %d", got, base+1)
+	}
+	assertOnePrimary(t, e2)
+	roles := rolesE(e2)
+	masters := 0
+	for id, r := range roles {
+		switch r {
+		case "master":
+			masters++
+		case "slave":
+		default:
+			t.Fatalf("%s: role %s", id, r)
+		}
+	}
+	if masters != 1 || len(roles) != 3 {
+		t.Fatalf("roles %v: want exactly one master of 3 nodes", roles)
+	}
+	assertSentinelsSee(t, e2, 2, 2)
+	sc = redis.NewSentinelClient(&redis.Options{Addr: e2.Plan.Sentinels[1].Addr(), Username: AdminUser, Password: adminPass})
+	idCmd2 := redis.NewStringCmd(ctx, "sentinel", "myid")
+	err = sc.Process(ctx, idCmd2)
+	sc.Close()
+	if err != nil || idCmd2.Val() != idCmd.Val() {
+		t.Fatalf("moved sentinel's id %q (%v), want %q kept", idCmd2.Val(), err, idCmd.Val())
+	}
+	c2 := failoverClient(e2)
+	defer c2.Close()
+	if n, err := c2.Exists(ctx, keys...).Result(); err != nil || n != int64(len(keys)) {
+		t.Fatalf("%d of %d keys after the restart at new addresses: %v", n, len(keys), err)
+	}
 }

@@ -90,43 +90,54 @@ func (e *Engine) waitInSync(ctx context.Context, n *Node) error {
 // waitSentinelsAgree waits until every sentinel names prim as primary, knows the other
 // sentinels and the expected number of replicas, and can reach its quorum.
 func (e *Engine) waitSentinelsAgree(ctx context.Context, prim *Node, replicas int) error {
-	p := e.Plan
-	name := p.Deployment.Name
-	for _, s := range p.Sentinels {
-		c := e.sentinelClient(s)
-		err := waitFor(ctx, e.timeout(), "sentinel "+s.ID+" to see the group", func(ctx context.Context) error {
-			m, err := c.Master(ctx, name).Result()
-			if err != nil {
-				return err
-			}
-			if net.JoinHostPort(m["ip"], m["port"]) != prim.Addr() {
-				return fmt.Errorf("primary is %s:%s, want %s", m["ip"], m["port"], prim.Addr())
-			}
-			if m["num-other-sentinels"] != strconv.Itoa(len(p.Sentinels)-1) || m["num-slaves"] != strconv.Itoa(replicas) {
-				return fmt.Errorf("sees %s other sentinels and %s replicas", m["num-other-sentinels"], m["num-slaves"])
-			}
-			return c.CkQuorum(ctx, name).Err()
-		})
-		c.Close()
-		if err != nil {
+	for _, s := range e.Plan.Sentinels {
+		if err := e.waitSentinelAgrees(ctx, s, prim, replicas); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// CurrentPrimary asks the sentinels which node is the primary now. A majority of the
-// reachable sentinels must agree, so a lone sentinel with an old view cannot mislead the
-// engine into a second primary. This is also the stable way for clients to find the
-// primary (Sentinel-aware clients ask the same question).
+// waitSentinelAgrees waits until one sentinel names prim as primary, knows every other
+// running sentinel and the expected number of replicas, and can reach its quorum.
+func (e *Engine) waitSentinelAgrees(ctx context.Context, s *Sentinel, prim *Node, replicas int) error {
+	p := e.Plan
+	name := p.Deployment.Name
+	others := 0
+	for _, o := range p.Sentinels {
+		if o.ID != s.ID && e.Runner.Running(o.ID) {
+			others++
+		}
+	}
+	c := e.sentinelClient(s)
+	defer c.Close()
+	return waitFor(ctx, e.timeout(), "sentinel "+s.ID+" to see the group", func(ctx context.Context) error {
+		m, err := c.Master(ctx, name).Result()
+		if err != nil {
+			return err
+		}
+		if net.JoinHostPort(m["ip"], m["port"]) != prim.Addr() {
+			return fmt.Errorf("primary is %s:%s, want %s", m["ip"], m["port"], prim.Addr())
+		}
+		if m["num-other-sentinels"] != strconv.Itoa(others) || m["num-slaves"] != strconv.Itoa(replicas) {
+			return fmt.Errorf("sees %s other sentinels and %s replicas, want %d and %d", m["num-other-sentinels"], m["num-slaves"], others, replicas)
+		}
+		return c.CkQuorum(ctx, name).Err()
+	})
+}
+
+// CurrentPrimary asks the sentinels which node is the primary now. A majority of all the
+// group's sentinels (not only of those that answered) must name the same node, so a lone
+// sentinel with an old view, or a minority cut off from the rest, cannot mislead the engine
+// into a second primary. This is also the stable way for clients to find the primary
+// (Sentinel-aware clients ask the same question).
 func (e *Engine) CurrentPrimary(ctx context.Context) (*Node, error) {
 	p := e.Plan
 	if p.Deployment.Mode != ModeReplication {
 		return nil, fmt.Errorf("finding the primary: only replication mode has a single primary per group")
 	}
 	votes := map[string]int{}
-	answered := 0
-	var lastErr error
+	var errs []error
 	// Every sentinel is asked, not only those this process started: status and snapshot
 	// commands run in other processes than the one that started the deployment.
 	for _, s := range p.Sentinels {
@@ -134,26 +145,40 @@ func (e *Engine) CurrentPrimary(ctx context.Context) (*Node, error) {
 		addr, err := c.GetMasterAddrByName(ctx, p.Deployment.Name).Result()
 		c.Close()
 		if err != nil {
-			lastErr = err
+			errs = append(errs, fmt.Errorf("%s: %w", s.ID, err))
 			continue
 		}
-		answered++
 		votes[net.JoinHostPort(addr[0], addr[1])]++
 	}
+	addr, err := majorityPrimary(votes, len(p.Sentinels))
+	if err != nil {
+		if len(errs) > 0 {
+			return nil, fmt.Errorf("finding the primary: %w (%v)", err, errs)
+		}
+		return nil, fmt.Errorf("finding the primary: %w", err)
+	}
+	for _, n := range p.Nodes {
+		if n.Addr() == addr {
+			return n, nil
+		}
+	}
+	return nil, fmt.Errorf("finding the primary: sentinels name %s, which is no planned node address", addr)
+}
+
+// majorityPrimary returns the address that more than half of all sentinels (total, the
+// planned number, whether they answered or not) name as the primary.
+func majorityPrimary(votes map[string]int, total int) (string, error) {
+	answered := 0
 	for addr, v := range votes {
-		if v*2 > answered && v >= 1 {
-			for _, n := range p.Nodes {
-				if n.Addr() == addr {
-					return n, nil
-				}
-			}
-			return nil, fmt.Errorf("finding the primary: sentinels name %s, which is no planned node address", addr)
+		answered += v
+		if v*2 > total {
+			return addr, nil
 		}
 	}
 	if answered == 0 {
-		return nil, fmt.Errorf("finding the primary: no sentinel answered: %v", lastErr)
+		return "", fmt.Errorf("no sentinel answered")
 	}
-	return nil, fmt.Errorf("finding the primary: sentinels disagree: %v", votes)
+	return "", fmt.Errorf("no majority of the %d sentinels names one primary: %d answered, votes %v", total, answered, votes)
 }
 
 // Failover hands the primary role to the best replica (Sentinel chooses by priority and
@@ -213,6 +238,9 @@ func (e *Engine) failoverFrom(ctx context.Context, old *Node) error {
 // startReplication restarts a created replication group: sentinels first (their files hold
 // the last agreed primary and epoch), then the nodes around that primary.
 func (e *Engine) startReplication(ctx context.Context) error {
+	if err := e.prepareSentinelConfs(); err != nil {
+		return err
+	}
 	for _, s := range e.Plan.Sentinels {
 		if !e.Runner.Running(s.ID) {
 			if err := e.startSentinel(ctx, s); err != nil {
