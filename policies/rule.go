@@ -69,7 +69,9 @@ func NewContext(s *Stack, cfg *Config) *Context {
 	return &Context{Stack: s, Environment: env, Production: IsProduction(s, cfg), Config: cfg}
 }
 
-// Rule is one policy. Exactly one of CheckResource and CheckStack is set.
+// Rule is one policy. At least one of CheckResource and CheckStack is set; a rule with both
+// (public-ingress) judges each resource alone and adds what only the whole stack shows, under
+// the same rule id. Its two parts never report the same finding.
 type Rule struct {
 	ID    string
 	Title string // what it checks, one line
@@ -83,6 +85,10 @@ type Rule struct {
 	// CheckStack judges the stack as a whole (alarms need caches and alarms side by side).
 	CheckStack func(ctx *Context) []Finding
 }
+
+// StackOnly reports whether the rule has no per-resource part: the engine sees it as a stack
+// policy.
+func (r *Rule) StackOnly() bool { return r.CheckResource == nil }
 
 // Description is what Pulumi shows with a violation: the check and the mapped IDs.
 func (r *Rule) Description() string {

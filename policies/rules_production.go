@@ -35,6 +35,56 @@ func productionRules() []*Rule {
 			}),
 		},
 		{
+			ID:    "subnet-group-multi-az",
+			Title: "In production, cache subnet groups hold subnets in at least two AZs",
+			Why:   "A subnet group with one subnet, or subnets all in one AZ, leaves no other zone for a replica: Multi-AZ is impossible until the group is changed.",
+			Level: Advisory,
+			Applies: "aws:elasticache/subnetGroup in production stacks; stack: the zones of the aws:ec2/subnet resources it depends on. " +
+				"Whether a cache uses the default group is judged on the cache (subnet-group)",
+			Maps: Mapped{Note: "no equivalent in Checkov, tfsec, AWS Config or Security Hub (CKV_AWS_323 and ElastiCache.7 judge a cache in the default group: see subnet-group)"},
+			CheckResource: func(r Resource, ctx *Context) []Finding {
+				if r.Type != TypeSubnetGroup || !ctx.Production {
+					return nil
+				}
+				if ids, ok := singleSubnet(r); ok {
+					return []Finding{{Message: fmt.Sprintf("subnetIds lists one subnet (%s): no other AZ for a replica; list private subnets in at least two AZs", ids[0])}}
+				}
+				return nil
+			},
+			// The subnets' zones are known from the subnet resources the group depends on,
+			// often while their ids are still unknown.
+			CheckStack: func(ctx *Context) []Finding {
+				if !ctx.Production {
+					return nil
+				}
+				var out []Finding
+			groups:
+				for _, g := range ctx.Stack.Resources {
+					if g.Type != TypeSubnetGroup {
+						continue
+					}
+					if _, reported := singleSubnet(g); reported {
+						continue
+					}
+					var names, zones []string
+					for _, sn := range ctx.Stack.Resources {
+						if sn.Type != TypeSubnet || !slices.Contains(g.DependsOn, sn.URN) {
+							continue
+						}
+						az := getString(sn.Inputs, "availabilityZone")
+						if !az.Set {
+							continue groups // a zone that is unknown (or left to AWS) may differ
+						}
+						names, zones = append(names, sn.Name), append(zones, az.Value)
+					}
+					if len(zones) > 0 && len(uniq(zones)) == 1 {
+						out = append(out, Finding{URN: g.URN, Message: fmt.Sprintf("its subnets (%s) are all in %s: no other AZ for a replica", strings.Join(names, ", "), zones[0])})
+					}
+				}
+				return out
+			},
+		},
+		{
 			ID:      "production-distinct-azs",
 			Title:   "In production, pinned replicas sit in other AZs than their primary and shards spread across AZs",
 			Why:     "Replicas in the primary's zone fail with it; shards whose primaries share a zone lose the whole keyspace's writes together.",
@@ -103,6 +153,22 @@ func productionRules() []*Rule {
 			}),
 		},
 	}
+}
+
+// Resource types the subnet-group rule reads.
+const (
+	TypeSubnetGroup = "aws:elasticache/subnetGroup:SubnetGroup"
+	TypeSubnet      = "aws:ec2/subnet:Subnet"
+)
+
+// singleSubnet returns the subnet ids of a subnet group that lists fewer than two distinct
+// known subnets (and no unknown one).
+func singleSubnet(g Resource) ([]string, bool) {
+	ids, unknown := getStrings(g.Inputs, "subnetIds")
+	if unknown || len(uniq(ids)) != 1 {
+		return nil, false
+	}
+	return ids, true
 }
 
 // NodeFamily extracts "r7g" from "cache.r7g.large".

@@ -105,22 +105,48 @@ func securityRules() []*Rule {
 			Title:   "No security group admits 0.0.0.0/0 or ::/0 to a cache port",
 			Why:     "A cache port open to the internet is found by scanners within minutes; caches belong behind security groups that name their clients.",
 			Level:   Mandatory,
-			Applies: "aws:ec2/securityGroup (inline ingress), aws:ec2/securityGroupRule, aws:vpc/securityGroupIngressRule",
+			Applies: "aws:ec2/securityGroup (inline ingress), aws:ec2/securityGroupRule, aws:vpc/securityGroupIngressRule; stack: every cache's own port",
 			Maps:    Mapped{Note: "no ElastiCache-specific rule elsewhere; related: AWS Config vpc-sg-open-only-to-authorized-ports, Security Hub EC2.18"},
+			// Each security group (rule) alone is judged against the configured ports; a
+			// cache listening elsewhere is only known from the whole stack, so the stack
+			// part adds the permissions that reach a cache's own port and no configured one.
+			// Both parts report under this rule, and no permission is reported twice.
 			CheckResource: func(r Resource, ctx *Context) []Finding {
-				ports := cachePorts(ctx)
+				return openIngress(r, ctx.Config.IngressPorts, nil)
+			},
+			CheckStack: func(ctx *Context) []Finding {
+				ports := stackCachePorts(ctx.Stack)
+				if len(ports) == 0 {
+					return nil
+				}
 				var out []Finding
-				for _, in := range IngressOf(r) {
-					for _, cidr := range in.OpenCIDRs() {
-						if p, ok := in.covers(ports); ok {
-							out = append(out, Finding{Message: fmt.Sprintf("ingress from %s to %s reaches cache port %d", cidr, in.portText(), p)})
-						}
+				for _, r := range ctx.Stack.Resources {
+					for _, f := range openIngress(r, ports, ctx.Config.IngressPorts) {
+						f.URN = r.URN
+						out = append(out, f)
 					}
 				}
 				return out
 			},
 		},
 	}
+}
+
+// openIngress reports the permissions of r that admit the world to one of ports, leaving out
+// those that reach one of skip (already reported elsewhere).
+func openIngress(r Resource, ports, skip []int) []Finding {
+	var out []Finding
+	for _, in := range IngressOf(r) {
+		if _, reported := in.covers(skip); reported {
+			continue
+		}
+		for _, cidr := range in.OpenCIDRs() {
+			if p, ok := in.covers(ports); ok {
+				out = append(out, Finding{Message: fmt.Sprintf("ingress from %s to %s reaches cache port %d", cidr, in.portText(), p)})
+			}
+		}
+	}
+	return out
 }
 
 // cacheRule adapts a check over a cache view to a resource rule that ignores non-caches.
@@ -144,14 +170,15 @@ func kmsApproved(key string, approved []string) bool {
 	return slices.ContainsFunc(approved, func(a string) bool { return a == key || tail(a) == tail(key) })
 }
 
-// cachePorts are the configured ports plus every cache's own port in the stack.
-func cachePorts(ctx *Context) []int {
-	ports := slices.Clone(ctx.Config.IngressPorts)
-	if ctx.Stack != nil {
-		for _, r := range ctx.Stack.Resources {
-			if c, ok := CacheOf(r); ok && c.Port.Set && !slices.Contains(ports, int(c.Port.Value)) {
-				ports = append(ports, int(c.Port.Value))
-			}
+// stackCachePorts are the ports the stack's caches listen on (when set).
+func stackCachePorts(s *Stack) []int {
+	var ports []int
+	if s == nil {
+		return nil
+	}
+	for _, r := range s.Resources {
+		if c, ok := CacheOf(r); ok && c.Port.Set && !slices.Contains(ports, int(c.Port.Value)) {
+			ports = append(ports, int(c.Port.Value))
 		}
 	}
 	return ports

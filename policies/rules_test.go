@@ -42,6 +42,9 @@ func TestGroupRules(t *testing.T) {
 		{"no failover", map[string]any{"automaticFailoverEnabled": false, "multiAzEnabled": false},
 			[]string{"automatic-failover advisory rk-prod: automaticFailoverEnabled is not true",
 				"production-multi-az advisory rk-prod: multiAzEnabled is not true"}},
+		{"Multi-AZ on, failover off", map[string]any{"automaticFailoverEnabled": false},
+			[]string{"automatic-failover advisory rk-prod: automaticFailoverEnabled is not true",
+				"production-multi-az advisory rk-prod: automaticFailoverEnabled is not true (Multi-AZ requires it)"}},
 		{"single node", map[string]any{"automaticFailoverEnabled": false, "multiAzEnabled": false, "numCacheClusters": 1, "preferredCacheClusterAzs": del},
 			[]string{"automatic-failover advisory rk-prod: automaticFailoverEnabled is not true (and it needs at least one replica: the group has a single node)",
 				"production-multi-az advisory rk-prod: no replica: Multi-AZ needs at least 2 nodes per shard"}},
@@ -51,6 +54,8 @@ func TestGroupRules(t *testing.T) {
 			[]string{"subnet-group advisory rk-prod: subnetGroupName is not set: the default subnet group is used"}},
 		{"old redis", map[string]any{"engine": "redis", "engineVersion": "6.2", "parameterGroupName": "default.redis6.x"},
 			[]string{`supported-engine-version advisory rk-prod: redis version "6.2" is not allowed; allowed: 7.1, 7.0`}},
+		{"engine not allowed", map[string]any{"engine": "keydb", "engineVersion": "6.3"},
+			[]string{`supported-engine-version advisory rk-prod: engine "keydb" is not allowed; allowed: valkey, redis`}},
 		{"patch version accepted", map[string]any{"engine": "redis", "engineVersion": "7.1.0", "parameterGroupName": "default.redis7"}, nil},
 		{"memcached is not judged", map[string]any{"engine": "memcached", "atRestEncryptionEnabled": false}, nil},
 		{"no logs", map[string]any{"logDeliveryConfigurations": del},
@@ -231,6 +236,25 @@ func TestPublicIngress(t *testing.T) {
 	if !slices.Equal(got, []string{"public-ingress mandatory open: ingress from 0.0.0.0/0 to port 7000 reaches cache port 7000"}) {
 		t.Errorf("own port: %q", got)
 	}
+	// Which part finds it: the rule alone does not know port 7000 (a preview or an audit
+	// analyzes each resource alone); the stack part, which sees the cache, does.
+	stack := stackOf("dev", g, sg)
+	rule := RuleByID("public-ingress")
+	if f := rule.CheckResource(sg, NewContext(&Stack{Name: "dev", Resources: []Resource{sg}}, DefaultConfig())); len(f) != 0 {
+		t.Errorf("resource part: %v", f)
+	}
+	want := []Finding{{URN: sg.URN, Message: "ingress from 0.0.0.0/0 to port 7000 reaches cache port 7000"}}
+	if f := rule.CheckStack(NewContext(stack, DefaultConfig())); !slices.Equal(f, want) {
+		t.Errorf("stack part: %v, want %v", f, want)
+	}
+	// A range reaching a configured port and the cache's own port is reported once, for the
+	// configured port, by the resource part.
+	wide := res("aws:ec2/securityGroupRule:SecurityGroupRule", "wide", map[string]any{"type": "ingress", "protocol": "tcp",
+		"fromPort": 6000, "toPort": 7000, "cidrBlocks": world})
+	got = show(Evaluate(stackOf("dev", g, wide), DefaultConfig()))
+	if !slices.Equal(got, []string{"public-ingress mandatory wide: ingress from 0.0.0.0/0 to ports 6000-7000 reaches cache port 6379"}) {
+		t.Errorf("range: %q", got)
+	}
 }
 
 func TestAlarmsAndRequiredMetrics(t *testing.T) {
@@ -305,8 +329,14 @@ func TestSelfHostedAdapter(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}
-	if got := show(Evaluate(&Stack{Name: "dev", Resources: []Resource{r}}, DefaultConfig())); len(got) != 2 {
-		t.Errorf("dev allows no persistence: %q", got)
+	// dev may run without persistence: only the security rules remain.
+	got = show(Evaluate(&Stack{Name: "dev", Resources: []Resource{r}}, DefaultConfig()))
+	want = []string{
+		"auth mandatory local: authentication is not enabled",
+		"encryption-in-transit mandatory local: TLS is not enabled",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("dev:\n got  %q\nwant %q", got, want)
 	}
 }
 
@@ -454,5 +484,119 @@ func TestEnvironmentFromSelfHostedDeployment(t *testing.T) {
 	want := []string{"production-multi-az advisory rk: no replica: Multi-AZ needs at least 2 nodes per shard"}
 	if !slices.Equal(got, want) {
 		t.Errorf("got %q want %q", got, want)
+	}
+}
+
+// TestConfigEffects: one exact case for each setting not covered by TestConfigThresholds.
+func TestConfigEffects(t *testing.T) {
+	world := []string{"0.0.0.0/0"}
+	open6380 := res("aws:ec2/securityGroupRule:SecurityGroupRule", "open", map[string]any{"type": "ingress", "protocol": "tcp",
+		"fromPort": 6380, "toPort": 6380, "cidrBlocks": world})
+	open6379 := res("aws:ec2/securityGroupRule:SecurityGroupRule", "open", map[string]any{"type": "ingress", "protocol": "tcp",
+		"fromPort": 6379, "toPort": 6379, "cidrBlocks": world})
+	burstable := with(compliantGroup(), map[string]any{"nodeType": "cache.t4g.small"})
+	selfHosted := Resource{URN: "urn:pulumi:dev::rediskit::" + TypeSelfHostedDeployment + "::rk", Type: TypeSelfHostedDeployment, Name: "rk",
+		Inputs: props(map[string]any{"authMode": "token", "tls": true, "persistence": "none", "snapshotRetentionDays": 1,
+			"finalSnapshot": true, "replicasPerShard": 1, "zones": []string{"a", "b"}})}
+	cases := []struct {
+		name, config string
+		stack        *Stack
+		want         []string
+	}{
+		{"allowPreferredMode accepts preferred", `{"encryption-in-transit": {"allowPreferredMode": true}}`,
+			stackOf("prod", with(compliantGroup(), map[string]any{"transitEncryptionMode": "preferred"})), []string{}},
+		{"public-ingress.ports names another port", `{"public-ingress": {"ports": [6380]}}`,
+			stackOf("dev", compliantGroup(), open6380),
+			[]string{"public-ingress mandatory open: ingress from 0.0.0.0/0 to port 6380 reaches cache port 6380"}},
+		{"public-ingress.ports replaces the default", `{"public-ingress": {"ports": [6380]}}`,
+			stackOf("dev", compliantGroup(), open6379), []string{}},
+		{"requiredLogTypes adds the engine log", `{"log-delivery": {"requiredLogTypes": ["slow-log", "engine-log"]}}`,
+			stackOf("prod", compliantGroup()),
+			[]string{"log-delivery advisory rk-prod: logDeliveryConfigurations does not deliver engine-log"}},
+		{"deniedFamilies changed", `{"production-node-types": {"deniedFamilies": ["r7g"]}}`,
+			stackOf("prod", compliantGroup()),
+			[]string{"production-node-types advisory rk-prod: nodeType cache.r7g.large is a denied family (r7g) in production"}},
+		{"deniedFamilies without t4g allows it", `{"production-node-types": {"deniedFamilies": ["t2"]}}`,
+			stackOf("prod", burstable), []string{}},
+		{"productionStacks names another stack", `{"environment": {"productionStacks": ["eu-main"]}}`,
+			stackOf("eu-main", burstable),
+			[]string{"production-node-types advisory rk-prod: nodeType cache.t4g.small is a burstable family (t4g) in production"}},
+		{"productionEnvironments names another environment", `{"environment": {"productionEnvironments": ["live"], "knownEnvironments": ["dev", "live"]}}`,
+			&Stack{Name: "eu-main", Config: map[string]string{"rediskit:environment": "live"}, Resources: stackOf("eu-main", burstable).Resources},
+			[]string{"production-node-types advisory rk-prod: nodeType cache.t4g.small is a burstable family (t4g) in production"}},
+		{"knownEnvironments without staging", `{"environment": {"knownEnvironments": ["dev", "qa"]}}`,
+			stackOf("staging", compliantGroup()),
+			[]string{`environment advisory stack staging: environment "staging" (from stack name) is not one of dev, qa; set rediskit:environment to one of them so that production rules apply when they should`}},
+		{"nonPersistentEnvironments without dev", `{"persistence": {"nonPersistentEnvironments": ["staging"]}}`,
+			&Stack{Name: "dev", Resources: []Resource{selfHosted}},
+			[]string{`persistence advisory rk: persistence is off in environment "dev"; only staging may run without it`}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := show(Evaluate(tc.stack, mustConfig(t, tc.config)))
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("got  %q\nwant %q", got, tc.want)
+			}
+		})
+	}
+	// The same stacks under the default config, so each case above shows a change.
+	for _, tc := range []struct {
+		stack *Stack
+		want  []string
+	}{
+		{stackOf("prod", with(compliantGroup(), map[string]any{"transitEncryptionMode": "preferred"})),
+			[]string{`encryption-in-transit mandatory rk-prod: transitEncryptionMode is "preferred", which still accepts plaintext connections; use "required" once clients use TLS`}},
+		{stackOf("dev", compliantGroup(), open6380), []string{}},
+		{stackOf("eu-main", burstable),
+			[]string{`environment advisory stack eu-main: environment "eu-main" (from stack name) is not one of dev, staging, prod, local; set rediskit:environment to one of them so that production rules apply when they should`}},
+		{&Stack{Name: "dev", Resources: []Resource{selfHosted}}, []string{}},
+	} {
+		if got := show(Evaluate(tc.stack, DefaultConfig())); !slices.Equal(got, tc.want) {
+			t.Errorf("default config on %s:\n got  %q\nwant %q", tc.stack.Name, got, tc.want)
+		}
+	}
+}
+
+func TestSubnetGroupMultiAZ(t *testing.T) {
+	subnet := func(name, az string) Resource {
+		r := res(TypeSubnet, name, map[string]any{"availabilityZone": az, "cidrBlock": "10.0.0.0/24"})
+		if az == "" {
+			r.Inputs = props(map[string]any{"availabilityZone": computed})
+		}
+		return r
+	}
+	group := func(ids any, deps ...Resource) Resource {
+		g := res(TypeSubnetGroup, "rk-subnets", map[string]any{"name": "rk-prod", "subnetIds": ids})
+		for _, d := range deps {
+			g.DependsOn = append(g.DependsOn, d.URN)
+		}
+		return g
+	}
+	a, a2, b, unknownAZ := subnet("net-a", "eu-west-1a"), subnet("net-a2", "eu-west-1a"), subnet("net-b", "eu-west-1b"), subnet("net-x", "")
+	cases := []struct {
+		name, stack string
+		extra       []Resource
+		want        []string
+	}{
+		{"two subnets", "prod", []Resource{group([]string{"subnet-1", "subnet-2"})}, []string{}},
+		{"one subnet", "prod", []Resource{group([]string{"subnet-1"})},
+			[]string{"subnet-group-multi-az advisory rk-subnets: subnetIds lists one subnet (subnet-1): no other AZ for a replica; list private subnets in at least two AZs"}},
+		{"one subnet twice", "prod", []Resource{group([]string{"subnet-1", "subnet-1"})},
+			[]string{"subnet-group-multi-az advisory rk-subnets: subnetIds lists one subnet (subnet-1): no other AZ for a replica; list private subnets in at least two AZs"}},
+		{"one subnet in dev", "dev", []Resource{group([]string{"subnet-1"})}, []string{}},
+		{"unknown ids, subnets in one AZ", "prod", []Resource{a, a2, group(computed, a, a2)},
+			[]string{"subnet-group-multi-az advisory rk-subnets: its subnets (net-a, net-a2) are all in eu-west-1a: no other AZ for a replica"}},
+		{"one subnet and its one AZ: reported once", "prod", []Resource{a, group([]string{"subnet-1"}, a)},
+			[]string{"subnet-group-multi-az advisory rk-subnets: subnetIds lists one subnet (subnet-1): no other AZ for a replica; list private subnets in at least two AZs"}},
+		{"unknown ids, subnets in two AZs", "prod", []Resource{a, b, group(computed, a, b)}, []string{}},
+		{"an unknown AZ says nothing", "prod", []Resource{a, unknownAZ, group(computed, a, unknownAZ)}, []string{}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := show(Evaluate(stackOf(tc.stack, compliantGroup(), tc.extra...), DefaultConfig()))
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("got  %q\nwant %q", got, tc.want)
+			}
+		})
 	}
 }

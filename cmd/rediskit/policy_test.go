@@ -81,10 +81,13 @@ func TestPlanViolationsAreFound(t *testing.T) {
 		t.Fatal("the prod plan has no replication group")
 	}
 	got := violations(policies.Evaluate(s, policies.DefaultConfig()))
-	for _, w := range []string{"mandatory encryption-in-transit rediskit-prod", "advisory production-node-types rediskit-prod"} {
-		if !slices.Contains(got, w) {
-			t.Errorf("missing %q in %q", w, got)
-		}
+	want := []string{
+		"advisory customer-managed-kms-key rediskit-prod", // as in the unchanged plan
+		"advisory production-node-types rediskit-prod",
+		"mandatory encryption-in-transit rediskit-prod",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got  %q\nwant %q", got, want)
 	}
 }
 

@@ -92,22 +92,18 @@ func New(s *Session) (policyx.PolicyPack, error) {
 	return pack, nil
 }
 
-// Policy wraps one rule as a policyx policy.
+// Policy wraps one rule as a policyx policy: a stack policy for a stack-only rule, else a
+// resource policy. A resource policy's rule may have a stack part too (public-ingress: a
+// cache's own port is only known from the whole stack); the server runs it with the stack
+// policies, under the same policy name (CheckStackPart).
 func Policy(rule *policies.Rule, s *Session) policyx.Policy {
 	level := EnforcementLevel(rule.Level)
 	schema := Schema(rule.ID)
-	if rule.CheckStack != nil {
+	if rule.StackOnly() {
 		return policyx.NewStackValidationPolicy(rule.ID, policyx.StackValidationPolicyArgs{
 			Description: rule.Description(), EnforcementLevel: level, ConfigSchema: schema,
 			ValidateStack: func(_ context.Context, args policyx.StackValidationArgs) error {
-				var rs []policies.Resource
-				for _, r := range args.Resources {
-					rs = append(rs, ToResource(r))
-				}
-				ctx := s.context(rs)
-				for _, f := range rule.CheckStack(ctx) {
-					args.Manager.ReportViolation(f.Message, f.URN)
-				}
+				CheckStackPart(rule, s, args.Resources, args.Manager)
 				return nil
 			},
 		})
@@ -116,8 +112,7 @@ func Policy(rule *policies.Rule, s *Session) policyx.Policy {
 		Description: rule.Description(), EnforcementLevel: level, ConfigSchema: schema,
 		ValidateResource: func(_ context.Context, args policyx.ResourceValidationArgs) error {
 			r := ToResource(args.Resource)
-			// A single resource is analyzed alone: the stack holds just it (its own port
-			// still counts as a cache port).
+			// A single resource is analyzed alone: the stack holds just it.
 			ctx := s.context([]policies.Resource{r})
 			for _, f := range rule.CheckResource(r, ctx) {
 				args.Manager.ReportViolation(f.Message, f.URN)
@@ -125,6 +120,20 @@ func Policy(rule *policies.Rule, s *Session) policyx.Policy {
 			return nil
 		},
 	})
+}
+
+// CheckStackPart runs a rule's stack part on every resource of the stack.
+func CheckStackPart(rule *policies.Rule, s *Session, resources []policyx.AnalyzerResource, m policyx.PolicyManager) {
+	if rule.CheckStack == nil {
+		return
+	}
+	var rs []policies.Resource
+	for _, r := range resources {
+		rs = append(rs, ToResource(r))
+	}
+	for _, f := range rule.CheckStack(s.context(rs)) {
+		m.ReportViolation(f.Message, f.URN)
+	}
 }
 
 // EnforcementLevel maps a rule level onto the engine's.

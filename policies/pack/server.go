@@ -100,7 +100,7 @@ func (s *Server) GetAnalyzerInfo(context.Context, *emptypb.Empty) (*pulumirpc.An
 			PolicyType:       pulumirpc.PolicyType_POLICY_TYPE_RESOURCE,
 			Severity:         severity(rule.Level),
 		}
-		if rule.CheckStack != nil {
+		if rule.StackOnly() {
 			info.PolicyType = pulumirpc.PolicyType_POLICY_TYPE_STACK
 		}
 		if schema := p.ConfigSchema(); schema != nil {
@@ -270,13 +270,24 @@ func (s *Server) AnalyzeStack(ctx context.Context, req *pulumirpc.AnalyzeStackRe
 	}
 	var out []*pulumirpc.AnalyzeDiagnostic
 	for _, p := range s.pack.Policies() {
-		sp, ok := p.(policyx.StackValidationPolicy)
-		if !ok {
-			continue
+		var run func(policyx.PolicyManager) error
+		switch sp := p.(type) {
+		case policyx.StackValidationPolicy:
+			run = func(m policyx.PolicyManager) error {
+				return sp.Validate(ctx, policyx.StackValidationArgs{Manager: m, Resources: rs})
+			}
+		default:
+			// A resource policy's stack part (public-ingress), reported under its name.
+			rule := s.rules[p.Name()]
+			if rule == nil || rule.CheckStack == nil {
+				continue
+			}
+			run = func(m policyx.PolicyManager) error {
+				CheckStackPart(rule, s.session, rs, m)
+				return nil
+			}
 		}
-		ds, err := s.diagnostics(p, "", func(m policyx.PolicyManager) error {
-			return sp.Validate(ctx, policyx.StackValidationArgs{Manager: m, Resources: rs})
-		})
+		ds, err := s.diagnostics(p, "", run)
 		if err != nil {
 			return nil, err
 		}
