@@ -81,6 +81,14 @@ func (r *DockerRunner) Start(ctx context.Context, p Process) error {
 		"--label", "rediskit.process=" + p.ID,
 		"-e", "RK_PORT=" + strconv.Itoa(p.Port),
 		"-v", p.Dir + ":" + p.Dir}
+	if p.TLS {
+		args = append(args, "-e", "RK_PROBE_TLS=1") // the HEALTHCHECK speaks TLS to the port
+	}
+	if p.Memory > 0 {
+		// The node type's memory is the container's limit: maxmemory was planned below it
+		// (reserved-memory-percent), so forks and buffers fit and the cgroup sees the size.
+		args = append(args, "--memory", strconv.FormatInt(p.Memory, 10))
+	}
 	if p.Host != "" && p.Host != "127.0.0.1" {
 		args = append(args, "--ip", p.Host)
 	}

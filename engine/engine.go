@@ -349,7 +349,8 @@ func (e *Engine) startNode(ctx context.Context, n *Node, replicaOf string) error
 		role = "cluster node" // its role comes from nodes.conf and the cluster
 	}
 	e.logf("starting node %s on %s as %s", n.ID, n.Addr(), role)
-	if err := e.Runner.Start(ctx, Process{ID: n.ID, Kind: KindRedis, Dir: n.Dir, ConfFile: RedisConfFile, Host: n.Host, Port: n.Port()}); err != nil {
+	if err := e.Runner.Start(ctx, Process{ID: n.ID, Kind: KindRedis, Dir: n.Dir, ConfFile: RedisConfFile, Host: n.Host, Port: n.Port(),
+		TLS: n.TLSPort != 0, Memory: e.Plan.Deployment.NodeMemory}); err != nil {
 		return fmt.Errorf("starting node %s: %w", n.ID, err)
 	}
 	if err := e.waitReady(ctx, n); err != nil {

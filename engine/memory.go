@@ -4,35 +4,92 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"path"
+	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/rediskit/rediskit/components/paramgroup"
 )
 
-// MemoryLimit returns the memory available to this process in bytes: the cgroup limit
-// (v2 memory.max, or v1 memory.limit_in_bytes) when one is set, else the machine's
-// MemTotal. Containers get their own limit this way instead of the host's RAM, which is
-// how a node in a 1 GiB container ends up with a sensible maxmemory.
+// MemoryLimit returns the memory available to this process in bytes: the lowest cgroup
+// memory limit on the way from this process's own cgroup (as /proc/self/cgroup names it)
+// up to the root, v2 memory.max or v1 memory.limit_in_bytes, when one is set below the
+// machine's MemTotal; else MemTotal. Containers and jobs get their own limit this way
+// instead of the host's RAM, which is how a node in a 1 GiB container ends up with a
+// sensible maxmemory.
 func MemoryLimit() (int64, error) {
 	total, err := memTotal()
 	if err != nil {
 		return 0, err
 	}
-	for _, f := range []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"} {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		s := strings.TrimSpace(string(b))
-		if s == "max" {
-			break
-		}
-		if n, err := strconv.ParseInt(s, 10, 64); err == nil && n > 0 && n < total {
-			return n, nil
-		}
+	self, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		self = []byte("0::/\n")
+	}
+	if n := memoryLimitFrom("/sys/fs/cgroup", string(self)); n > 0 && n < total {
+		return n, nil
 	}
 	return total, nil
+}
+
+// memoryLimitFrom returns the cgroup memory limit that applies to a process whose
+// /proc/self/cgroup reads procCgroup, with the cgroup file systems mounted under root, or
+// 0 when no limit is set. Limits are hierarchical, so the lowest one between the process's
+// cgroup and the root counts. "max" (v2) and v1's page-rounded maximum mean no limit. When
+// the mount shows only the process's own cgroup (a container without a cgroup namespace,
+// where /proc/self/cgroup still names the host path), the mount root is that cgroup and
+// is read as well.
+func memoryLimitFrom(root, procCgroup string) int64 {
+	var limit int64
+	consider := func(file string) {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return
+		}
+		v := strings.TrimSpace(string(b))
+		if v == "max" {
+			return
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 || n >= 1<<62 {
+			return
+		}
+		if limit == 0 || n < limit {
+			limit = n
+		}
+	}
+	for _, line := range strings.Split(procCgroup, "\n") {
+		f := strings.SplitN(strings.TrimSpace(line), ":", 3)
+		if len(f) != 3 {
+			continue
+		}
+		var dir, file string
+		switch {
+		case f[0] == "0" && f[1] == "":
+			dir, file = root, "memory.max" // v2, unified hierarchy
+		case hasController(f[1], "memory"):
+			dir, file = filepath.Join(root, "memory"), "memory.limit_in_bytes" // v1
+		default:
+			continue
+		}
+		for p := path.Clean("/" + f[2]); ; p = path.Dir(p) {
+			consider(filepath.Join(dir, p, file))
+			if p == "/" {
+				break
+			}
+		}
+	}
+	return limit
+}
+
+func hasController(list, name string) bool {
+	for _, c := range strings.Split(list, ",") {
+		if c == name {
+			return true
+		}
+	}
+	return false
 }
 
 func memTotal() (int64, error) {

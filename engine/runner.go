@@ -29,6 +29,11 @@ type Process struct {
 	ConfFile string
 	Host     string
 	Port     int
+	// TLS is set when Port speaks TLS (health probes must use it).
+	TLS bool
+	// Memory is the memory the process may use in bytes (the node type's memory), 0 when
+	// the deployment does not size its nodes. A container runner makes it the limit.
+	Memory int64
 }
 
 // Runner executes processes of a plan. The engine decides what runs, with which file and

@@ -235,12 +235,33 @@ func cmdExec(args []string) error {
 // cmdProbe is the container health check: the process on $RK_PORT answers a PING with any
 // RESP reply (NOAUTH included: the default user is off, and liveness is not readiness).
 // It never judges cluster state, so a node in the middle of bootstrap is not restarted.
+// RK_PROBE_TLS=1 speaks TLS to the port (the runner sets it for TLS ports), 0 plaintext;
+// unset, plaintext is tried first and TLS after it, so the image's HEALTHCHECK also works
+// for a deployment whose first port requires TLS.
 func cmdProbe(args []string) error {
 	port := os.Getenv("RK_PORT")
 	if port == "" {
 		port = "6379"
 	}
 	addr := net.JoinHostPort("127.0.0.1", port)
+	switch os.Getenv("RK_PROBE_TLS") {
+	case "1", "true", "yes":
+		return probe(addr, true)
+	case "0", "false", "no":
+		return probe(addr, false)
+	}
+	plainErr := probe(addr, false)
+	if plainErr == nil {
+		return nil
+	}
+	if tlsErr := probe(addr, true); tlsErr != nil {
+		return fmt.Errorf("%v; over TLS: %v", plainErr, tlsErr)
+	}
+	return nil
+}
+
+// probe sends PING to addr and wants a RESP reply.
+func probe(addr string, useTLS bool) error {
 	conn, err := net.DialTimeout("tcp", addr, 2*time.Second)
 	if err != nil {
 		return fmt.Errorf("probe: %w", err)
@@ -248,9 +269,8 @@ func cmdProbe(args []string) error {
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(2 * time.Second))
 	var c net.Conn = conn
-	if os.Getenv("RK_PROBE_TLS") == "1" {
-		tc := tls.Client(conn, &tls.Config{InsecureSkipVerify: true}) // liveness only, no secrets sent
-		c = tc
+	if useTLS {
+		c = tls.Client(conn, &tls.Config{InsecureSkipVerify: true}) // liveness only, no secrets sent
 	}
 	if _, err := c.Write([]byte("PING\r\n")); err != nil {
 		return fmt.Errorf("probe: %w", err)
@@ -258,7 +278,7 @@ func cmdProbe(args []string) error {
 	buf := make([]byte, 64)
 	n, err := c.Read(buf)
 	if err != nil || n == 0 || (buf[0] != '+' && buf[0] != '-') {
-		return fmt.Errorf("probe: no RESP reply from %s: %v", addr, err)
+		return fmt.Errorf("probe: no RESP reply from %s (tls %v): %v", addr, useTLS, err)
 	}
 	return nil
 }

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"crypto/tls"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/rediskit/rediskit/engine"
 )
 
 func writeFile(t *testing.T, name, content string) string {
@@ -69,5 +72,50 @@ func TestProbe(t *testing.T) {
 	l.Close()
 	if err := cmdProbe(nil); err == nil {
 		t.Fatal("probe passed with nothing listening")
+	}
+}
+
+// A node whose port requires TLS (tls.mode required: plaintext port 0) is alive for the
+// probe when RK_PROBE_TLS=1 (the docker runner sets it) and also when it is unset (the
+// image's all-in-one default); forcing plaintext fails, so the probe really speaks TLS.
+func TestProbeTLS(t *testing.T) {
+	dir := t.TempDir()
+	files := &engine.TLSFiles{CertFile: dir + "/node.crt", KeyFile: dir + "/node.key", CAFile: dir + "/ca.crt"}
+	if err := engine.GenerateCerts(files); err != nil {
+		t.Fatal(err)
+	}
+	cert, err := tls.LoadX509KeyPair(files.CertFile, files.KeyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				buf := make([]byte, 64)
+				if n, err := c.Read(buf); err == nil && strings.HasPrefix(string(buf[:n]), "PING") {
+					_, _ = c.Write([]byte("-NOAUTH Authentication required.\r\n"))
+				}
+			}()
+		}
+	}()
+	t.Setenv("RK_PORT", strconv.Itoa(l.Addr().(*net.TCPAddr).Port))
+	for _, c := range []struct {
+		env  string
+		live bool
+	}{{"1", true}, {"", true}, {"0", false}} {
+		t.Setenv("RK_PROBE_TLS", c.env)
+		if err := cmdProbe(nil); (err == nil) != c.live {
+			t.Errorf("RK_PROBE_TLS=%q: probe error %v, want live=%v", c.env, err, c.live)
+		}
 	}
 }
