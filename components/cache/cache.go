@@ -28,10 +28,17 @@ type CacheArgs struct {
 type Cache struct {
 	pulumi.ResourceState
 
-	Target         pulumi.StringOutput `pulumi:"target"`
-	Mode           pulumi.StringOutput `pulumi:"mode"`
-	Endpoint       pulumi.StringOutput `pulumi:"endpoint"`
-	ReaderEndpoint pulumi.StringOutput `pulumi:"readerEndpoint"`
+	Target pulumi.StringOutput `pulumi:"target"`
+	Mode   pulumi.StringOutput `pulumi:"mode"`
+	// Endpoint is the one clients should use: the configuration endpoint in cluster mode, the
+	// primary endpoint otherwise.
+	Endpoint pulumi.StringOutput `pulumi:"endpoint"`
+	// PrimaryEndpoint, ReaderEndpoint and ConfigurationEndpoint are each set where they apply
+	// and "" elsewhere: cluster mode has only the configuration endpoint, the other modes a
+	// primary and a reader endpoint (serverless: its endpoint and reader endpoint).
+	PrimaryEndpoint       pulumi.StringOutput `pulumi:"primaryEndpoint"`
+	ReaderEndpoint        pulumi.StringOutput `pulumi:"readerEndpoint"`
+	ConfigurationEndpoint pulumi.StringOutput `pulumi:"configurationEndpoint"`
 	// Sentinels are the Sentinel addresses (host:port) Sentinel-aware clients ask for the current
 	// primary: self-hosted replication mode only, empty elsewhere.
 	Sentinels          pulumi.StringArrayOutput `pulumi:"sentinels"`
@@ -125,23 +132,25 @@ func NewCache(ctx *pulumi.Context, name string, args *CacheArgs, opts ...pulumi.
 	comp.Target = pulumi.String(string(target)).ToStringOutput()
 	comp.Mode = pulumi.String(string(c.Mode)).ToStringOutput()
 	return comp, ctx.RegisterResourceOutputs(comp, pulumi.Map{
-		"target":             comp.Target,
-		"mode":               comp.Mode,
-		"endpoint":           comp.Endpoint,
-		"readerEndpoint":     comp.ReaderEndpoint,
-		"sentinels":          comp.Sentinels,
-		"port":               comp.Port,
-		"tlsEnabled":         comp.TLSEnabled,
-		"clusterModeEnabled": comp.ClusterModeEnabled,
-		"authMode":           comp.AuthMode,
-		"authToken":          comp.AuthToken,
-		"authSecretArn":      comp.AuthSecretArn,
-		"connectionUrl":      comp.ConnectionURL,
-		"securityGroupId":    comp.SecurityGroupID,
-		"subnetGroupName":    comp.SubnetGroupName,
-		"authUser":           comp.AuthUser,
-		"caFile":             comp.CAFile,
-		"nodes":              comp.Nodes,
+		"target":                comp.Target,
+		"mode":                  comp.Mode,
+		"endpoint":              comp.Endpoint,
+		"primaryEndpoint":       comp.PrimaryEndpoint,
+		"readerEndpoint":        comp.ReaderEndpoint,
+		"configurationEndpoint": comp.ConfigurationEndpoint,
+		"sentinels":             comp.Sentinels,
+		"port":                  comp.Port,
+		"tlsEnabled":            comp.TLSEnabled,
+		"clusterModeEnabled":    comp.ClusterModeEnabled,
+		"authMode":              comp.AuthMode,
+		"authToken":             comp.AuthToken,
+		"authSecretArn":         comp.AuthSecretArn,
+		"connectionUrl":         comp.ConnectionURL,
+		"securityGroupId":       comp.SecurityGroupID,
+		"subnetGroupName":       comp.SubnetGroupName,
+		"authUser":              comp.AuthUser,
+		"caFile":                comp.CAFile,
+		"nodes":                 comp.Nodes,
 	})
 }
 
@@ -159,6 +168,11 @@ func buildSelfHosted(ctx *pulumi.Context, name string, comp *Cache, c *spec.Cach
 	empty := pulumi.String("").ToStringOutput()
 	comp.Endpoint = d.Endpoint
 	comp.ReaderEndpoint = empty
+	if c.Mode == spec.ModeCluster {
+		comp.PrimaryEndpoint, comp.ConfigurationEndpoint = empty, d.Endpoint
+	} else {
+		comp.PrimaryEndpoint, comp.ConfigurationEndpoint = d.Endpoint, empty
+	}
 	comp.Sentinels = d.Sentinels
 	comp.Port = d.Port
 	comp.TLSEnabled = pulumi.Bool(tls).ToBoolOutput()
@@ -200,6 +214,7 @@ func buildAWS(ctx *pulumi.Context, name string, comp *Cache, c *spec.Cache, n *s
 			return fmt.Errorf("creating serverless cache: %w", err)
 		}
 		comp.Endpoint, comp.ReaderEndpoint, comp.Port = sc.Endpoint, sc.ReaderEndpoint, sc.Port
+		comp.PrimaryEndpoint, comp.ConfigurationEndpoint = sc.Endpoint, pulumi.String("").ToStringOutput()
 		comp.TLSEnabled = pulumi.Bool(true).ToBoolOutput()
 		comp.ClusterModeEnabled = pulumi.Bool(false).ToBoolOutput()
 		comp.AuthMode = pulumi.String(string(c.Auth.Mode)).ToStringOutput()
@@ -231,7 +246,9 @@ func buildAWS(ctx *pulumi.Context, name string, comp *Cache, c *spec.Cache, n *s
 	}
 	comp.Group = rg
 	comp.Endpoint = rg.Endpoint
+	comp.PrimaryEndpoint = rg.PrimaryEndpoint
 	comp.ReaderEndpoint = rg.ReaderEndpoint
+	comp.ConfigurationEndpoint = rg.ConfigurationEndpoint
 	comp.Port = rg.Port
 	comp.TLSEnabled = rg.TLSEnabled
 	comp.ClusterModeEnabled = rg.ClusterModeEnabled

@@ -143,3 +143,33 @@ func TestGlobalDatastore(t *testing.T) {
 }
 
 func resourceKey(k string) resource.PropertyKey { return resource.PropertyKey(k) }
+
+// The cache exposes each endpoint as it applies, besides the one clients should use.
+func TestCacheEndpoints(t *testing.T) {
+	for _, tc := range []struct {
+		mode spec.Mode
+		want string // endpoint|primary|reader|configuration
+	}{
+		{spec.ModeReplication, "master.rk.cache.amazonaws.com|master.rk.cache.amazonaws.com|replica.rk.cache.amazonaws.com|"},
+		{spec.ModeCluster, "clustercfg.rk.cache.amazonaws.com|||clustercfg.rk.cache.amazonaws.com"},
+	} {
+		var got string
+		pulumitest.Run(t, func(ctx *pulumi.Context) error {
+			c, err := NewCache(ctx, "rk", &CacheArgs{
+				Cache:   spec.Cache{Name: "rk", Mode: tc.mode, Replicas: ip(1), Zones: []string{"a1", "a2"}},
+				Network: spec.Network{CIDR: "10.5.0.0/16"},
+			})
+			if err != nil {
+				return err
+			}
+			pulumi.All(c.Endpoint, c.PrimaryEndpoint, c.ReaderEndpoint, c.ConfigurationEndpoint).ApplyT(func(v []any) error {
+				got = strings.Join([]string{v[0].(string), v[1].(string), v[2].(string), v[3].(string)}, "|")
+				return nil
+			})
+			return nil
+		})
+		if got != tc.want {
+			t.Errorf("%s: endpoints %q, want %q", tc.mode, got, tc.want)
+		}
+	}
+}

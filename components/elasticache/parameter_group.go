@@ -39,6 +39,21 @@ func ParameterGroupName(c *spec.Cache) string {
 	return n
 }
 
+// ParameterGroupDescription is the AWS description of a cache's parameter group. AWS cannot
+// change a parameter group's name, family or description in place: a change of any of them
+// replaces the group. So the description is built from exactly what the name is built from
+// (cache name, family, cluster flag): whatever replaces the group also renames it, and
+// create-before-destroy never meets a group of the same name that is still in use. The engine
+// version and the mode beyond the cluster flag stay out of it, so a minor upgrade (8.0 -> 8.1)
+// or single -> replication keeps the group.
+func ParameterGroupDescription(c *spec.Cache) string {
+	d := fmt.Sprintf("rediskit: %s parameters of cache %s", c.Family(), c.Name)
+	if c.Mode == spec.ModeCluster {
+		d += ", cluster mode"
+	}
+	return d
+}
+
 // Parameters are what rediskit sends to AWS: the user's overrides and cluster-enabled from the
 // mode. Everything else keeps ElastiCache's defaults (e.g. maxmemory-policy volatile-lru).
 func Parameters(c *spec.Cache) map[string]string {
@@ -85,7 +100,7 @@ func newParameterGroup(ctx *pulumi.Context, name string, c *spec.Cache, opts ...
 	pg, err := elasticache.NewParameterGroup(ctx, name, &elasticache.ParameterGroupArgs{
 		Name:        pulumi.String(ParameterGroupName(c)),
 		Family:      pulumi.String(string(fam)),
-		Description: pulumi.String(fmt.Sprintf("rediskit: %s %s, %s mode", c.Engine, c.EngineVersion, c.Mode)),
+		Description: pulumi.String(ParameterGroupDescription(c)),
 		Parameters:  list,
 		Tags:        tags(c, nil),
 	}, pulumi.Parent(comp), pulumi.DeleteBeforeReplace(false))

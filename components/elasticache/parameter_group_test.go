@@ -6,6 +6,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/rediskit/rediskit/components/paramgroup"
 	"github.com/rediskit/rediskit/components/spec"
 	"github.com/rediskit/rediskit/internal/pulumitest"
 )
@@ -65,5 +66,55 @@ func TestParameterGroupRejectsBadParameters(t *testing.T) {
 	}
 	if len(m.All) != 0 {
 		t.Errorf("nothing may be registered: %d", len(m.All))
+	}
+}
+
+// AWS replaces a parameter group when its name, family or description changes, keeping the
+// name. A replacement under the same name collides with the group still in use, so whatever
+// changes the description or the family must change the name too; a minor upgrade must change
+// none of them.
+func TestParameterGroupReplacementAlwaysRenames(t *testing.T) {
+	type ident struct{ name, desc, family string }
+	of := func(c spec.Cache) ident {
+		r := spec.Defaults(c)
+		return ident{ParameterGroupName(&r), ParameterGroupDescription(&r), string(r.Family())}
+	}
+	v80 := of(spec.Cache{Name: "rk", Engine: "valkey", EngineVersion: "8.0", Mode: spec.ModeReplication})
+	v81 := of(spec.Cache{Name: "rk", Engine: "valkey", EngineVersion: "8.1", Mode: spec.ModeReplication})
+	if v80 != v81 || v80.desc != "rediskit: valkey8 parameters of cache rk" || v80.name != "rk-valkey8" {
+		t.Errorf("8.0 -> 8.1 must keep name and description: %+v vs %+v", v80, v81)
+	}
+	if single := of(spec.Cache{Name: "rk", Engine: "valkey", EngineVersion: "8.2", Mode: spec.ModeSingle}); single != v80 {
+		t.Errorf("single -> replication must keep the group: %+v vs %+v", single, v80)
+	}
+	cl := of(spec.Cache{Name: "rk", Engine: "valkey", EngineVersion: "8.0", Mode: spec.ModeCluster})
+	if cl.desc != "rediskit: valkey8 parameters of cache rk, cluster mode" || cl.name != "rk-valkey8-cluster" {
+		t.Errorf("cluster mode: %+v", cl)
+	}
+	var all []ident
+	for _, name := range []string{"rk", "rk2"} {
+		for _, ev := range [][2]string{{"redis", "7.0"}, {"redis", "7.1"}, {"valkey", "7.2"}, {"valkey", "8.0"}, {"valkey", "8.1"}, {"valkey", "8.2"}} {
+			for _, mode := range []spec.Mode{spec.ModeSingle, spec.ModeReplication, spec.ModeCluster} {
+				all = append(all, of(spec.Cache{Name: name, Engine: paramgroup.Engine(ev[0]), EngineVersion: ev[1], Mode: mode}))
+			}
+		}
+	}
+	for _, a := range all {
+		for _, b := range all {
+			if (a.desc != b.desc || a.family != b.family) && a.name == b.name {
+				t.Errorf("%+v -> %+v replaces the group under the same name %q", a, b, a.name)
+			}
+		}
+	}
+}
+
+func TestParameterGroupDescriptionRegistered(t *testing.T) {
+	m := pulumitest.Run(t, func(ctx *pulumi.Context) error {
+		_, err := NewParameterGroup(ctx, "rk-params", &ParameterGroupArgs{Cache: spec.Cache{Name: "rk", Mode: spec.ModeCluster, EngineVersion: "8.1"}})
+		return err
+	})
+	pg := m.One(t, "aws:elasticache/parameterGroup:ParameterGroup")
+	if pg.Str("description") != "rediskit: valkey8 parameters of cache rk, cluster mode" || pg.Str("name") != "rk-valkey8-cluster" {
+		t.Errorf("description %q name %q", pg.Str("description"), pg.Str("name"))
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/elasticache"
+	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/rediskit/rediskit/components/spec"
@@ -143,8 +144,20 @@ func newReplicationGroup(ctx *pulumi.Context, name string, c *spec.Cache, a *Gro
 	if len(cr.userGroupIDs) > 0 {
 		rgArgs.UserGroupIds = cr.userGroupIDs
 	}
+	if spec.Bool(c.Snapshots.FinalSnapshot) {
+		// A fixed name (<cache>-final) survives the group: after a delete, a second create and
+		// delete of the same cache would fail on the snapshot that already exists. The suffix is
+		// drawn once per group lifetime and kept in state, so it never changes on updates.
+		suffix, err := random.NewRandomId(ctx, name+"-final-snapshot", &random.RandomIdArgs{
+			ByteLength: pulumi.Int(4),
+		}, pulumi.Parent(comp))
+		if err != nil {
+			return nil, fmt.Errorf("generating the final snapshot suffix: %w", err)
+		}
+		rgArgs.FinalSnapshotIdentifier = FinalSnapshotName(c, suffix.Hex)
+	}
 	rg, err := elasticache.NewReplicationGroup(ctx, name, rgArgs,
-		pulumi.Parent(comp), pulumi.DependsOn(logDeps))
+		pulumi.Parent(comp), pulumi.DependsOn(logDeps), pulumi.IgnoreChanges(RestoreFields))
 	if err != nil {
 		return nil, fmt.Errorf("creating replication group: %w", err)
 	}
@@ -181,9 +194,14 @@ func newReplicationGroup(ctx *pulumi.Context, name string, c *spec.Cache, a *Gro
 	}
 	comp.ReplicationGroupID = rg.ReplicationGroupId
 	comp.Arn = rg.Arn
-	comp.PrimaryEndpoint = rg.PrimaryEndpointAddress
-	comp.ReaderEndpoint = rg.ReaderEndpointAddress
-	comp.ConfigurationEndpoint = rg.ConfigurationEndpointAddress
+	// Each endpoint as it applies: cluster mode has only the configuration endpoint, the other
+	// modes a primary and a reader endpoint.
+	none := pulumi.String("").ToStringOutput()
+	if cluster {
+		comp.PrimaryEndpoint, comp.ReaderEndpoint, comp.ConfigurationEndpoint = none, none, rg.ConfigurationEndpointAddress
+	} else {
+		comp.PrimaryEndpoint, comp.ReaderEndpoint, comp.ConfigurationEndpoint = rg.PrimaryEndpointAddress, rg.ReaderEndpointAddress, none
+	}
 	comp.Endpoint = endpoint
 	comp.Port = pulumi.Int(c.Port).ToIntOutput()
 	comp.TLSEnabled = pulumi.Bool(tls).ToBoolOutput()
@@ -248,9 +266,6 @@ func groupArgs(c *spec.Cache) *elasticache.ReplicationGroupArgs {
 	if c.Encryption.KmsKeyID != "" {
 		a.KmsKeyId = pulumi.String(c.Encryption.KmsKeyID)
 	}
-	if spec.Bool(c.Snapshots.FinalSnapshot) {
-		a.FinalSnapshotIdentifier = pulumi.String(c.Name + "-final")
-	}
 	if c.Snapshots.RestoreFromSnapshot != "" {
 		a.SnapshotName = pulumi.String(c.Snapshots.RestoreFromSnapshot)
 	}
@@ -286,12 +301,30 @@ func groupArgs(c *spec.Cache) *elasticache.ReplicationGroupArgs {
 	return a
 }
 
-// SpreadZones places n nodes over zones round robin: the primary in the first zone, each
-// replica in the next, so no replica shares the primary's zone while there are >= 2 zones.
+// SpreadZones places n nodes over zones: the primary in the first zone and the replicas round
+// robin over the others, so every node has a zone of its own while n <= len(zones) (which
+// validation requires with Multi-AZ) and no replica ever shares the primary's zone while there
+// are >= 2 zones.
 func SpreadZones(zones []string, n int) []string {
 	out := make([]string, n)
 	for i := range out {
-		out[i] = zones[i%len(zones)]
+		switch {
+		case i == 0 || len(zones) == 1:
+			out[i] = zones[0]
+		default:
+			out[i] = zones[1+(i-1)%(len(zones)-1)]
+		}
 	}
 	return out
+}
+
+// RestoreFields are the replication group inputs that only matter when the group is created
+// (restore from a snapshot name or RDB files in S3). AWS replaces a group when they change, so
+// clearing restoreFromSnapshot after the restore would delete the restored data; they are
+// ignored after creation.
+var RestoreFields = []string{"snapshotName", "snapshotArns"}
+
+// FinalSnapshotName is the final snapshot's name, <cache>-final-<suffix>.
+func FinalSnapshotName(c *spec.Cache, suffix pulumi.StringInput) pulumi.StringOutput {
+	return pulumi.Sprintf("%s-final-%s", c.Name, suffix)
 }

@@ -1,6 +1,7 @@
 package elasticache
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -125,7 +126,7 @@ func TestShardedCluster(t *testing.T) {
 }
 
 func TestLogsTopicSecretAndSnapshots(t *testing.T) {
-	m := pulumitest.Run(t, func(ctx *pulumi.Context) error {
+	m := runAWS(t, func(ctx *pulumi.Context) error {
 		_, err := NewReplicationGroup(ctx, "rk", groupArgs3(spec.Cache{Name: "rk", Zones: zones}))
 		return err
 	})
@@ -151,14 +152,14 @@ func TestLogsTopicSecretAndSnapshots(t *testing.T) {
 		}
 	}
 	topic := m.One(t, "aws:sns/topic:Topic")
-	if rg.Str("notificationTopicArn") != "arn:aws:mock:aws:sns/topic:Topic:"+topic.Name {
+	if rg.Str("notificationTopicArn") != "arn:aws:sns:eu-west-1:111122223333:rk-events" || topic.Name != "rk-events" {
 		t.Errorf("events go to the cache's topic: %s", rg.Str("notificationTopicArn"))
 	}
 	sv := m.One(t, "aws:secretsmanager/secretVersion:SecretVersion")
 	if !sv.IsSecret("secretString") || !strings.Contains(sv.Str("secretString"), `"authToken"`) {
 		t.Errorf("the token must be stored as a secret: %v", sv.Inputs["secretString"])
 	}
-	if rg.Num("snapshotRetentionLimit") != 7 || rg.Str("snapshotWindow") != "03:00-04:00" || rg.Str("finalSnapshotIdentifier") != "rk-final" {
+	if rg.Num("snapshotRetentionLimit") != 7 || rg.Str("snapshotWindow") != "03:00-04:00" || rg.Str("finalSnapshotIdentifier") != "rk-final-0a1b2c3d" {
 		t.Errorf("snapshot defaults: %v %v %v", rg.Num("snapshotRetentionLimit"), rg.Str("snapshotWindow"), rg.Str("finalSnapshotIdentifier"))
 	}
 	if rg.Str("maintenanceWindow") != "sun:05:00-sun:06:00" || !rg.Bool("autoMinorVersionUpgrade") {
@@ -259,5 +260,233 @@ func TestModesShareTheResourceIdentity(t *testing.T) {
 	}
 	if parents[0] != parents[1] || parents[1] != parents[2] {
 		t.Errorf("the replication group's identity differs between modes: %v", parents)
+	}
+}
+
+// ElastiCache cannot publish to an encrypted topic, and CloudWatch not to one under the
+// AWS-managed key: the topic is unencrypted and its policy lets exactly these publishers in.
+func TestNotificationTopicPolicy(t *testing.T) {
+	m := runAWS(t, func(ctx *pulumi.Context) error {
+		_, err := NewReplicationGroup(ctx, "rk", groupArgs3(spec.Cache{Name: "rk", Zones: zones}))
+		return err
+	})
+	topic := m.One(t, "aws:sns/topic:Topic")
+	if _, enc := topic.Inputs["kmsMasterKeyId"]; enc {
+		t.Errorf("the event topic must not be encrypted (ElastiCache deactivates encrypted topics): %v", topic.Inputs["kmsMasterKeyId"])
+	}
+	pol := m.One(t, "aws:sns/topicPolicy:TopicPolicy")
+	arn := "arn:aws:sns:eu-west-1:111122223333:rk-events"
+	if pol.Str("arn") != arn {
+		t.Errorf("policy attached to %q, want %q", pol.Str("arn"), arn)
+	}
+	var doc struct {
+		Statement []struct {
+			Sid       string
+			Principal map[string]string
+			Action    any
+			Resource  string
+			Condition map[string]map[string]string
+		}
+	}
+	if err := json.Unmarshal([]byte(pol.Str("policy")), &doc); err != nil {
+		t.Fatalf("policy is not JSON: %v\n%s", err, pol.Str("policy"))
+	}
+	got := map[string]string{}
+	for _, st := range doc.Statement {
+		got[st.Sid] = fmt.Sprint(st.Principal, " ", st.Action, " ", st.Resource, " ", st.Condition)
+	}
+	want := map[string]string{
+		"AccountManagesTopic": "map[AWS:arn:aws:iam::111122223333:root] [SNS:GetTopicAttributes SNS:SetTopicAttributes SNS:AddPermission SNS:RemovePermission SNS:DeleteTopic SNS:Subscribe SNS:ListSubscriptionsByTopic SNS:Publish] " + arn + " map[]",
+		"ElastiCacheEvents":   "map[AWS:*] SNS:Publish " + arn + " map[StringEquals:map[AWS:SourceOwner:111122223333]]",
+		"CloudWatchAlarms":    "map[Service:cloudwatch.amazonaws.com] SNS:Publish " + arn + " map[ArnLike:map[aws:SourceArn:arn:aws:cloudwatch:eu-west-1:111122223333:alarm:rk-*] StringEquals:map[aws:SourceAccount:111122223333]]",
+	}
+	if len(got) != len(want) {
+		t.Errorf("statements %v, want %v", got, want)
+	}
+	for sid, w := range want {
+		if got[sid] != w {
+			t.Errorf("statement %s:\n got %s\nwant %s", sid, got[sid], w)
+		}
+	}
+	// Every alarm the policy lets publish is named <cache>-*.
+	for _, a := range m.OfType(alarmType) {
+		if !strings.HasPrefix(a.Str("name"), "rk-") {
+			t.Errorf("alarm %s is outside the policy's rk-* pattern", a.Str("name"))
+		}
+	}
+	if _, err := TopicPolicy("rk", "not-an-arn"); err == nil || !strings.Contains(err.Error(), `topic "not-an-arn": not an SNS topic ARN`) {
+		t.Errorf("a malformed ARN must be refused: %v", err)
+	}
+}
+
+// Restore sources only matter when the group is created; clearing them later must not replace
+// (and so empty) the group.
+func TestRestoreFieldsAreIgnoredAfterCreation(t *testing.T) {
+	m := runAWS(t, func(ctx *pulumi.Context) error {
+		_, err := NewReplicationGroup(ctx, "rk", groupArgs3(spec.Cache{Name: "rk", Zones: zones,
+			Snapshots: spec.Snapshots{RestoreFromSnapshot: "rk-nightly"}}))
+		return err
+	})
+	if rg := m.One(t, rgType); rg.Str("snapshotName") != "rk-nightly" {
+		t.Errorf("restore source: %q", rg.Str("snapshotName"))
+	}
+	if got := m.options(t, rgType, "rk").GetIgnoreChanges(); strings.Join(got, ",") != "snapshotName,snapshotArns" {
+		t.Errorf("ignoreChanges %v, want [snapshotName snapshotArns]", got)
+	}
+	// The option is there without a restore too: it must already be in place when the user
+	// clears restoreFromSnapshot.
+	m = runAWS(t, func(ctx *pulumi.Context) error {
+		_, err := NewReplicationGroup(ctx, "rk", groupArgs3(spec.Cache{Name: "rk", Zones: zones}))
+		return err
+	})
+	if got := m.options(t, rgType, "rk").GetIgnoreChanges(); strings.Join(got, ",") != "snapshotName,snapshotArns" {
+		t.Errorf("ignoreChanges without a restore: %v", got)
+	}
+	m = runAWS(t, func(ctx *pulumi.Context) error {
+		_, err := NewServerlessCache(ctx, "rk-sl", &ServerlessArgs{
+			Cache:     spec.Cache{Name: "rk-sl", Zones: []string{"a", "b"}, Snapshots: spec.Snapshots{RestoreFromRdb: []string{"arn:aws:s3:::b/dump.rdb"}}},
+			SubnetIDs: pulumi.StringArray{pulumi.String("subnet-1")}, SecurityGroupIDs: pulumi.StringArray{pulumi.String("sg-1")},
+		})
+		return err
+	})
+	if got := m.options(t, "aws:elasticache/serverlessCache:ServerlessCache", "rk-sl").GetIgnoreChanges(); strings.Join(got, ",") != "snapshotArnsToRestores" {
+		t.Errorf("serverless ignoreChanges %v", got)
+	}
+}
+
+func TestSpreadZones(t *testing.T) {
+	for _, tc := range []struct {
+		zones []string
+		n     int
+		want  string
+	}{
+		{[]string{"a", "b", "c"}, 1, "a"},
+		{[]string{"a", "b", "c"}, 3, "a,b,c"},
+		{[]string{"a", "b"}, 2, "a,b"},
+		// Beyond the zones (only without Multi-AZ, which validation refuses), replicas still
+		// never share the primary's zone.
+		{[]string{"a", "b", "c"}, 6, "a,b,c,b,c,b"},
+		{[]string{"a", "b"}, 4, "a,b,b,b"},
+		{[]string{"a"}, 2, "a,a"},
+	} {
+		if got := strings.Join(SpreadZones(tc.zones, tc.n), ","); got != tc.want {
+			t.Errorf("SpreadZones(%v, %d) = %s, want %s", tc.zones, tc.n, got, tc.want)
+		}
+	}
+}
+
+// With Multi-AZ every node of a shard needs its own zone; more nodes than zones are refused
+// before anything is registered.
+func TestMultiAZNeedsAZonePerNode(t *testing.T) {
+	for _, mk := range []func(*pulumi.Context, string, *GroupArgs, ...pulumi.ResourceOption) (*ReplicationGroup, error){NewReplicationGroup, NewShardedCluster} {
+		m, err := pulumitest.RunE(func(ctx *pulumi.Context) error {
+			_, err := mk(ctx, "rk", groupArgs3(spec.Cache{Name: "rk", Replicas: ip(3), Zones: zones}))
+			return err
+		})
+		want := `zones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"] is not allowed; Multi-AZ puts the 4 nodes of each shard (1 primary + 3 replicas) in distinct zones: list at least 4 zones, or at most 2 replicas`
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("want %q in %v", want, err)
+		}
+		if len(m.All) != 0 {
+			t.Errorf("nothing may be registered: %d", len(m.All))
+		}
+	}
+}
+
+func TestFinalSnapshot(t *testing.T) {
+	m := runAWS(t, func(ctx *pulumi.Context) error {
+		_, err := NewReplicationGroup(ctx, "rk", groupArgs3(spec.Cache{Name: "rk", Zones: zones}))
+		return err
+	})
+	id := m.One(t, "random:index/randomId:RandomId")
+	if id.Name != "rk-final-snapshot" || id.Num("byteLength") != 4 {
+		t.Errorf("suffix generator: %s %v", id.Name, id.Inputs)
+	}
+	if _, keepers := id.Inputs["keepers"]; keepers {
+		t.Error("the suffix must not depend on anything that changes during the group's life")
+	}
+	if got := m.One(t, rgType).Str("finalSnapshotIdentifier"); got != "rk-final-0a1b2c3d" {
+		t.Errorf("final snapshot %q", got)
+	}
+	off := false
+	m = runAWS(t, func(ctx *pulumi.Context) error {
+		_, err := NewReplicationGroup(ctx, "rk", groupArgs3(spec.Cache{Name: "rk", Zones: zones, Snapshots: spec.Snapshots{FinalSnapshot: &off}}))
+		return err
+	})
+	if n := len(m.OfType("random:index/randomId:RandomId")); n != 0 {
+		t.Errorf("no final snapshot, no suffix: %d", n)
+	}
+	if _, ok := m.One(t, rgType).Inputs["finalSnapshotIdentifier"]; ok {
+		t.Error("finalSnapshot false must not set finalSnapshotIdentifier")
+	}
+}
+
+// Rotation: a new auth.tokenRevision changes the password's keepers, which makes the random
+// provider draw a new token for the same resource; the group applies it with ROTATE, so the old
+// token stays valid until the user switches to SET.
+func TestTokenRevisionRotatesToken(t *testing.T) {
+	run := func(rev, strategy string) (token, keeper, name, got string) {
+		m := runAWS(t, func(ctx *pulumi.Context) error {
+			_, err := NewReplicationGroup(ctx, "rk", groupArgs3(spec.Cache{Name: "rk", Zones: zones,
+				Auth: spec.Auth{TokenRevision: rev, UpdateStrategy: strategy}}))
+			return err
+		})
+		pw := m.One(t, "random:index/randomPassword:RandomPassword")
+		rg := m.One(t, rgType)
+		if !rg.IsSecret("authToken") {
+			t.Errorf("revision %q: the token must stay a secret", rev)
+		}
+		return rg.Str("authToken"), pw.Inputs["keepers"].ObjectValue()["revision"].StringValue(), pw.Name, rg.Str("authTokenUpdateStrategy")
+	}
+	tok1, keep1, name1, strat1 := run("2024-01", "")
+	tok2, keep2, name2, strat2 := run("2024-06", "")
+	if keep1 != "2024-01" || keep2 != "2024-06" {
+		t.Errorf("keepers carry the revision: %q, %q", keep1, keep2)
+	}
+	if name1 != "rk-auth-token" || name2 != name1 {
+		t.Errorf("the same password resource is replaced, not a second one added: %s, %s", name1, name2)
+	}
+	if tok1 != "generated-rk-auth-token-rev-2024-01" || tok2 != "generated-rk-auth-token-rev-2024-06" {
+		t.Errorf("a new revision must reach the group as a new token: %q, %q", tok1, tok2)
+	}
+	if strat1 != "ROTATE" || strat2 != "ROTATE" {
+		t.Errorf("token changes apply with ROTATE by default: %q, %q", strat1, strat2)
+	}
+	if _, _, _, strat := run("2024-06", "set"); strat != "SET" {
+		t.Errorf("auth.updateStrategy set: %q", strat)
+	}
+}
+
+// Each endpoint as it applies: cluster mode has only the configuration endpoint.
+func TestEndpointsPerMode(t *testing.T) {
+	for _, tc := range []struct {
+		mode                           spec.Mode
+		primary, reader, configuration string
+	}{
+		{spec.ModeReplication, "master.rk.cache.amazonaws.com", "replica.rk.cache.amazonaws.com", ""},
+		{spec.ModeCluster, "", "", "clustercfg.rk.cache.amazonaws.com"},
+	} {
+		var got []string
+		runAWS(t, func(ctx *pulumi.Context) error {
+			rg, err := NewReplicationGroup(ctx, "rk", groupArgs3(spec.Cache{Name: "rk", Mode: tc.mode, Zones: zones}))
+			if err != nil {
+				return err
+			}
+			pulumi.All(rg.PrimaryEndpoint, rg.ReaderEndpoint, rg.ConfigurationEndpoint, rg.Endpoint).ApplyT(func(v []any) error {
+				for _, x := range v {
+					got = append(got, x.(string))
+				}
+				return nil
+			})
+			return nil
+		})
+		endpoint := tc.primary
+		if tc.mode == spec.ModeCluster {
+			endpoint = tc.configuration
+		}
+		want := []string{tc.primary, tc.reader, tc.configuration, endpoint}
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("%s: endpoints %q, want %q", tc.mode, got, want)
+		}
 	}
 }

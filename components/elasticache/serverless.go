@@ -107,7 +107,9 @@ func newServerless(ctx *pulumi.Context, name string, c *spec.Cache, a *Serverles
 	if limits.DataStorage != nil || limits.EcpuPerSeconds != nil {
 		sa.CacheUsageLimits = limits
 	}
-	sc, err := elasticache.NewServerlessCache(ctx, name, sa, pulumi.Parent(comp))
+	// Like a replication group's, the restore source only matters at creation; a change would
+	// replace the cache.
+	sc, err := elasticache.NewServerlessCache(ctx, name, sa, pulumi.Parent(comp), pulumi.IgnoreChanges([]string{"snapshotArnsToRestores"}))
 	if err != nil {
 		return nil, fmt.Errorf("creating serverless cache: %w", err)
 	}

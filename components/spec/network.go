@@ -76,8 +76,8 @@ func (n *Network) Validate(zones []string) []validate.Problem {
 		}
 		if len(zones) == 0 {
 			ps.Add("zones", nil, "a new VPC needs the availability zones to put its subnets in (cache.zones), e.g. [eu-west-1a, eu-west-1b, eu-west-1c]")
-		} else if len(zones) > 4 {
-			ps.Add("zones", zones, "at most 4 zones for a new VPC")
+		} else if n := len(uniq(zones)); n < 2 || n > 3 {
+			ps.Add("zones", zones, "a new VPC has one private subnet in each of 2-3 distinct zones (it has %d)", n)
 		}
 	}
 	for _, k := range sortedKeys(n.AllowedCIDRs) {

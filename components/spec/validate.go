@@ -10,8 +10,8 @@ import (
 )
 
 var (
-	groupIDRe  = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
-	userNameRe = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9-]*$`)
+	groupIDCharsRe = regexp.MustCompile(`^[a-z0-9-]+$`)
+	userNameRe     = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9-]*$`)
 	// AUTH tokens: printable ASCII, and of the specials only these (AWS's rule).
 	tokenRe = regexp.MustCompile(`^[A-Za-z0-9!&#$^<>-]+$`)
 )
@@ -35,17 +35,25 @@ func (c *Cache) Validate() error {
 }
 
 func (c *Cache) validateIdentity(ps *validate.Problems) {
-	switch {
-	case c.Name == "":
+	// Every broken rule of the group id is its own problem, so one edit fixes them all.
+	if c.Name == "" {
 		ps.Add("name", nil, "a replication group id is required: up to 40 lowercase letters, digits and hyphens, starting with a letter")
-	case len(c.Name) > 40:
-		ps.Add("name", c.Name, "at most 40 characters (it has %d)", len(c.Name))
-	case !groupIDRe.MatchString(c.Name):
-		ps.Add("name", c.Name, "lowercase letters, digits and hyphens only, starting with a letter")
-	case strings.Contains(c.Name, "--"):
-		ps.Add("name", c.Name, "two consecutive hyphens are not allowed")
-	case strings.HasSuffix(c.Name, "-"):
-		ps.Add("name", c.Name, "it must not end with a hyphen")
+	} else {
+		if len(c.Name) > 40 {
+			ps.Add("name", c.Name, "at most 40 characters (it has %d)", len(c.Name))
+		}
+		if !groupIDCharsRe.MatchString(c.Name) {
+			ps.Add("name", c.Name, "lowercase letters, digits and hyphens only, starting with a letter")
+		}
+		if first := c.Name[0]; !(first >= 'a' && first <= 'z' || first >= 'A' && first <= 'Z') {
+			ps.Add("name", c.Name, "it must start with a letter, not %q", string(first))
+		}
+		if strings.Contains(c.Name, "--") {
+			ps.Add("name", c.Name, "two consecutive hyphens are not allowed")
+		}
+		if strings.HasSuffix(c.Name, "-") {
+			ps.Add("name", c.Name, "it must not end with a hyphen")
+		}
 	}
 	for k, v := range c.Tags {
 		if len(k) == 0 || len(k) > 128 || strings.HasPrefix(strings.ToLower(k), "aws:") {
@@ -122,6 +130,13 @@ func (c *Cache) validateTopology(ps *validate.Problems) {
 	if len(uniq(c.Zones)) != len(c.Zones) {
 		ps.Add("zones", c.Zones, "zones must be distinct")
 	}
+	// Multi-AZ means every node of a shard in its own zone: a replica in its primary's zone
+	// fails with it. The replication group places its nodes round robin over zones (cluster
+	// mode: ElastiCache spreads each shard over the subnet group's zones), so a shard can have
+	// at most as many nodes as there are zones.
+	if perShard, zs := replicas+1, len(uniq(c.Zones)); multiAZ && zs >= 2 && replicas >= 0 && perShard > zs {
+		ps.Add("zones", c.Zones, "Multi-AZ puts the %d nodes of each shard (1 primary + %s) in distinct zones: list at least %d zones, or at most %s", perShard, plural(replicas, "replica"), perShard, plural(zs-1, "replica"))
+	}
 
 	nt, known := LookupNodeType(c.NodeType)
 	if !known {
@@ -137,14 +152,16 @@ func (c *Cache) validateTopology(ps *validate.Problems) {
 }
 
 func (c *Cache) validateEngine(ps *validate.Problems) {
+	// A bad engine or version does not stop the other checks: parameters are then checked
+	// against every family the engine could mean, and the port regardless.
 	fam, err := paramgroup.FamilyFor(c.Engine, c.EngineVersion)
+	knownEngine := c.Engine == paramgroup.Valkey || c.Engine == paramgroup.Redis
 	if err != nil {
-		if _, ok := map[paramgroup.Engine]bool{paramgroup.Valkey: true, paramgroup.Redis: true}[c.Engine]; !ok {
+		if !knownEngine {
 			ps.Add("engine", string(c.Engine), "one of %s", strings.Join(paramgroup.Engines(), ", "))
 		} else {
 			ps.Add("engineVersion", c.EngineVersion, "%s versions: %s", c.Engine, strings.Join(paramgroup.Versions(c.Engine), ", "))
 		}
-		return
 	}
 	if c.Mode == ModeServerless {
 		if len(c.Parameters) > 0 {
@@ -152,16 +169,64 @@ func (c *Cache) validateEngine(ps *validate.Problems) {
 		}
 		return
 	}
-	if c.ParameterGroupFamily != "" && c.ParameterGroupFamily != fam {
-		ps.Add("parameterGroupFamily", string(c.ParameterGroupFamily), "%s %s belongs to family %s", c.Engine, c.EngineVersion, fam)
+	if c.Port < 1024 || c.Port > 65535 {
+		ps.Add("port", c.Port, "1024-65535")
+	}
+	if f := c.ParameterGroupFamily; f != "" && !knownFamily(f) {
+		ps.Add("parameterGroupFamily", string(f), "one of %s", familyList())
+	} else if f != "" && err == nil && f != fam {
+		ps.Add("parameterGroupFamily", string(f), "%s %s belongs to family %s", c.Engine, c.EngineVersion, fam)
 	}
 	if c.DataTiering && c.Engine == paramgroup.Redis && c.EngineVersion < "6.2" {
 		ps.Add("dataTiering", true, "data tiering needs Redis OSS 6.2 or later")
 	}
-	ps.Merge("", paramgroup.Validate(fam, c.Parameters))
-	if c.Port < 1024 || c.Port > 65535 {
-		ps.Add("port", c.Port, "1024-65535")
+	if err == nil {
+		ps.Merge("", paramgroup.Validate(fam, c.Parameters))
+		return
 	}
+	// The family is unknown: report a parameter only when no family it could be refuses it
+	// less, i.e. every candidate family refuses it; the newest family's reason is given.
+	var candidates []paramgroup.Family
+	for _, f := range paramgroup.Families() {
+		if !knownEngine || paramgroup.EngineOf(f) == c.Engine {
+			candidates = append(candidates, f)
+		}
+	}
+	for _, name := range SortedKeys(c.Parameters) {
+		one := map[string]string{name: c.Parameters[name]}
+		var first []validate.Problem
+		refused := true
+		for i := len(candidates) - 1; i >= 0; i-- {
+			probs := paramgroup.Validate(candidates[i], one)
+			if len(probs) == 0 {
+				refused = false
+				break
+			}
+			if first == nil {
+				first = probs
+			}
+		}
+		if refused {
+			ps.Merge("", first)
+		}
+	}
+}
+
+func knownFamily(f paramgroup.Family) bool {
+	for _, x := range paramgroup.Families() {
+		if x == f {
+			return true
+		}
+	}
+	return false
+}
+
+func familyList() string {
+	var fs []string
+	for _, f := range paramgroup.Families() {
+		fs = append(fs, string(f))
+	}
+	return strings.Join(fs, ", ")
 }
 
 func (c *Cache) validateSecurity(ps *validate.Problems) {
@@ -378,4 +443,11 @@ func uniq(xs []string) []string {
 		}
 	}
 	return out
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
