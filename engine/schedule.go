@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"time"
 )
 
@@ -24,23 +25,59 @@ func InWindow(window string, t time.Time) (bool, error) {
 	return now >= start || now < end, nil
 }
 
+// DefaultSnapshotWindow is the daily window automatic snapshots use when a retention
+// period is set without one. Like ElastiCache, which picks a 60-minute window in an
+// 8-hour block of the region's night, it is a 60-minute window starting on the hour
+// between 00:00 and 07:00 UTC, chosen from the deployment name so it stays the same
+// across restarts and deployments spread over the block.
+func DefaultSnapshotWindow(name string) string {
+	h := fnv.New32a()
+	h.Write([]byte(name))
+	start := int(h.Sum32() % 8)
+	return fmt.Sprintf("%02d:00-%02d:00", start, start+1)
+}
+
+// snapshotWindow is the window automatic snapshots are taken in ("" when they are off).
+func (d *Deployment) snapshotWindow() string {
+	switch {
+	case d.Snapshot.RetentionDays == 0:
+		return ""
+	case d.Snapshot.Window != "":
+		return d.Snapshot.Window
+	default:
+		return DefaultSnapshotWindow(d.Name)
+	}
+}
+
 // RunSnapshotSchedule takes one automatic snapshot per day inside the deployment's window
-// (and prunes by retention) until ctx ends. Without a retention period, automatic
-// snapshots are off, as on ElastiCache. Failures are logged and retried at the next tick.
+// (the default window when retention is set without one) and prunes by retention, until
+// ctx ends. Without a retention period, automatic snapshots are off, as on ElastiCache.
+// Failures are logged and retried at the next tick.
 func (e *Engine) RunSnapshotSchedule(ctx context.Context, tick time.Duration) {
-	s := e.Plan.Deployment.Snapshot
-	if s.RetentionDays == 0 || s.Window == "" {
+	if e.Plan.Deployment.snapshotWindow() == "" {
 		return
 	}
-	var lastDay string
 	t := time.NewTicker(tick)
 	defer t.Stop()
+	e.runSnapshotSchedule(ctx, t.C)
+}
+
+// runSnapshotSchedule is RunSnapshotSchedule driven by the given clock ticks.
+func (e *Engine) runSnapshotSchedule(ctx context.Context, ticks <-chan time.Time) {
+	window := e.Plan.Deployment.snapshotWindow()
+	if window == "" {
+		return
+	}
+	if e.Plan.Deployment.Snapshot.Window == "" {
+		e.logf("automatic snapshots in the default window %s UTC", window)
+	}
+	var lastDay string
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case now := <-t.C:
-			in, err := InWindow(s.Window, now)
+		case now := <-ticks:
+			in, err := InWindow(window, now)
 			day := now.UTC().Format("2006-01-02")
 			if err != nil || !in || day == lastDay {
 				continue

@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/rediskit/rediskit/components/paramgroup"
@@ -55,13 +56,15 @@ func (e *Engine) snapshotRoot() string {
 // exists (so the primary does not fork under load), and writes it with its manifest under
 // the snapshot directory. It returns the snapshot's directory.
 func (e *Engine) Snapshot(ctx context.Context, name string) (string, error) {
-	return e.takeSnapshot(ctx, name, false)
+	return e.takeSnapshot(ctx, name, false, time.Now().UTC())
 }
 
 // AutomaticSnapshot takes a snapshot that the retention period applies to and prunes the
 // automatic snapshots older than it. A scheduler calls it in the snapshot window.
 func (e *Engine) AutomaticSnapshot(ctx context.Context, now time.Time) (string, error) {
-	dir, err := e.takeSnapshot(ctx, "", true)
+	// Named after the scheduled time, so the day's automatic snapshot is recognisable.
+	name := fmt.Sprintf("%s-auto-%s", e.Plan.Deployment.Name, now.UTC().Format("20060102-150405"))
+	dir, err := e.takeSnapshot(ctx, name, true, now.UTC())
 	if err != nil {
 		return "", err
 	}
@@ -69,7 +72,7 @@ func (e *Engine) AutomaticSnapshot(ctx context.Context, now time.Time) (string, 
 	return dir, err
 }
 
-func (e *Engine) takeSnapshot(ctx context.Context, name string, automatic bool) (string, error) {
+func (e *Engine) takeSnapshot(ctx context.Context, name string, automatic bool, created time.Time) (string, error) {
 	p := e.Plan
 	if name == "" {
 		name = fmt.Sprintf("%s-%s", p.Deployment.Name, time.Now().UTC().Format("20060102-150405"))
@@ -84,7 +87,7 @@ func (e *Engine) takeSnapshot(ctx context.Context, name string, automatic bool) 
 	}
 	defer os.RemoveAll(tmp)
 	m := Manifest{Name: name, Deployment: p.Deployment.Name, Engine: p.Deployment.Engine,
-		EngineVersion: p.Deployment.EngineVersion, Mode: p.Deployment.Mode, Created: time.Now().UTC(), Automatic: automatic}
+		EngineVersion: p.Deployment.EngineVersion, Mode: p.Deployment.Mode, Created: created, Automatic: automatic}
 	for s := 0; s < p.Deployment.shardCount(); s++ {
 		src, err := e.snapshotSource(ctx, s)
 		if err != nil {
@@ -235,6 +238,10 @@ func (e *Engine) restoreFiles() error {
 		return fmt.Errorf("restoring: %w", err)
 	}
 	p := e.Plan
+	if m.Engine != p.Deployment.Engine || majorVersion(m.EngineVersion) != majorVersion(p.Deployment.EngineVersion) {
+		return fmt.Errorf("restoring %s: snapshot was taken with %s %s, deployment runs %s %s; the engine and major version must match",
+			m.Name, m.Engine, m.EngineVersion, p.Deployment.Engine, p.Deployment.EngineVersion)
+	}
 	if (m.Mode == ModeCluster) != (p.Deployment.Mode == ModeCluster) || len(m.Shards) != len(p.Primaries()) {
 		return fmt.Errorf("restoring %s: snapshot has mode %s with %d shards, deployment has mode %s with %d",
 			m.Name, m.Mode, len(m.Shards), p.Deployment.Mode, len(p.Primaries()))
@@ -288,4 +295,10 @@ func (e *Engine) PruneSnapshots(now time.Time) ([]string, error) {
 		}
 	}
 	return removed, nil
+}
+
+// majorVersion is the part of an engine version before the first dot ("7" of "7.1").
+func majorVersion(v string) string {
+	major, _, _ := strings.Cut(v, ".")
+	return major
 }

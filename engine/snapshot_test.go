@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -9,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rediskit/rediskit/components/paramgroup"
 )
 
 func TestSnapshotFromReplicaAndRestore(t *testing.T) {
@@ -169,6 +173,51 @@ func TestPruneKeepsManualSnapshots(t *testing.T) {
 	for _, keep := range []string{"new-auto", "old-manual", "other"} {
 		if _, err := os.Stat(filepath.Join(e.snapshotRoot(), keep)); err != nil {
 			t.Errorf("%s pruned", keep)
+		}
+	}
+}
+
+// A snapshot is restored only into the engine and major version it was taken with (an RDB
+// of a newer format, or of another engine, is not something to load silently).
+func TestRestoreRefusesAnotherEngineOrMajorVersion(t *testing.T) {
+	snap := t.TempDir()
+	rdb := []byte("REDIS0010 stand-in for an RDB file")
+	if err := os.WriteFile(filepath.Join(snap, "shard-0001.rdb"), rdb, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(rdb)
+	for _, c := range []struct {
+		engine, version string
+		want            string // "" = accepted
+	}{
+		{"redis", "7.1", ""},
+		{"redis", "7.0", ""}, // same major version
+		{"redis", "6.2", "snapshot was taken with redis 6.2, deployment runs redis 7.1; the engine and major version must match"},
+		{"valkey", "7.2", "snapshot was taken with valkey 7.2, deployment runs redis 7.1; the engine and major version must match"},
+	} {
+		m := Manifest{Name: "s", Deployment: "rk-old", Engine: paramgroup.Engine(c.engine), EngineVersion: c.version, Mode: ModeSingle,
+			Shards: []ShardSnapshot{{ShardID: "0001", File: "shard-0001.rdb", Size: int64(len(rdb)), SHA256: hex.EncodeToString(sum[:])}}}
+		b, _ := json.Marshal(m)
+		if err := os.WriteFile(filepath.Join(snap, ManifestFile), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		d := testDeployment(ModeSingle, 1, 0) // redis 7.1
+		d.DataDir = t.TempDir()
+		d.Snapshot.RestoreFrom = snap
+		e, err := New(d, NewLocalRunner())
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = e.restoreFiles()
+		seeded := filepath.Join(e.Plan.Nodes[0].Dir, RDBFile)
+		_, statErr := os.Stat(seeded)
+		switch {
+		case c.want == "" && (err != nil || statErr != nil):
+			t.Errorf("%s %s: restore %v, seeded file %v", c.engine, c.version, err, statErr)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%s %s: want %q, got %v", c.engine, c.version, c.want, err)
+		case c.want != "" && !os.IsNotExist(statErr):
+			t.Errorf("%s %s: refused but seeded %s", c.engine, c.version, seeded)
 		}
 	}
 }
