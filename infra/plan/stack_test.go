@@ -104,7 +104,51 @@ func TestPlanShowsUnknownsAndHidesSecrets(t *testing.T) {
 
 func TestPlanRefusesUnknownConfigKeys(t *testing.T) {
 	_, err := Run(programForTest, "rediskit", "t", map[string]string{"rediskit:cache": `{"name":"rk","replica":2}`}, nil)
-	if err == nil || !strings.Contains(err.Error(), `unknown field "replica"`) {
+	if err == nil || !strings.Contains(err.Error(), `rediskit:cache.replica: 2 is not allowed; "replica" is not a key of rediskit:cache (did you mean "replicas"?)`) {
 		t.Fatalf("a misspelt key must be an error: %v", err)
+	}
+}
+
+// What a reviewer sees of the replace-safety options and the notification wiring.
+func TestPlanShowsLifecycleOptions(t *testing.T) {
+	p := planStack(t, "prod")
+	rg := p.ByType(rgType)[0]
+	if got := strings.Join(rg.Options.IgnoreChanges, ","); got != "snapshotName,snapshotArns" {
+		t.Errorf("restore fields must be ignored after creation: ignoreChanges %q", got)
+	}
+	if !rg.Inputs.Get("finalSnapshotIdentifier").IsComputed() {
+		t.Errorf("the final snapshot name carries a suffix drawn at deploy time: %v", rg.Inputs.Get("finalSnapshotIdentifier"))
+	}
+	if n := len(p.ByType("random:index/randomId:RandomId")); n != 1 {
+		t.Errorf("one final-snapshot suffix, got %d", n)
+	}
+	topic, ok := p.Find("aws:sns/topic:Topic", "rediskit-prod-events")
+	if !ok {
+		t.Fatal("no event topic")
+	}
+	if _, enc := topic.Inputs.GetOk("kmsMasterKeyId"); enc {
+		t.Error("the event topic must not be encrypted: ElastiCache cannot publish to an encrypted topic")
+	}
+	if n := len(p.ByType("aws:sns/topicPolicy:TopicPolicy")); n != 1 {
+		t.Errorf("one topic policy, got %d", n)
+	}
+	pg, ok := p.Find("aws:elasticache/parameterGroup:ParameterGroup", "rediskit-prod-params")
+	if !ok || str(pg.Inputs, "description") != "rediskit: valkey8 parameters of cache rediskit-prod, cluster mode" {
+		t.Errorf("parameter group description: %v", pg.Inputs.Get("description"))
+	}
+}
+
+func TestPlanRefusesPlainTextToken(t *testing.T) {
+	cfg, _, _, err := StackConfig("../..", "staging")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg["rediskit:authToken"] = "Plain-Text-Token-1234"
+	_, err = Run(programForTest, "rediskit", "staging", cfg, nil)
+	if err == nil || !strings.Contains(err.Error(), `rediskit:authToken: "(plain text, 21 characters)" is not allowed; a secret`) {
+		t.Fatalf("a plain-text token must be refused: %v", err)
+	}
+	if _, err := Run(programForTest, "rediskit", "staging", cfg, []string{"rediskit:authToken"}); err != nil {
+		t.Errorf("the same token as a secret is fine: %v", err)
 	}
 }
