@@ -230,3 +230,59 @@ func TestContainerAllInOne(t *testing.T) {
 		t.Fatalf("exit code %s:\n%s", code, logs)
 	}
 }
+
+// A TLS-only node in a container: the runner tells the image's HEALTHCHECK to speak TLS
+// (its port has no plaintext) and limits the container to the node's memory.
+func TestContainerTLSHealth(t *testing.T) {
+	requireRedis(t)
+	img := requireImage(t)
+	ctx := context.Background()
+	tag := fmt.Sprintf("rkt-%d", rand.IntN(1_000_000))
+	prefix, err := CreateNetworkE(tag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = exec.Command("docker", "network", "rm", tag).Run() })
+	d := newDeployment(t, ModeSingle, 1, 0)
+	d.Name = "rk-dtls"
+	d.BasePort = 6379
+	d.NodeMemory = 128 << 20
+	d.TLS = TLS{Enabled: true, Mode: "required"}
+	id := d.Name + "-001"
+	d.NodeHosts = map[string]string{id: prefix + "10"}
+	runner := &DockerRunner{Image: img, Network: tag, Prefix: tag + "-", Mounts: []string{d.DataDir + "/tls"}}
+	e, err := New(d, runner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Logf = t.Logf
+	t.Cleanup(func() {
+		_ = e.Stop(context.Background())
+		_ = runner.Remove(context.Background(), id)
+	})
+	if err := e.PrepareTLS(); err != nil { // the certificates exist before the mount
+		t.Fatal(err)
+	}
+	if err := e.Up(ctx); err != nil {
+		t.Fatalf("bringing the container up: %v", err)
+	}
+	app := appClient(e, e.Plan.Nodes[0])
+	defer app.Close()
+	if err := app.Set(ctx, "k", "v", 0).Err(); err != nil {
+		t.Fatalf("TLS client to the container: %v", err)
+	}
+	out, err := exec.Command("docker", "inspect", "-f", "{{.HostConfig.Memory}} {{range .Config.Env}}{{.}} {{end}}", runner.name(id)).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v %s", err, out)
+	}
+	if f := strings.Fields(string(out)); f[0] != fmt.Sprint(d.NodeMemory) || !strings.Contains(string(out), " RK_PROBE_TLS=1 ") {
+		t.Fatalf("container memory limit and environment: %s", out)
+	}
+	WaitFor(t, "the TLS-only container healthy", 60*time.Second, func() error {
+		out, err := exec.Command("docker", "inspect", "-f", "{{.State.Health.Status}}", runner.name(id)).CombinedOutput()
+		if got := strings.TrimSpace(string(out)); err != nil || got != "healthy" {
+			return fmt.Errorf("health %q, %v", got, err)
+		}
+		return nil
+	})
+}

@@ -41,6 +41,27 @@ func rolesE(e *Engine) map[string]string {
 	return out
 }
 
+// assertRoles checks that every planned node answers and exactly one is a master, the
+// others replicas.
+func assertRoles(t *testing.T, e *Engine) {
+	t.Helper()
+	roles := rolesE(e)
+	masters, replicas := 0, 0
+	for id, r := range roles {
+		switch r {
+		case "master":
+			masters++
+		case "slave":
+			replicas++
+		default:
+			t.Errorf("%s: role %q", id, r)
+		}
+	}
+	if masters != 1 || replicas != len(e.Plan.Nodes)-1 {
+		t.Fatalf("roles %v: want exactly one master and %d replicas", roles, len(e.Plan.Nodes)-1)
+	}
+}
+
 // assertOnePrimary checks that exactly one node is master, it is the one the sentinels
 // name, and every other node is its replica with the link up.
 func assertOnePrimary(t *testing.T, e *Engine) *Node {
@@ -185,9 +206,7 @@ func TestReplicationGroup(t *testing.T) {
 		if n, err := c2.Exists(ctx, acked...).Result(); err != nil || n != int64(len(acked)) {
 			t.Fatalf("%d of %d keys after full restart: %v", n, len(acked), err)
 		}
-		if roles := rolesE(e); len(roles) != 3 {
-			t.Fatalf("roles %v", roles)
-		}
+		assertRoles(t, e)
 	})
 
 	t.Run("a replica moved to another port rejoins", func(t *testing.T) {
@@ -311,20 +330,7 @@ func TestReplicationAddressesChangeWhileDown(t *testing.T) {
 		t.Fatalf("sentinel planned on %d, want %d", got, base+1)
 	}
 	assertOnePrimary(t, e2)
-	roles := rolesE(e2)
-	masters := 0
-	for id, r := range roles {
-		switch r {
-		case "master":
-			masters++
-		case "slave":
-		default:
-			t.Fatalf("%s: role %s", id, r)
-		}
-	}
-	if masters != 1 || len(roles) != 3 {
-		t.Fatalf("roles %v: want exactly one master of 3 nodes", roles)
-	}
+	assertRoles(t, e2)
 	assertSentinelsSee(t, e2, 2, 2)
 	sc = redis.NewSentinelClient(&redis.Options{Addr: e2.Plan.Sentinels[1].Addr(), Username: AdminUser, Password: adminPass})
 	idCmd2 := redis.NewStringCmd(ctx, "sentinel", "myid")

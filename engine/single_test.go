@@ -10,7 +10,9 @@ func TestSingleNode(t *testing.T) {
 	requireRedis(t)
 	ctx := context.Background()
 	d := newDeployment(t, ModeSingle, 1, 0)
-	d.Parameters = map[string]string{"maxmemory-policy": "allkeys-lfu", "notify-keyspace-events": "Ex"}
+	d.Parameters = map[string]string{"maxmemory-policy": "allkeys-lfu", "notify-keyspace-events": "Ex", "appendfsync": "always"}
+	// AOF fsynced at every write: an acknowledged write survives a kill -9.
+	d.Persistence = Persistence{RDB: true, AOF: true}
 	e := Up(t, d)
 	n := e.Plan.Nodes[0]
 
@@ -65,9 +67,12 @@ func TestSingleNode(t *testing.T) {
 		}
 	})
 
-	t.Run("restart keeps the data", func(t *testing.T) {
-		if err := e.Stop(ctx); err != nil {
+	t.Run("a full restart after kill -9 keeps the data", func(t *testing.T) {
+		if err := e.Kill(); err != nil {
 			t.Fatal(err)
+		}
+		if e.Runner.Running(n.ID) {
+			t.Fatal("node still running after kill")
 		}
 		if err := e.Up(ctx); err != nil {
 			t.Fatal(err)
