@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -292,5 +294,114 @@ func TestDocsConfigExample(t *testing.T) {
 	if cfg.MinSnapshotRetentionDays != 7 || cfg.Level(policies.RuleByID("customer-managed-kms-key")) != policies.Advisory ||
 		cfg.Level(policies.RuleByID("final-snapshot")) != policies.Mandatory || cfg.Level(policies.RuleByID("log-delivery")) != policies.Disabled {
 		t.Errorf("example parsed as %+v", cfg)
+	}
+}
+
+// TestPolicyCheckBinaryExitCodes runs the built binary, as `make policy-check` and the
+// workflow do (`go run` would turn every non-zero code into 1), on a project root holding our
+// dev stack, a stack opening the cache port to the world, and a stack that cannot be planned.
+func TestPolicyCheckBinaryExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "rediskit")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("building rediskit: %v\n%s", err, out)
+	}
+	root := filepath.Join(dir, "project")
+	if err := os.MkdirAll(filepath.Join(root, "stacks"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dev := string(mustRead(t, filepath.Join(repoRoot, "stacks", "Pulumi.dev.yaml")))
+	open := strings.Replace(dev, "  rediskit:network:\n", "  rediskit:network:\n    allowPublicIngress: true\n", 1)
+	open = strings.Replace(open, "      vpc: 10.10.0.0/16\n", "      vpc: 10.10.0.0/16\n      anywhere: 0.0.0.0/0\n", 1)
+	broken := strings.Replace(dev, "    mode: single\n", "    mode: single\n    replica: 2\n", 1)
+	if open == dev || broken == dev {
+		t.Fatal("Pulumi.dev.yaml changed shape; update the test stacks")
+	}
+	for name, content := range map[string]string{
+		"Pulumi.yaml":               string(mustRead(t, filepath.Join(repoRoot, "Pulumi.yaml"))),
+		"stacks/Pulumi.dev.yaml":    dev,
+		"stacks/Pulumi.open.yaml":   open,
+		"stacks/Pulumi.broken.yaml": broken,
+		"mandatory-failover.json":   `{"automatic-failover": "mandatory"}`,
+	} {
+		if err := os.WriteFile(filepath.Join(root, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := []struct {
+		name         string
+		args         []string
+		code         int
+		stdout       string
+		stderr       string
+		sarifResults []string // rule=level of each SARIF result; nil: no reports written
+		junitFails   int
+	}{
+		{name: "passing stack", args: []string{"policy", "check", "-s", "dev"}, code: 0,
+			stdout:       "PASSED: 0 mandatory, 2 advisory violation(s)",
+			sarifResults: []string{"automatic-failover=warning", "customer-managed-kms-key=warning"}},
+		{name: "stack with a mandatory violation", args: []string{"policy", "check", "-s", "open"}, code: 1,
+			stdout: "FAILED: 1 mandatory, 2 advisory violation(s)", stderr: "rediskit policy: stack open: 1 mandatory policy violation(s)",
+			sarifResults: []string{"automatic-failover=warning", "customer-managed-kms-key=warning", "public-ingress=error"}, junitFails: 1},
+		{name: "config making an advisory mandatory", args: []string{"policy", "check", "-s", "dev", "--config", filepath.Join(root, "mandatory-failover.json")}, code: 1,
+			stdout: "FAILED: 1 mandatory, 1 advisory violation(s)", stderr: "rediskit policy: stack dev: 1 mandatory policy violation(s)",
+			sarifResults: []string{"automatic-failover=error", "customer-managed-kms-key=warning"}, junitFails: 1},
+		{name: "no stack", args: []string{"policy", "check"}, code: 2, stderr: "rediskit policy: -s: missing"},
+		{name: "unknown subcommand", args: []string{"policy", "lint"}, code: 2, stderr: "usage: rediskit policy check"},
+		{name: "unknown command", args: []string{"polcy"}, code: 2, stderr: `rediskit: unknown command "polcy"`},
+		{name: "no such stack", args: []string{"policy", "check", "-s", "nope"}, code: 2, stderr: `reading stack "nope"`},
+		{name: "unplannable stack", args: []string{"policy", "check", "-s", "broken"}, code: 2,
+			stderr: `rediskit policy: planning stack "broken"`},
+		{name: "invalid config", args: []string{"policy", "check", "-s", "dev", "--config", filepath.Join(root, "Pulumi.yaml")}, code: 2,
+			stderr: "policy pack config is not a JSON object"},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			reports := filepath.Join(dir, fmt.Sprintf("reports-%d", i))
+			if err := os.MkdirAll(reports, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			sarifPath, junitPath := filepath.Join(reports, "out.sarif"), filepath.Join(reports, "out.xml")
+			args := tc.args
+			if len(args) > 2 {
+				args = append(slices.Clone(args), "-C", root, "--sarif", sarifPath, "--junit", junitPath)
+			}
+			cmd := exec.Command(bin, args...)
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+			code := 0
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				code = ee.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if code != tc.code {
+				t.Errorf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.code, stdout.String(), stderr.String())
+			}
+			if !strings.Contains(stdout.String(), tc.stdout) || !strings.Contains(stderr.String(), tc.stderr) {
+				t.Errorf("want stdout with %q and stderr with %q\nstdout:\n%s\nstderr:\n%s", tc.stdout, tc.stderr, stdout.String(), stderr.String())
+			}
+			if tc.sarifResults == nil {
+				for _, p := range []string{sarifPath, junitPath} {
+					if _, err := os.Stat(p); !os.IsNotExist(err) {
+						t.Errorf("%s must not be written on a failed invocation (%v)", p, err)
+					}
+				}
+				return
+			}
+			var got []string
+			for _, r := range readSARIF(t, sarifPath).Runs[0].Results {
+				got = append(got, r.RuleID+"="+r.Level)
+			}
+			sort.Strings(got)
+			if !slices.Equal(got, tc.sarifResults) {
+				t.Errorf("SARIF results %q, want %q", got, tc.sarifResults)
+			}
+			if ju := readJUnit(t, junitPath); ju.Tests != len(policies.Rules()) || ju.Failures != tc.junitFails {
+				t.Errorf("JUnit tests=%d failures=%d, want %d and %d", ju.Tests, ju.Failures, len(policies.Rules()), tc.junitFails)
+			}
+		})
 	}
 }
