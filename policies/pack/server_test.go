@@ -201,6 +201,21 @@ func TestServerAnalyzeStackJoins(t *testing.T) {
 	if got := diags(t)(srv.AnalyzeStack(ctx, req)); !slices.Equal(got, want) {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}
+	// Required metrics: the joined alarm of rg-a counts (its CPU metric is found), the
+	// unrelated one does not.
+	props, _ := structpb.NewStruct(map[string]any{"requiredMetrics": []any{"EngineCPUUtilization", "DatabaseMemoryUsagePercentage"}})
+	if _, err := srv.Configure(ctx, &pulumirpc.ConfigureAnalyzerRequest{PolicyConfig: map[string]*pulumirpc.PolicyConfig{
+		"cache-alarms": {EnforcementLevel: pulumirpc.EnforcementLevel_ADVISORY, Properties: props}}}); err != nil {
+		t.Fatal(err)
+	}
+	want = []string{
+		"cache-alarms ADVISORY rg-a: no alarm on DatabaseMemoryUsagePercentage",
+		"cache-alarms ADVISORY rg-b: no CloudWatch metric alarm watches this cache",
+		"parameter-group-family ADVISORY rg-a: parameter group pg has family redis7; valkey 8.2 needs valkey8",
+	}
+	if got := diags(t)(srv.AnalyzeStack(ctx, req)); !slices.Equal(got, want) {
+		t.Errorf("required metrics:\n got  %q\nwant %q", got, want)
+	}
 	// Each resource alone draws nothing: the joins are the stack policies' business.
 	for _, r := range req.GetResources() {
 		got := diags(t)(srv.Analyze(ctx, &pulumirpc.AnalyzeRequest{Type: r.GetType(), Urn: r.GetUrn(), Name: r.GetName(), Properties: r.GetProperties()}))
