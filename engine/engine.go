@@ -310,16 +310,9 @@ func (e *Engine) MoveNode(ctx context.Context, id string, port int) error {
 	}
 	e.Plan = np
 	e.logf("node %s moves to port %d", id, port)
-	if err := e.StartNode(ctx, id); err != nil {
-		return err
-	}
-	if d.Mode == ModeReplication {
-		// The sentinels still list the node at its old address too: make them forget it.
-		if err := e.resetSentinels(ctx); err != nil {
-			return fmt.Errorf("moving node %s: %w", id, err)
-		}
-	}
-	return nil
+	// In replication mode StartNode also resets the sentinels, which still list the node at
+	// its old address.
+	return e.StartNode(ctx, id)
 }
 
 // startNode writes a node's files, starts it and waits until it answers (data loaded).

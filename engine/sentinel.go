@@ -304,10 +304,19 @@ func (e *Engine) startReplicationNode(ctx context.Context, n *Node) error {
 			return fmt.Errorf("starting node %s: %w", n.ID, err)
 		}
 	}
+	// The address the node last ran at: if it changed, the sentinels still list it there.
+	last := lastNodeAddr(n)
 	if err := e.startNode(ctx, n, replicaOfArg(prim)); err != nil {
 		return err
 	}
-	return e.waitInSync(ctx, n)
+	if err := e.waitInSync(ctx, n); err != nil {
+		return err
+	}
+	if last != "" && last != n.Addr() {
+		e.logf("node %s moved from %s to %s; the sentinels rediscover the group", n.ID, last, n.Addr())
+		return e.resetSentinels(ctx)
+	}
+	return nil
 }
 
 // redisCmd builds an arbitrary command for clients without Do (the sentinel client).

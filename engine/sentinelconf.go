@@ -79,11 +79,16 @@ func lastNodeAddr(n *Node) string {
 		if len(fs) != 2 {
 			continue
 		}
+		// Redis quotes strings when it rewrites the file (CONFIG REWRITE after a failover).
+		v := fs[1]
+		if u, err := strconv.Unquote(v); err == nil {
+			v = u
+		}
 		switch fs[0] {
 		case "replica-announce-ip":
-			host = fs[1]
+			host = v
 		case "replica-announce-port":
-			port = fs[1]
+			port = v
 		}
 	}
 	if host == "" || port == "" {
