@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -42,6 +43,8 @@ type Deployed struct {
 	Token    string
 	CAFile   string
 	Nodes    []Node
+	// Sentinels are the Sentinel addresses of a replication group.
+	Sentinels []string
 }
 
 // DeployedFromOutputsE reads the stack outputs.
@@ -58,6 +61,13 @@ func DeployedFromOutputsE(outs auto.OutputMap) (*Deployed, error) {
 	}
 	if err := json.Unmarshal(raw, &d.Nodes); err != nil {
 		return nil, fmt.Errorf("reading nodes output: %w", err)
+	}
+	if v, ok := outs["sentinels"].Value.([]any); ok {
+		for _, s := range v {
+			if str, ok := s.(string); ok {
+				d.Sentinels = append(d.Sentinels, str)
+			}
+		}
 	}
 	if d.Endpoint == "" || d.Port == 0 || d.Token == "" || len(d.Nodes) == 0 {
 		return nil, fmt.Errorf("incomplete outputs: endpoint %q port %d token set %v nodes %d", d.Endpoint, d.Port, d.Token != "", len(d.Nodes))
@@ -113,8 +123,15 @@ func WaitForClusterOK(t testing.TestingT, c *redis.ClusterClient, shards int) {
 	})
 }
 
-// KillNodeE kills a node's process as a crash would (the pid file is in its directory).
-func KillNodeE(dataDir, id string) error {
+// KillNodeE kills a node as a crash would: its process (the pid file is in its directory)
+// with the process driver, its container with the docker driver.
+func KillNodeE(driver, dataDir, id string) error {
+	if driver == "docker" {
+		if out, err := exec.Command("docker", "kill", id).CombinedOutput(); err != nil {
+			return fmt.Errorf("docker kill %s: %v: %s", id, err, out)
+		}
+		return nil
+	}
 	raw, err := os.ReadFile(filepath.Join(dataDir, id, "process.pid"))
 	if err != nil {
 		return err
@@ -124,4 +141,44 @@ func KillNodeE(dataDir, id string) error {
 		return err
 	}
 	return syscall.Kill(pid, syscall.SIGKILL)
+}
+
+// KillNode is KillNodeE that fails the test.
+func KillNode(t testing.TestingT, driver, dataDir, id string) {
+	if err := KillNodeE(driver, dataDir, id); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// PrimaryE returns the one node the outputs name primary.
+func (d *Deployed) PrimaryE() (Node, error) {
+	var out []Node
+	for _, n := range d.Nodes {
+		if n.Role == "primary" {
+			out = append(out, n)
+		}
+	}
+	if len(out) != 1 {
+		return Node{}, fmt.Errorf("want exactly one primary, the outputs list %d: %+v", len(out), d.Nodes)
+	}
+	return out[0], nil
+}
+
+// FailoverClientE connects a Sentinel-aware client (TLS and the app user's token, on the
+// sentinels as on the nodes): how applications reach a self-hosted replication group.
+func FailoverClientE(d *Deployed, masterName string) (*redis.Client, error) {
+	if len(d.Sentinels) == 0 {
+		return nil, fmt.Errorf("the outputs list no sentinels")
+	}
+	tc, err := TLSConfigE(d.CAFile)
+	if err != nil {
+		return nil, err
+	}
+	return redis.NewFailoverClient(&redis.FailoverOptions{
+		MasterName: masterName, SentinelAddrs: d.Sentinels,
+		SentinelUsername: d.User, SentinelPassword: d.Token,
+		Username: d.User, Password: d.Token, TLSConfig: tc,
+		DialTimeout: time.Second, ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second,
+		MaxRetries: -1,
+	}), nil
 }

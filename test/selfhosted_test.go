@@ -20,18 +20,39 @@ import (
 	"github.com/rediskit/rediskit/infra/deploy"
 )
 
-// cacheConfig is the test's rediskit:cache: the local stack's shape with its own name, ports
-// and directory, so it never meets a `make up` deployment.
-func cacheConfig(name, dataDir string, basePort, shards int, params map[string]string) string {
+// shape is what an end-to-end test deploys: the local stack's settings with its own name,
+// ports and directory, so it never meets a `make up` deployment.
+type shape struct {
+	name, mode, driver, dataDir string
+	basePort                    int
+	shards, replicas            int
+	params                      map[string]string
+}
+
+// config renders the shape as the stack's rediskit:cache.
+func (s shape) config() string {
+	sh := map[string]any{"driver": s.driver, "basePort": s.basePort, "dataDir": s.dataDir, "persistence": "rdb+aof", "nodeMemoryMb": 64}
 	c := map[string]any{
-		"name": name, "mode": "cluster", "engine": "redis", "engineVersion": "7.0",
-		"shards": shards, "replicas": 1, "zones": []string{"zone-a", "zone-b", "zone-c"},
-		"selfHosted": map[string]any{"driver": "process", "basePort": basePort, "dataDir": dataDir, "persistence": "rdb+aof", "nodeMemoryMb": 64},
+		"name": s.name, "mode": s.mode, "engine": "redis", "engineVersion": "7.0",
+		"replicas": s.replicas, "zones": []string{"zone-a", "zone-b", "zone-c"},
+		"selfHosted": sh,
 		"snapshots":  map[string]any{"retentionDays": 1},
-		"parameters": params,
+		"parameters": s.params,
+	}
+	if s.mode == "cluster" {
+		c["shards"] = s.shards
 	}
 	b, _ := json.Marshal(c)
 	return string(b)
+}
+
+// options deploys the shape as stack "local" with its state under workDir.
+func (s shape) options(t *testing.T, workDir string) deploy.Options {
+	return deploy.Options{
+		Root: "..", Stack: "local", StateDir: filepath.Join(workDir, "state"),
+		Config:   map[string]string{"rediskit:cache": s.config()},
+		Progress: testWriter{t},
+	}
 }
 
 func requireTools(t *testing.T) {
@@ -52,14 +73,12 @@ func TestSelfHostedCluster(t *testing.T) {
 	requireTools(t)
 	workDir := t.TempDir()
 	dataDir := filepath.Join(workDir, "data")
-	name := "rk-e2e"
-	params := map[string]string{"maxmemory-policy": "allkeys-lru"}
+	base := shape{name: "rk-e2e", mode: "cluster", driver: "process", dataDir: dataDir, basePort: 7400,
+		shards: 3, replicas: 1, params: map[string]string{"maxmemory-policy": "allkeys-lru"}}
 	opts := func(shards int) deploy.Options {
-		return deploy.Options{
-			Root: "..", Stack: "local", StateDir: filepath.Join(workDir, "state"),
-			Config:   map[string]string{"rediskit:cache": cacheConfig(name, dataDir, 7400, shards, params)},
-			Progress: testWriter{t},
-		}
+		s := base
+		s.shards = shards
+		return s.options(t, workDir)
 	}
 	ctx := context.Background()
 
@@ -118,9 +137,7 @@ func TestSelfHostedCluster(t *testing.T) {
 			}
 		}
 		start := time.Now()
-		if err := KillNodeE(dataDir, victim.ID); err != nil {
-			t.Fatal(err)
-		}
+		KillNode(t, "process", dataDir, victim.ID)
 		// Keys over every slot range, so the killed primary's shard is among them.
 		retry.DoWithRetry(t, "writes to resume after killing "+victim.ID, 120, 250*time.Millisecond, func() (string, error) {
 			c.ReloadState(ctx)
@@ -140,7 +157,15 @@ func TestSelfHostedCluster(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_ = res
+		after, err := DeployedFromOutputsE(res.Outputs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range after.Nodes {
+			if n.ID == victim.ID && (n.Role != "replica" || !n.Alive) {
+				t.Errorf("the old primary %s must come back as a live replica, got %+v", n.ID, n)
+			}
+		}
 		WaitForClusterOK(t, c, 3)
 	})
 
@@ -347,7 +372,7 @@ type writer struct {
 	wg            sync.WaitGroup
 }
 
-func startWriter(ctx context.Context, c *redis.ClusterClient) *writer {
+func startWriter(ctx context.Context, c redis.Cmdable) *writer {
 	w := &writer{}
 	ctx, w.cancel = context.WithCancel(ctx)
 	w.wg.Add(1)

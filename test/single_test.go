@@ -1,0 +1,162 @@
+package test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gruntwork-io/terratest/modules/retry"
+	test_structure "github.com/gruntwork-io/terratest/modules/test-structure"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/rediskit/rediskit/infra/deploy"
+)
+
+// TestSelfHostedSingleNode deploys single-node mode with local processes, checks the round
+// trip with TLS and auth, that the token never reaches the state in plain text, applies a
+// parameter change online (no restart: the data stays), and destroys the node.
+func TestSelfHostedSingleNode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: deploys a real Redis process")
+	}
+	requireTools(t)
+	workDir := t.TempDir()
+	dataDir := filepath.Join(workDir, "data")
+	base := shape{name: "rk-e2e-single", mode: "single", driver: "process", dataDir: dataDir, basePort: 7600}
+	opts := func(policy string) deploy.Options {
+		s := base
+		s.params = map[string]string{"maxmemory-policy": policy}
+		return s.options(t, workDir)
+	}
+	ctx := context.Background()
+
+	defer test_structure.RunTestStage(t, "destroy", func() {
+		if err := deploy.Destroy(ctx, opts("allkeys-lru")); err != nil {
+			t.Errorf("destroy: %v", err)
+		}
+		if !dirGone(dataDir) {
+			t.Errorf("the data directory must be gone after destroy")
+		}
+	})
+
+	var d *Deployed
+	test_structure.RunTestStage(t, "deploy", func() {
+		res, err := deploy.Up(ctx, opts("volatile-lru"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d, err = DeployedFromOutputsE(res.Outputs); err != nil {
+			t.Fatal(err)
+		}
+		if !res.Outputs["authToken"].Secret {
+			t.Error("the authToken output must be a secret")
+		}
+		// The state at rest, as the file backend keeps it (an export would decrypt secrets).
+		files, _ := filepath.Glob(filepath.Join(workDir, "state", "backend", ".pulumi", "stacks", "*", "local.json"))
+		if len(files) != 1 {
+			t.Fatalf("want the stack's state file, found %v", files)
+		}
+		raw, err := os.ReadFile(files[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		state := struct {
+			Checkpoint struct {
+				Latest json.RawMessage `json:"latest"`
+			} `json:"checkpoint"`
+		}{}
+		if err := json.Unmarshal(raw, &state); err != nil || len(state.Checkpoint.Latest) == 0 {
+			t.Fatalf("reading %s: %v", files[0], err)
+		}
+		if !strings.Contains(string(state.Checkpoint.Latest), "ciphertext") {
+			t.Error("the state holds no encrypted secret at all")
+		}
+		if paths := findString(raw, d.Token); len(paths) > 0 {
+			t.Errorf("the auth token is in the stack's state in plain text at %v", paths)
+		}
+	})
+
+	tc, err := TLSConfigE(d.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("%s:%d", d.Endpoint, d.Port), Username: d.User, Password: d.Token, TLSConfig: tc})
+	defer c.Close()
+
+	test_structure.RunTestStage(t, "validate", func() {
+		if len(d.Nodes) != 1 || d.Nodes[0].Role != "primary" || !d.Nodes[0].Alive {
+			t.Fatalf("want one live primary, got %+v", d.Nodes)
+		}
+		validateTLSOnly(t, d)
+		if err := c.Set(ctx, "k", "v", 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if got := policyE(ctx, c); got != "volatile-lru" {
+			t.Errorf("maxmemory-policy %q, want the ElastiCache default volatile-lru", got)
+		}
+		for _, cmd := range [][]any{{"CONFIG", "GET", "maxmemory"}, {"BGSAVE"}, {"DEBUG", "SLEEP", "0"}, {"SHUTDOWN"}} {
+			// DEBUG is also off in redis.conf (enable-debug-command no): either refusal counts.
+			if err := c.Do(ctx, cmd...).Err(); err == nil || !(strings.Contains(err.Error(), "NOPERM") || strings.Contains(err.Error(), "DEBUG command not allowed")) {
+				t.Errorf("%v must be denied to the app user, got %v", cmd[0], err)
+			}
+		}
+	})
+
+	test_structure.RunTestStage(t, "update parameters", func() {
+		before := c.Info(ctx, "server").Val()
+		if _, err := deploy.Up(ctx, opts("allkeys-lru")); err != nil {
+			t.Fatal(err)
+		}
+		retry.DoWithRetry(t, "the new policy to apply", 20, 250*time.Millisecond, func() (string, error) {
+			if got := policyE(ctx, c); got != "allkeys-lru" {
+				return "", fmt.Errorf("policy still %q", got)
+			}
+			return "ok", nil
+		})
+		// maxmemory-policy applies immediately on ElastiCache: no restart, the data stays.
+		if grep(c.Info(ctx, "server").Val(), "run_id") != grep(before, "run_id") {
+			t.Error("an immediate parameter restarted the node")
+		}
+		if v := c.Get(ctx, "k").Val(); v != "v" {
+			t.Errorf("data lost across the parameter change: %q", v)
+		}
+	})
+}
+
+// findString returns the JSON paths under which raw holds s in plain text.
+func findString(raw []byte, s string) []string {
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return []string{"(state is not JSON: " + err.Error() + ")"}
+	}
+	var out []string
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				walk(path+"."+k, e)
+			}
+		case []any:
+			for i, e := range x {
+				walk(fmt.Sprintf("%s[%d]", path, i), e)
+			}
+		case string:
+			if strings.Contains(x, s) {
+				out = append(out, path)
+			}
+		}
+	}
+	walk("", v)
+	return out
+}
+
+// policyE reads maxmemory_policy from INFO memory (the app user may not run CONFIG GET).
+func policyE(ctx context.Context, c *redis.Client) string {
+	return strings.TrimPrefix(grep(c.Info(ctx, "memory").Val(), "maxmemory_policy:"), "maxmemory_policy:")
+}
