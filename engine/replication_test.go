@@ -345,3 +345,94 @@ func TestReplicationAddressesChangeWhileDown(t *testing.T) {
 		t.Fatalf("%d of %d keys after the restart at new addresses: %v", n, len(keys), err)
 	}
 }
+
+// The nodes go down while the sentinels keep running, and the primary comes back on a new
+// port (a rescheduled container). Alone, with no replica to hand over to, it leads and the
+// sentinels are pointed at its new address; with its replica back first, the replica takes
+// over and the old primary rejoins as its replica. Either way: one primary, every key, and
+// sentinels that list nothing at an old address.
+func TestReplicationPrimaryReaddressedWhileSentinelsRun(t *testing.T) {
+	requireRedis(t)
+	ctx := context.Background()
+	d := newDeployment(t, ModeReplication, 1, 1)
+	d.Name = "rk-readdr2"
+	d.Persistence = Persistence{AOF: true}
+	d.Parameters = map[string]string{"appendfsync": "always"}
+	e := Up(t, d)
+	prim := assertOnePrimary(t, e)
+	c := failoverClient(e)
+	var keys []string
+	for i := 0; i < 50; i++ {
+		k := fmt.Sprintf("k%d", i)
+		if ok, err := writeAcked(ctx, c, k, k); err != nil || !ok {
+			t.Fatalf("write %s: acked=%v err=%v", k, ok, err)
+		}
+		keys = append(keys, k)
+	}
+	c.Close()
+	base := freeBasePort(t, 2) // free while the deployment runs, so none of its ports
+	killNodesAndMove := func(t *testing.T, id string, port int) {
+		t.Helper()
+		for _, n := range e.Plan.Nodes {
+			if err := e.KillNode(n.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		d := e.Plan.Deployment
+		ports := map[string]int{}
+		for k, v := range d.NodePorts {
+			ports[k] = v
+		}
+		ports[id] = port
+		d.NodePorts = ports
+		np, err := PlanFor(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.Plan = np
+	}
+	assertGroup := func(t *testing.T) *Node {
+		t.Helper()
+		p := assertOnePrimary(t, e)
+		assertRoles(t, e)
+		assertSentinelsSee(t, e, 2, 1)
+		c := failoverClient(e)
+		defer c.Close()
+		if n, err := c.Exists(ctx, keys...).Result(); err != nil || n != int64(len(keys)) {
+			t.Fatalf("%d of %d keys: %v", n, len(keys), err)
+		}
+		return p
+	}
+
+	t.Run("alone: the sentinels are pointed at its new address", func(t *testing.T) {
+		killNodesAndMove(t, prim.ID, base)
+		if err := e.StartNode(ctx, prim.ID); err != nil {
+			t.Fatal(err)
+		}
+		if p, err := e.CurrentPrimary(ctx); err != nil || p.ID != prim.ID || p.Port() != base {
+			t.Fatalf("sentinels name %v (%v), want %s on %d", p, err, prim.ID, base)
+		}
+		for _, n := range e.Plan.Nodes {
+			if err := e.StartNode(ctx, n.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if p := assertGroup(t); p.ID != prim.ID {
+			t.Fatalf("primary %s, want %s", p.ID, prim.ID)
+		}
+	})
+
+	t.Run("with its replica back first: it rejoins as a replica", func(t *testing.T) {
+		cur := assertOnePrimary(t, e)
+		killNodesAndMove(t, cur.ID, base+1)
+		if err := e.Up(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if p := assertGroup(t); p.ID == cur.ID {
+			t.Fatalf("%s came back at a new address as primary over its running replica", cur.ID)
+		}
+		if got := e.Plan.Node(cur.ID).Port(); got != base+1 {
+			t.Fatalf("%s planned on %d", cur.ID, got)
+		}
+	})
+}

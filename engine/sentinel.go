@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -163,7 +164,15 @@ func (e *Engine) CurrentPrimary(ctx context.Context) (*Node, error) {
 			return n, nil
 		}
 	}
-	return nil, fmt.Errorf("finding the primary: sentinels name %s, which is no planned node address", addr)
+	// A stopped node whose planned address changed is still named at the address it last
+	// ran at: it is that node (starting it hands the role over first, see
+	// startReplicationNode).
+	for _, n := range p.Nodes {
+		if !e.Runner.Running(n.ID) && lastNodeAddr(n) == addr {
+			return n, nil
+		}
+	}
+	return nil, fmt.Errorf("finding the primary: sentinels name %s, which is neither the planned address of a node nor the last one of a stopped node", addr)
 }
 
 // majorityPrimary returns the address that more than half of all sentinels (total, the
@@ -295,7 +304,14 @@ func (e *Engine) startReplicationNode(ctx context.Context, n *Node) error {
 		}
 		if !replicaUp {
 			// Nothing better exists: this node is all the group has.
-			return e.startNode(ctx, n, "")
+			last := lastNodeAddr(n)
+			if err := e.startNode(ctx, n, ""); err != nil {
+				return err
+			}
+			if last != "" && last != n.Addr() {
+				return e.remonitor(ctx, n)
+			}
+			return nil
 		}
 		if err := e.failoverFrom(ctx, n); err != nil {
 			return fmt.Errorf("starting node %s: %w", n.ID, err)
@@ -321,3 +337,59 @@ func (e *Engine) startReplicationNode(ctx context.Context, n *Node) error {
 
 // redisCmd builds an arbitrary command for clients without Do (the sentinel client).
 func redisCmd(ctx context.Context, args ...any) *redis.Cmd { return redis.NewCmd(ctx, args...) }
+
+// remonitor points every running sentinel at prim's current address (SENTINEL REMOVE and
+// MONITOR with the plan's settings): the primary came back at another address with no
+// replica to hand over to, so no failover can tell the sentinels where it is.
+func (e *Engine) remonitor(ctx context.Context, prim *Node) error {
+	p := e.Plan
+	name := p.Deployment.Name
+	e.logf("primary %s is now at %s; pointing the sentinels there", prim.ID, prim.Addr())
+	for _, s := range p.Sentinels {
+		if !e.Runner.Running(s.ID) {
+			continue
+		}
+		c := e.sentinelClient(s)
+		err := c.Remove(ctx, name).Err()
+		if err != nil && !strings.Contains(err.Error(), "No such master") {
+			c.Close()
+			return fmt.Errorf("re-pointing sentinel %s: %w", s.ID, err)
+		}
+		err = c.Monitor(ctx, name, prim.Host, strconv.Itoa(prim.Port()), strconv.Itoa(p.Quorum)).Err()
+		for _, kv := range [][2]string{
+			{"auth-user", AdminUser}, {"auth-pass", p.Deployment.Auth.AdminPassword},
+			{"down-after-milliseconds", strconv.FormatInt(p.Timing.DownAfter.Milliseconds(), 10)},
+			{"failover-timeout", strconv.FormatInt(p.Timing.FailoverTimeout.Milliseconds(), 10)},
+			{"parallel-syncs", "1"},
+		} {
+			if err == nil {
+				err = c.Set(ctx, name, kv[0], kv[1]).Err()
+			}
+		}
+		c.Close()
+		if err != nil {
+			return fmt.Errorf("re-pointing sentinel %s: %w", s.ID, err)
+		}
+	}
+	return e.waitSentinelsAgreeRunning(ctx, prim)
+}
+
+// waitSentinelsAgreeRunning waits until every running sentinel names prim and sees the
+// running replicas and the other running sentinels.
+func (e *Engine) waitSentinelsAgreeRunning(ctx context.Context, prim *Node) error {
+	replicas := 0
+	for _, n := range e.Plan.Nodes {
+		if n.ID != prim.ID && e.Runner.Running(n.ID) {
+			replicas++
+		}
+	}
+	for _, s := range e.Plan.Sentinels {
+		if !e.Runner.Running(s.ID) {
+			continue
+		}
+		if err := e.waitSentinelAgrees(ctx, s, prim, replicas); err != nil {
+			return err
+		}
+	}
+	return nil
+}
