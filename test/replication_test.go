@@ -42,7 +42,9 @@ func TestSelfHostedReplicationDocker(t *testing.T) {
 	requireImage(t)
 	workDir := t.TempDir()
 	dataDir := filepath.Join(workDir, "data")
-	base := shape{name: "rk-e2e-repl", mode: "replication", driver: "docker", dataDir: dataDir, basePort: 7500, replicas: 2}
+	base := shape{name: "rk-e2e-repl", mode: "replication", driver: "docker", dataDir: dataDir, basePort: 7500, replicas: 2,
+		// Multi-AZ puts every node in its own zone: four, so a fourth node can be added.
+		zones: []string{"zone-a", "zone-b", "zone-c", "zone-d"}}
 	opts := func(replicas int) deploy.Options {
 		s := base
 		s.replicas = replicas

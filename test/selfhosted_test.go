@@ -27,14 +27,20 @@ type shape struct {
 	basePort                    int
 	shards, replicas            int
 	params                      map[string]string
+	// zones default to three.
+	zones []string
 }
 
 // config renders the shape as the stack's rediskit:cache.
 func (s shape) config() string {
 	sh := map[string]any{"driver": s.driver, "basePort": s.basePort, "dataDir": s.dataDir, "persistence": "rdb+aof", "nodeMemoryMb": 64}
+	zones := s.zones
+	if zones == nil {
+		zones = []string{"zone-a", "zone-b", "zone-c"}
+	}
 	c := map[string]any{
 		"name": s.name, "mode": s.mode, "engine": "redis", "engineVersion": "7.0",
-		"replicas": s.replicas, "zones": []string{"zone-a", "zone-b", "zone-c"},
+		"replicas": s.replicas, "zones": zones,
 		"selfHosted": sh,
 		"snapshots":  map[string]any{"retentionDays": 1},
 		"parameters": s.params,
