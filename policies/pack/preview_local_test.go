@@ -7,7 +7,9 @@ import (
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/rediskit/rediskit/components/selfhosted"
 	"github.com/rediskit/rediskit/infra/plan"
 	"github.com/rediskit/rediskit/infra/program"
 )
@@ -61,5 +63,27 @@ func TestPreviewLocalStack(t *testing.T) {
 	}
 	if err == nil || !strings.Contains(err.Error(), "mandatory") {
 		t.Errorf("want the preview blocked, got %v", err)
+	}
+
+	// TLS switched off altogether: the cache component refuses it before anything is
+	// registered (auth needs TLS), so the pack meets it on a Deployment declared directly with
+	// the rediskit provider, in a production-marked stack, and blocks the preview.
+	direct := func(ctx *pulumi.Context) error {
+		a := selfhosted.DeploymentArgs{Name: "legacy", Environment: "prod", Mode: "single", Engine: "redis", EngineVersion: "7.0",
+			AuthMode: "token", TLS: false, Persistence: "rdb", SnapshotRetentionDays: 7, FinalSnapshot: true,
+			Driver: "process", Host: "127.0.0.1", BasePort: 7700, DataDir: t.TempDir()}
+		_, err := selfhosted.NewDeployment(ctx, "legacy", a)
+		return err
+	}
+	got, err = previewProgram(t, "local", direct, localConfig(t, "prod", nil), "")
+	want = []string{
+		"encryption-in-transit mandatory: TLS is not enabled",
+		"production-multi-az advisory: no replica: Multi-AZ needs at least 2 nodes per shard",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("TLS off events:\n got  %q\n want %q", got, want)
+	}
+	if err == nil || !strings.Contains(err.Error(), "mandatory") {
+		t.Errorf("want the preview with TLS off blocked, got %v", err)
 	}
 }
