@@ -127,10 +127,12 @@ func Stack(ctx context.Context, o Options) (auto.Stack, error) {
 		Plugins: &workspace.Plugins{Providers: []workspace.PluginOptions{{Name: "rediskit", Path: o.PluginDir}}},
 	}
 	env := map[string]string{
-		"PULUMI_BACKEND_URL":                          "file://" + filepath.Join(o.StateDir, "backend"),
-		"PULUMI_CONFIG_PASSPHRASE_FILE":               pass,
-		"PULUMI_SKIP_UPDATE_CHECK":                    "true",
-		"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+		"PULUMI_BACKEND_URL":            "file://" + filepath.Join(o.StateDir, "backend"),
+		"PULUMI_CONFIG_PASSPHRASE_FILE": pass,
+		"PULUMI_SKIP_UPDATE_CHECK":      "true",
+	}
+	if !o.AcquirePlugins {
+		env["PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION"] = "true"
 	}
 	st, err := auto.UpsertStackInlineSource(ctx, o.Stack, "rediskit", program.Run,
 		auto.Project(proj),
