@@ -64,12 +64,22 @@ func secretsFor(args selfhosted.DeploymentArgs, old *selfhosted.DeploymentState)
 		}
 	}
 	var err error
-	if args.AuthToken != nil {
+	before := s.AppToken
+	switch {
+	case args.AuthToken != nil:
 		s.AppToken = *args.AuthToken
-	} else if s.AppToken == "" {
+	case s.AppToken == "" || (old != nil && old.TokenRevision != args.TokenRevision):
 		if s.AppToken, err = generateSecret(48); err != nil {
 			return s, err
 		}
+	}
+	// ElastiCache's strategies: ROTATE keeps the token being replaced valid beside the new one
+	// (until the next change); SET drops every other token.
+	switch {
+	case args.TokenUpdateStrategy == "set":
+		s.PreviousAppToken = ""
+	case old != nil && before != "" && before != s.AppToken:
+		s.PreviousAppToken = before
 	}
 	if s.AdminPassword == "" {
 		if s.AdminPassword, err = generateSecret(48); err != nil {
@@ -162,12 +172,13 @@ func (d *Deployment) Create(ctx context.Context, req infer.CreateRequest[selfhos
 
 func newState(args selfhosted.DeploymentArgs, s selfhosted.Secrets, e *engine.Engine, subnet string) selfhosted.DeploymentState {
 	st := selfhosted.DeploymentState{
-		DeploymentArgs: args,
-		AppUser:        e.Plan.Deployment.AppUserName(),
-		AppToken:       s.AppToken,
-		AdminPassword:  s.AdminPassword,
-		UserPasswords:  s.UserPasswords,
-		SnapshotDir:    e.Plan.Deployment.Snapshot.Dir,
+		DeploymentArgs:   args,
+		AppUser:          e.Plan.Deployment.AppUserName(),
+		AppToken:         s.AppToken,
+		PreviousAppToken: s.PreviousAppToken,
+		AdminPassword:    s.AdminPassword,
+		UserPasswords:    s.UserPasswords,
+		SnapshotDir:      e.Plan.Deployment.Snapshot.Dir,
 	}
 	if e.Plan.TLS != nil {
 		st.CAFile = e.Plan.TLS.CAFile

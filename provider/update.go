@@ -3,12 +3,12 @@ package provider
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/pulumi/pulumi-go-provider/infer"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/rediskit/rediskit/components/paramgroup"
 	"github.com/rediskit/rediskit/components/selfhosted"
 	"github.com/rediskit/rediskit/engine"
 )
@@ -82,14 +82,19 @@ func (d *Deployment) Update(ctx context.Context, req infer.UpdateRequest[selfhos
 	if err := e.Up(ctx); err != nil { // restarts anything down, with the new plan's files
 		return resp, fmt.Errorf("updating %s: %w", old.Name, err)
 	}
-	if changed["parameters"] || changed["nodeMemoryMb"] || changed["persistence"] {
-		if err := applyParameters(ctx, e, old.Parameters, args.Parameters); err != nil {
-			return resp, err
+	if changed["parameters"] {
+		if err := applyParameters(ctx, args, s, at, old.Parameters, e); err != nil {
+			return resp, fmt.Errorf("updating %s: %w", old.Name, err)
 		}
 	}
-	if changed["authToken"] || changed["users"] {
-		if err := applyCredentials(ctx, e, old.Secrets(), s, old.Users, args.Users); err != nil {
-			return resp, err
+	if changed["nodeMemoryMb"] || changed["persistence"] {
+		if err := applyMemoryAndPersistence(ctx, e); err != nil {
+			return resp, fmt.Errorf("updating %s: %w", old.Name, err)
+		}
+	}
+	if credentialsChanged(old.Secrets(), s) || changed["users"] {
+		if err := e.UpdateAuth(ctx, e.Plan.Deployment.Auth); err != nil {
+			return resp, fmt.Errorf("updating %s: %w", old.Name, err)
 		}
 	}
 	st := newState(args, s, e, old.Subnet)
@@ -111,33 +116,38 @@ func adminClient(e *engine.Engine, n *engine.Node) (*redis.Client, error) {
 	return redis.NewClient(opts), nil
 }
 
-// applyParameters sends changed immediate parameters (and memory and persistence settings) to
-// every node and rolls restarts for the ones that only apply at start.
-func applyParameters(ctx context.Context, e *engine.Engine, oldP, newP map[string]string) error {
-	schema := paramgroup.Schema(e.Plan.Family)
-	var restart []string
-	for k := range union(oldP, newP) {
-		if oldP[k] == newP[k] {
-			continue
-		}
-		if p, ok := schema[k]; ok && p.Apply == paramgroup.ApplyRestart {
-			restart = append(restart, k)
-		}
+// applyParameters changes the parameter group as ElastiCache does: the engine sets immediate
+// parameters on every node now, and the ones that apply at start are applied by a rolling
+// restart (replicas first, each primary after a coordinated failover), never all at once.
+func applyParameters(ctx context.Context, args selfhosted.DeploymentArgs, s selfhosted.Secrets, at selfhosted.Placement, oldParams map[string]string, e *engine.Engine) error {
+	// The engine diffs against the group its plan holds: plan the new layout with the old group.
+	withOld := args
+	withOld.Parameters = oldParams
+	pe, err := engineFor(ctx, withOld, s, at)
+	if err != nil {
+		return err
 	}
+	pending, err := pe.ApplyParameters(ctx, args.Parameters)
+	if err != nil {
+		return err
+	}
+	if len(pending) == 0 {
+		return nil
+	}
+	if err := e.RollingRestart(ctx); err != nil {
+		return fmt.Errorf("rolling restart for %s: %w", strings.Join(pending, ", "), err)
+	}
+	return nil
+}
+
+// applyMemoryAndPersistence sets the recomputed maxmemory and the AOF switch on every node.
+func applyMemoryAndPersistence(ctx context.Context, e *engine.Engine) error {
 	for _, n := range e.Plan.Nodes {
 		c, err := adminClient(e, n)
 		if err != nil {
 			return err
 		}
-		sets := map[string]string{"maxmemory": fmt.Sprint(n.MaxMemory)}
-		for k := range union(oldP, newP) {
-			if p, ok := schema[k]; ok && p.Apply == paramgroup.ApplyImmediate && oldP[k] != newP[k] {
-				if v, ok := e.Plan.Params[k]; ok {
-					sets[k] = v
-				}
-			}
-		}
-		sets["appendonly"] = yesNo(e.Plan.Deployment.Persistence.AOF)
+		sets := map[string]string{"maxmemory": fmt.Sprint(n.MaxMemory), "appendonly": yesNo(e.Plan.Deployment.Persistence.AOF)}
 		for k, v := range sets {
 			if err := c.ConfigSet(ctx, k, v).Err(); err != nil {
 				c.Close()
@@ -146,138 +156,15 @@ func applyParameters(ctx context.Context, e *engine.Engine, oldP, newP map[strin
 		}
 		c.Close()
 	}
-	if len(restart) > 0 {
-		return rollingRestart(ctx, e, restart)
-	}
 	return nil
 }
 
-// rollingRestart restarts replicas first, then each primary after handing its role to a
-// replica, so clients always have a primary per shard.
-func rollingRestart(ctx context.Context, e *engine.Engine, why []string) error {
-	status := e.Status(ctx)
-	var replicas, primaries []string
-	for _, ns := range status.Nodes {
-		if ns.Role == engine.RolePrimary {
-			primaries = append(primaries, ns.ID)
-		} else {
-			replicas = append(replicas, ns.ID)
-		}
+// credentialsChanged reports whether the tokens or user passwords differ.
+func credentialsChanged(a, b selfhosted.Secrets) bool {
+	if len(a.UserPasswords) == 0 && len(b.UserPasswords) == 0 {
+		return a.AppToken != b.AppToken || a.PreviousAppToken != b.PreviousAppToken
 	}
-	restart := func(id string) error {
-		if err := e.StopNode(ctx, id); err != nil {
-			return err
-		}
-		return e.StartNode(ctx, id)
-	}
-	for _, id := range replicas {
-		if err := restart(id); err != nil {
-			return fmt.Errorf("restarting replica %s for %s: %w", id, strings.Join(why, ", "), err)
-		}
-	}
-	for _, id := range primaries {
-		if err := handOver(ctx, e, id); err != nil {
-			return fmt.Errorf("failing over %s before its restart: %w", id, err)
-		}
-		if err := restart(id); err != nil {
-			return fmt.Errorf("restarting %s for %s: %w", id, strings.Join(why, ", "), err)
-		}
-	}
-	return nil
-}
-
-// handOver moves the primary role off a node where a replica can take it.
-func handOver(ctx context.Context, e *engine.Engine, id string) error {
-	switch e.Plan.Deployment.Mode {
-	case engine.ModeReplication:
-		return e.Failover(ctx)
-	case engine.ModeCluster:
-		for _, n := range e.Plan.Nodes {
-			if n.PrimaryID != id && !(n.Role == engine.RoleReplica && sameShard(e, n.ID, id)) {
-				continue
-			}
-			if n.ID == id {
-				continue
-			}
-			c, err := adminClient(e, n)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			info, err := engine.Info(ctx, c, "replication")
-			if err != nil || info["role"] != "slave" {
-				continue
-			}
-			return c.Do(ctx, "CLUSTER", "FAILOVER").Err()
-		}
-	}
-	return nil // no replica: the shard is briefly unavailable, as on ElastiCache
-}
-
-func sameShard(e *engine.Engine, a, b string) bool {
-	na, nb := e.Plan.Node(a), e.Plan.Node(b)
-	return na != nil && nb != nil && na.Shard == nb.Shard
-}
-
-// applyCredentials rotates the app token (both old and new valid, as ElastiCache's ROTATE) and
-// adds or removes RBAC users on every node.
-func applyCredentials(ctx context.Context, e *engine.Engine, old, s selfhosted.Secrets, oldUsers, newUsers []selfhosted.User) error {
-	keep := map[string]bool{}
-	for _, u := range newUsers {
-		keep[u.Name] = true
-	}
-	for _, n := range e.Plan.Nodes {
-		c, err := adminClient(e, n)
-		if err != nil {
-			return err
-		}
-		cmds := [][]any{}
-		if old.AppToken != s.AppToken {
-			cmds = append(cmds, []any{"ACL", "SETUSER", e.Plan.Deployment.AppUserName(), ">" + s.AppToken})
-		}
-		for _, u := range e.Plan.Deployment.Auth.Users {
-			args := []any{"ACL", "SETUSER", u.Name, "reset", ">" + u.Password}
-			for _, r := range strings.Fields(u.AccessString) {
-				args = append(args, r)
-			}
-			args = append(args, engineRestrictions()...)
-			cmds = append(cmds, args)
-		}
-		for _, u := range oldUsers {
-			if !keep[u.Name] {
-				cmds = append(cmds, []any{"ACL", "DELUSER", u.Name})
-			}
-		}
-		cmds = append(cmds, []any{"ACL", "SAVE"})
-		for _, cmd := range cmds {
-			if err := c.Do(ctx, cmd...).Err(); err != nil {
-				c.Close()
-				return fmt.Errorf("changing credentials on %s (%v %v): %w", n.ID, cmd[0], cmd[1], err)
-			}
-		}
-		c.Close()
-	}
-	return nil
-}
-
-// engineRestrictions are ElastiCache's restricted commands, denied to every application user.
-func engineRestrictions() []any {
-	var out []any
-	for _, c := range []string{"bgrewriteaof", "bgsave", "config", "debug", "migrate", "replicaof", "save", "slaveof", "shutdown", "sync"} {
-		out = append(out, "-"+c)
-	}
-	return out
-}
-
-func union(a, b map[string]string) map[string]bool {
-	out := map[string]bool{}
-	for k := range a {
-		out[k] = true
-	}
-	for k := range b {
-		out[k] = true
-	}
-	return out
+	return a.AppToken != b.AppToken || a.PreviousAppToken != b.PreviousAppToken || !reflect.DeepEqual(a.UserPasswords, b.UserPasswords)
 }
 
 func yesNo(b bool) string {

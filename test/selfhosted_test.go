@@ -29,6 +29,8 @@ type shape struct {
 	params                      map[string]string
 	// zones default to three.
 	zones []string
+	// auth is the cache's auth object, when set.
+	auth map[string]any
 }
 
 // config renders the shape as the stack's rediskit:cache.
@@ -47,6 +49,9 @@ func (s shape) config() string {
 	}
 	if s.mode == "cluster" {
 		c["shards"] = s.shards
+	}
+	if s.auth != nil {
+		c["auth"] = s.auth
 	}
 	b, _ := json.Marshal(c)
 	return string(b)

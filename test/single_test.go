@@ -33,10 +33,16 @@ func TestSelfHostedSingleNode(t *testing.T) {
 		s.params = map[string]string{"maxmemory-policy": policy}
 		return s.options(t, workDir)
 	}
+	// later stages change more than the policy
+	with := func(params map[string]string, auth map[string]any) deploy.Options {
+		s := base
+		s.params, s.auth = params, auth
+		return s.options(t, workDir)
+	}
 	ctx := context.Background()
 
 	defer test_structure.RunTestStage(t, "destroy", func() {
-		if err := deploy.Destroy(ctx, opts("allkeys-lru")); err != nil {
+		if err := deploy.Destroy(ctx, with(nil, nil)); err != nil {
 			t.Errorf("destroy: %v", err)
 		}
 		if !dirGone(dataDir) {
@@ -124,6 +130,74 @@ func TestSelfHostedSingleNode(t *testing.T) {
 		}
 		if v := c.Get(ctx, "k").Val(); v != "v" {
 			t.Errorf("data lost across the parameter change: %q", v)
+		}
+	})
+
+	test_structure.RunTestStage(t, "rotate the token", func() {
+		client := func(token string) *redis.Client {
+			return redis.NewClient(&redis.Options{Addr: fmt.Sprintf("%s:%d", d.Endpoint, d.Port), Username: d.User, Password: token, TLSConfig: tc, MaxRetries: -1})
+		}
+		params := map[string]string{"maxmemory-policy": "allkeys-lru"}
+		res, err := deploy.Up(ctx, with(params, map[string]any{"tokenRevision": "2"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rotated, err := DeployedFromOutputsE(res.Outputs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rotated.Token == d.Token {
+			t.Fatal("a new token revision must generate a new token")
+		}
+		// ROTATE (the default): both tokens are valid while clients move over.
+		for name, tok := range map[string]string{"old": d.Token, "new": rotated.Token} {
+			c := client(tok)
+			if err := c.Ping(ctx).Err(); err != nil {
+				t.Errorf("after a rotation the %s token must work: %v", name, err)
+			}
+			c.Close()
+		}
+		// SET: only the new token is left.
+		if _, err := deploy.Up(ctx, with(params, map[string]any{"tokenRevision": "2", "updateStrategy": "set"})); err != nil {
+			t.Fatal(err)
+		}
+		oldc, newc := client(d.Token), client(rotated.Token)
+		defer oldc.Close()
+		defer newc.Close()
+		if err := oldc.Ping(ctx).Err(); err == nil || !strings.Contains(err.Error(), "WRONGPASS") {
+			t.Errorf("after SET the old token must be refused, got %v", err)
+		}
+		if err := newc.Ping(ctx).Err(); err != nil {
+			t.Errorf("after SET the new token must work: %v", err)
+		}
+		if v := newc.Get(ctx, "k").Val(); v != "v" {
+			t.Errorf("data lost across the rotation: %q", v)
+		}
+		d.Token = rotated.Token
+	})
+
+	test_structure.RunTestStage(t, "restart parameter", func() {
+		c := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("%s:%d", d.Endpoint, d.Port), Username: d.User, Password: d.Token, TLSConfig: tc})
+		defer c.Close()
+		before := grep(c.Info(ctx, "server").Val(), "run_id")
+		params := map[string]string{"maxmemory-policy": "allkeys-lru", "activerehashing": "no"}
+		if _, err := deploy.Up(ctx, with(params, map[string]any{"tokenRevision": "2", "updateStrategy": "set"})); err != nil {
+			t.Fatal(err)
+		}
+		// activerehashing applies at restart on ElastiCache: the node was restarted with it in
+		// its configuration, and kept its data.
+		conf, err := os.ReadFile(filepath.Join(dataDir, d.Nodes[0].ID, "redis.conf"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(conf), "\nactiverehashing no\n") {
+			t.Errorf("the node's redis.conf lacks activerehashing no")
+		}
+		if grep(c.Info(ctx, "server").Val(), "run_id") == before {
+			t.Error("a restart parameter must restart the node")
+		}
+		if v := c.Get(ctx, "k").Val(); v != "v" {
+			t.Errorf("data lost across the restart: %q", v)
 		}
 	})
 }

@@ -26,6 +26,12 @@ type DeploymentArgs struct {
 	Zones            []string          `pulumi:"zones,optional"`
 	// AuthToken is the app user's token; generated when absent.
 	AuthToken *string `pulumi:"authToken,optional" provider:"secret"`
+	// TokenRevision: changing it makes the provider generate a new token (when none is given).
+	TokenRevision string `pulumi:"tokenRevision,optional"`
+	// TokenUpdateStrategy for a token change: rotate (the old token stays valid beside the new
+	// one until a later change) or set (only the new one is valid), as ElastiCache's
+	// AuthTokenUpdateStrategy.
+	TokenUpdateStrategy string `pulumi:"tokenUpdateStrategy,optional"`
 	// AuthMode is token (one app user) or rbac (Users besides the app user).
 	AuthMode              string `pulumi:"authMode"`
 	Users                 []User `pulumi:"users,optional"`
@@ -62,9 +68,11 @@ type User struct {
 
 // Secrets are the credentials the provider generates (or takes from the token input).
 type Secrets struct {
-	AppToken      string
-	AdminPassword string
-	UserPasswords map[string]string
+	AppToken string
+	// PreviousAppToken stays valid beside AppToken after a rotation.
+	PreviousAppToken string
+	AdminPassword    string
+	UserPasswords    map[string]string
 }
 
 // FromSpec derives the deployment inputs from a resolved cache. root anchors a relative data
@@ -92,6 +100,8 @@ func FromSpec(c *spec.Cache, root string) DeploymentArgs {
 		Parameters:            c.Parameters,
 		Zones:                 c.Zones,
 		AuthMode:              string(c.Auth.Mode),
+		TokenRevision:         c.Auth.TokenRevision,
+		TokenUpdateStrategy:   c.Auth.UpdateStrategy,
 		TLS:                   spec.Bool(c.Encryption.InTransit),
 		Persistence:           s.Persistence,
 		SnapshotRetentionDays: spec.Int(c.Snapshots.RetentionDays),
@@ -139,7 +149,7 @@ func ToEngine(a DeploymentArgs, s Secrets, at Placement) engine.Deployment {
 		EngineVersion:    a.EngineVersion,
 		Parameters:       a.Parameters,
 		Zones:            a.Zones,
-		Auth:             engine.Auth{AppToken: s.AppToken, AdminPassword: s.AdminPassword},
+		Auth:             engine.Auth{AppToken: s.AppToken, PreviousAppToken: s.PreviousAppToken, AdminPassword: s.AdminPassword},
 		TLS:              engine.TLS{Enabled: a.TLS, Mode: a.TLSMode, Hosts: at.CertHosts},
 		Persistence: engine.Persistence{
 			RDB: a.Persistence == "rdb" || a.Persistence == "rdb+aof",
@@ -183,6 +193,11 @@ func Validate(a DeploymentArgs) []validate.Problem {
 		}
 	default:
 		ps.Add("driver", a.Driver, "process or docker")
+	}
+	switch a.TokenUpdateStrategy {
+	case "", "rotate", "set":
+	default:
+		ps.Add("tokenUpdateStrategy", a.TokenUpdateStrategy, "rotate (old and new token valid) or set (only the new one)")
 	}
 	switch a.AuthMode {
 	case "token", "rbac":

@@ -61,6 +61,8 @@ func Inputs(a DeploymentArgs) pulumi.Map {
 	opt("nodeMemoryMb", a.NodeMemoryMB != 0, pulumi.Int(a.NodeMemoryMB))
 	opt("tags", len(a.Tags) > 0, pulumi.ToStringArray(a.Tags))
 	opt("image", a.Image != "", pulumi.String(a.Image))
+	opt("tokenRevision", a.TokenRevision != "", pulumi.String(a.TokenRevision))
+	opt("tokenUpdateStrategy", a.TokenUpdateStrategy != "", pulumi.String(a.TokenUpdateStrategy))
 	if a.AuthToken != nil {
 		m["authToken"] = pulumi.ToSecret(pulumi.String(*a.AuthToken))
 	}
@@ -80,7 +82,7 @@ func NewDeployment(ctx *pulumi.Context, name string, args DeploymentArgs, opts .
 		return nil, err
 	}
 	var res Deployment
-	opts = append(opts, pulumi.AdditionalSecretOutputs([]string{"appToken", "adminPassword", "userPasswords"}))
+	opts = append(opts, pulumi.AdditionalSecretOutputs([]string{"appToken", "previousAppToken", "adminPassword", "userPasswords"}))
 	if err := ctx.RegisterResource(Type, name, Inputs(args), &res, opts...); err != nil {
 		return nil, fmt.Errorf("registering deployment %s: %w", name, err)
 	}

@@ -28,9 +28,11 @@ type DeploymentState struct {
 	CAFile    string       `pulumi:"caFile,optional"`
 	AppUser   string       `pulumi:"appUser"`
 	// AppToken is the app user's credential (generated or given).
-	AppToken      string            `pulumi:"appToken" provider:"secret"`
-	AdminPassword string            `pulumi:"adminPassword" provider:"secret"`
-	UserPasswords map[string]string `pulumi:"userPasswords,optional" provider:"secret"`
+	AppToken string `pulumi:"appToken" provider:"secret"`
+	// PreviousAppToken is the token a rotation keeps valid beside AppToken.
+	PreviousAppToken string            `pulumi:"previousAppToken,optional" provider:"secret"`
+	AdminPassword    string            `pulumi:"adminPassword" provider:"secret"`
+	UserPasswords    map[string]string `pulumi:"userPasswords,optional" provider:"secret"`
 	// Healthy is true when every node is alive and, in cluster mode, all 16384 slots are served.
 	Healthy      bool   `pulumi:"healthy"`
 	SlotsCovered int    `pulumi:"slotsCovered"`
@@ -53,5 +55,5 @@ func (s *DeploymentState) Placement() Placement {
 
 // Secrets returns the credentials recorded in a state.
 func (s *DeploymentState) Secrets() Secrets {
-	return Secrets{AppToken: s.AppToken, AdminPassword: s.AdminPassword, UserPasswords: s.UserPasswords}
+	return Secrets{AppToken: s.AppToken, PreviousAppToken: s.PreviousAppToken, AdminPassword: s.AdminPassword, UserPasswords: s.UserPasswords}
 }
