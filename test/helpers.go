@@ -21,6 +21,8 @@ import (
 	"github.com/gruntwork-io/terratest/modules/testing"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/rediskit/rediskit/infra/deploy"
 )
 
 // Node is one entry of the stack's "nodes" output.
@@ -181,4 +183,72 @@ func FailoverClientE(d *Deployed, masterName string) (*redis.Client, error) {
 		DialTimeout: time.Second, ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second,
 		MaxRetries: -1,
 	}), nil
+}
+
+// UpE deploys (refresh and update) and reads the outputs.
+func UpE(ctx context.Context, o deploy.Options) (*Deployed, auto.UpResult, error) {
+	res, err := deploy.Up(ctx, o)
+	if err != nil {
+		return nil, res, err
+	}
+	d, err := DeployedFromOutputsE(res.Outputs)
+	return d, res, err
+}
+
+// Up is UpE that fails the test.
+func Up(t testing.TestingT, ctx context.Context, o deploy.Options) *Deployed {
+	d, _, err := UpE(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// DeployIdempotent deploys and deploys again: the second run must change nothing.
+func DeployIdempotent(t testing.TestingT, ctx context.Context, o deploy.Options) *Deployed {
+	d := Up(t, ctx, o)
+	_, again, err := UpE(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Summary.ResourceChanges == nil {
+		t.Fatal("the second up reported no resource changes summary")
+	}
+	if n := changed(*again.Summary.ResourceChanges); n != 0 {
+		t.Errorf("a second up must change nothing, changed %d: %v", n, *again.Summary.ResourceChanges)
+	}
+	return d
+}
+
+// changed counts the resources an update touched.
+func changed(m map[string]int) int {
+	n := 0
+	for k, v := range m {
+		if k != "same" {
+			n += v
+		}
+	}
+	return n
+}
+
+// DestroyE destroys the stack and checks that the data directory is gone and, when a final
+// snapshot is expected, that it was left beside it.
+func DestroyE(ctx context.Context, o deploy.Options, dataDir string, finalSnapshot bool) error {
+	if err := deploy.Destroy(ctx, o); err != nil {
+		return fmt.Errorf("destroy: %w", err)
+	}
+	if _, err := os.Stat(dataDir); !os.IsNotExist(err) {
+		return fmt.Errorf("the data directory must be gone after destroy: %v", err)
+	}
+	if snaps, _ := filepath.Glob(dataDir + "-snapshots/final-*"); finalSnapshot && len(snaps) == 0 {
+		return fmt.Errorf("destroy must leave a final snapshot in %s-snapshots", dataDir)
+	}
+	return nil
+}
+
+// Destroy is DestroyE that fails the test (without stopping it: it runs in deferred stages).
+func Destroy(t testing.TestingT, ctx context.Context, o deploy.Options, dataDir string, finalSnapshot bool) {
+	if err := DestroyE(ctx, o, dataDir, finalSnapshot); err != nil {
+		t.Errorf("%v", err)
+	}
 }

@@ -3,9 +3,7 @@ package test
 import (
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -35,13 +33,8 @@ func requireImage(t *testing.T) {
 // lets the next `up` bring the old primary back as a replica, adds a replica online while a
 // client writes, and destroys everything, network included.
 func TestSelfHostedReplicationDocker(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end: deploys real Redis containers")
-	}
-	requireTools(t)
+	workDir, dataDir := e2e(t)
 	requireImage(t)
-	workDir := t.TempDir()
-	dataDir := filepath.Join(workDir, "data")
 	base := shape{name: "rk-e2e-repl", mode: "replication", driver: "docker", dataDir: dataDir, basePort: 7500, replicas: 2,
 		// Multi-AZ puts every node in its own zone: four, so a fourth node can be added.
 		zones: []string{"zone-a", "zone-b", "zone-c", "zone-d"}}
@@ -54,40 +47,18 @@ func TestSelfHostedReplicationDocker(t *testing.T) {
 	network := "rediskit-rk-e2e-repl"
 
 	defer test_structure.RunTestStage(t, "destroy", func() {
-		if err := deploy.Destroy(ctx, opts(3)); err != nil {
-			t.Errorf("destroy: %v", err)
-		}
 		if out, _ := exec.Command("docker", "ps", "-aq", "--filter", "name=rk-e2e-repl-").CombinedOutput(); strings.TrimSpace(string(out)) != "" {
 			t.Errorf("containers left after destroy: %s", out)
 		}
 		if err := exec.Command("docker", "network", "inspect", network).Run(); err == nil {
 			t.Errorf("network %s left after destroy", network)
 		}
-		if !dirGone(dataDir) {
-			t.Errorf("the data directory must be gone after destroy")
-		}
-		snaps, _ := filepath.Glob(dataDir + "-snapshots/final-*")
-		if len(snaps) == 0 {
-			t.Errorf("destroy must leave a final snapshot in %s-snapshots", dataDir)
-		}
+		Destroy(t, ctx, opts(3), dataDir, true)
 	})
 
 	var d *Deployed
 	test_structure.RunTestStage(t, "deploy", func() {
-		res, err := deploy.Up(ctx, opts(2))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if d, err = DeployedFromOutputsE(res.Outputs); err != nil {
-			t.Fatal(err)
-		}
-		again, err := deploy.Up(ctx, opts(2))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n := changed(*again.Summary.ResourceChanges); n != 0 {
-			t.Errorf("a second up must change nothing, changed %d: %v", n, *again.Summary.ResourceChanges)
-		}
+		d = DeployIdempotent(t, ctx, opts(2))
 	})
 
 	c, err := FailoverClientE(d, base.name)
@@ -157,14 +128,7 @@ func TestSelfHostedReplicationDocker(t *testing.T) {
 			t.Errorf("%d of %d writes acknowledged by WAIT 1 were lost in the failover", lost, len(durable))
 		}
 		// The next up sees the dead container as drift and brings it back, as a replica.
-		res, err := deploy.Up(ctx, opts(2))
-		if err != nil {
-			t.Fatal(err)
-		}
-		after, err := DeployedFromOutputsE(res.Outputs)
-		if err != nil {
-			t.Fatal(err)
-		}
+		after := Up(t, ctx, opts(2))
 		validateReplicationPlacement(t, after, 3)
 		for _, n := range after.Nodes {
 			if n.ID == prim.ID && n.Role != "replica" {
@@ -175,29 +139,13 @@ func TestSelfHostedReplicationDocker(t *testing.T) {
 
 	test_structure.RunTestStage(t, "scale", func() {
 		w := startWriter(ctx, c)
-		res, err := deploy.Up(ctx, opts(3))
+		after, _, err := UpE(ctx, opts(3))
 		w.stop()
 		if err != nil {
 			t.Fatalf("adding a replica: %v", err)
 		}
-		after, err := DeployedFromOutputsE(res.Outputs)
-		if err != nil {
-			t.Fatal(err)
-		}
 		validateReplicationPlacement(t, after, 4)
-		if w.acked.Load() == 0 {
-			t.Fatal("the writer acknowledged nothing")
-		}
-		missing := 0
-		for _, k := range w.keys() {
-			if v, err := c.Get(ctx, k).Result(); err != nil || v != k {
-				missing++
-			}
-		}
-		logger.Logf(t, "adding a replica: %d writes acknowledged, %d client errors, %d lost", w.acked.Load(), w.errors.Load(), missing)
-		if missing > 0 {
-			t.Errorf("%d acknowledged writes lost while adding a replica", missing)
-		}
+		w.assertNoneLost(t, ctx, c, "adding a replica")
 		// The new replica holds the data set too.
 		retry.DoWithRetry(t, "the new replica to sync", 60, 500*time.Millisecond, func() (string, error) {
 			return "", replicaHasKeyE(ctx, after, "greeting")
@@ -249,10 +197,4 @@ func replicaHasKeyE(ctx context.Context, d *Deployed, key string) error {
 		return fmt.Errorf("%s: %s is empty", last.ID, key)
 	}
 	return nil
-}
-
-// dirGone reports whether path no longer exists.
-func dirGone(path string) bool {
-	_, err := os.Stat(path)
-	return os.IsNotExist(err)
 }

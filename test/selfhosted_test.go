@@ -78,12 +78,7 @@ func requireTools(t *testing.T) {
 // TestSelfHostedCluster deploys cluster mode through the Automation API, validates it, fails a
 // primary over, scales 3 -> 4 -> 3 shards with a client writing throughout, and destroys it.
 func TestSelfHostedCluster(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end: deploys real Redis processes")
-	}
-	requireTools(t)
-	workDir := t.TempDir()
-	dataDir := filepath.Join(workDir, "data")
+	workDir, dataDir := e2e(t)
 	base := shape{name: "rk-e2e", mode: "cluster", driver: "process", dataDir: dataDir, basePort: 7400,
 		shards: 3, replicas: 1, params: map[string]string{"maxmemory-policy": "allkeys-lru"}}
 	opts := func(shards int) deploy.Options {
@@ -94,37 +89,12 @@ func TestSelfHostedCluster(t *testing.T) {
 	ctx := context.Background()
 
 	defer test_structure.RunTestStage(t, "destroy", func() {
-		if err := deploy.Destroy(ctx, opts(3)); err != nil {
-			t.Errorf("destroy: %v", err)
-		}
-		if _, err := os.Stat(dataDir); !os.IsNotExist(err) {
-			t.Errorf("the data directory must be gone after destroy: %v", err)
-		}
-		snaps, _ := filepath.Glob(dataDir + "-snapshots/final-*")
-		if len(snaps) == 0 {
-			t.Errorf("destroy must leave a final snapshot in %s-snapshots", dataDir)
-		}
+		Destroy(t, ctx, opts(3), dataDir, true)
 	})
 
 	var d *Deployed
 	test_structure.RunTestStage(t, "deploy", func() {
-		res, err := deploy.Up(ctx, opts(3))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if d, err = DeployedFromOutputsE(res.Outputs); err != nil {
-			t.Fatal(err)
-		}
-		again, err := deploy.Up(ctx, opts(3))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if again.Summary.ResourceChanges == nil {
-			t.Fatal("the second up reported no resource changes summary")
-		}
-		if n := changed(*again.Summary.ResourceChanges); n != 0 {
-			t.Errorf("a second up must change nothing, changed %d: %v", n, *again.Summary.ResourceChanges)
-		}
+		d = DeployIdempotent(t, ctx, opts(3))
 	})
 
 	c, err := ClusterClientE(d)
@@ -164,14 +134,7 @@ func TestSelfHostedCluster(t *testing.T) {
 		})
 		logger.Logf(t, "cluster writes resumed %s after killing primary %s", time.Since(start).Round(10*time.Millisecond), victim.ID)
 		// Bring the old primary back through the provider: it must return as a replica.
-		res, err := deploy.Up(ctx, opts(3))
-		if err != nil {
-			t.Fatal(err)
-		}
-		after, err := DeployedFromOutputsE(res.Outputs)
-		if err != nil {
-			t.Fatal(err)
-		}
+		after := Up(t, ctx, opts(3))
 		for _, n := range after.Nodes {
 			if n.ID == victim.ID && (n.Role != "replica" || !n.Alive) {
 				t.Errorf("the old primary %s must come back as a live replica, got %+v", n.ID, n)
@@ -191,30 +154,8 @@ func TestSelfHostedCluster(t *testing.T) {
 			logger.Logf(t, "scaled to %d shards; %d writes acknowledged so far", shards, w.acked.Load())
 		}
 		w.stop()
-		if w.acked.Load() == 0 {
-			t.Fatal("the writer acknowledged nothing")
-		}
-		missing := 0
-		for _, k := range w.keys() {
-			if v, err := c.Get(ctx, k).Result(); err != nil || v != k {
-				missing++
-			}
-		}
-		logger.Logf(t, "resharding 3->4->3: %d writes acknowledged, %d client errors, %d lost", w.acked.Load(), w.errors.Load(), missing)
-		if missing > 0 {
-			t.Errorf("%d of %d acknowledged writes lost during resharding", missing, len(w.keys()))
-		}
+		w.assertNoneLost(t, ctx, c, "resharding 3->4->3")
 	})
-}
-
-func changed(m map[string]int) int {
-	n := 0
-	for k, v := range m {
-		if k != "same" {
-			n += v
-		}
-	}
-	return n
 }
 
 func validatePlacement(t *testing.T, nodes []Node) {
@@ -406,6 +347,36 @@ func startWriter(ctx context.Context, c redis.Cmdable) *writer {
 }
 
 func (w *writer) stop() { w.cancel(); w.wg.Wait() }
+
+// assertNoneLost reads back every write the stopped writer saw acknowledged.
+func (w *writer) assertNoneLost(t *testing.T, ctx context.Context, c redis.Cmdable, during string) {
+	t.Helper()
+	if w.acked.Load() == 0 {
+		t.Fatal("the writer acknowledged nothing")
+	}
+	missing := 0
+	for _, k := range w.keys() {
+		if v, err := c.Get(ctx, k).Result(); err != nil || v != k {
+			missing++
+		}
+	}
+	logger.Logf(t, "%s: %d writes acknowledged, %d client errors, %d lost", during, w.acked.Load(), w.errors.Load(), missing)
+	if missing > 0 {
+		t.Errorf("%d of %d acknowledged writes lost during %s", missing, len(w.keys()), during)
+	}
+}
+
+// e2e skips in -short mode, checks the CLI and provider are built and returns a work
+// directory and the deployment's data directory in it.
+func e2e(t *testing.T) (workDir, dataDir string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end: deploys real Redis")
+	}
+	requireTools(t)
+	workDir = t.TempDir()
+	return workDir, filepath.Join(workDir, "data")
+}
 
 func (w *writer) keys() []string {
 	w.mu.Lock()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gruntwork-io/terratest/modules/retry"
 	test_structure "github.com/gruntwork-io/terratest/modules/test-structure"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/rediskit/rediskit/infra/deploy"
@@ -21,12 +22,7 @@ import (
 // trip with TLS and auth, that the token never reaches the state in plain text, applies a
 // parameter change online (no restart: the data stays), and destroys the node.
 func TestSelfHostedSingleNode(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end: deploys a real Redis process")
-	}
-	requireTools(t)
-	workDir := t.TempDir()
-	dataDir := filepath.Join(workDir, "data")
+	workDir, dataDir := e2e(t)
 	base := shape{name: "rk-e2e-single", mode: "single", driver: "process", dataDir: dataDir, basePort: 7600}
 	opts := func(policy string) deploy.Options {
 		s := base
@@ -42,21 +38,14 @@ func TestSelfHostedSingleNode(t *testing.T) {
 	ctx := context.Background()
 
 	defer test_structure.RunTestStage(t, "destroy", func() {
-		if err := deploy.Destroy(ctx, with(nil, nil)); err != nil {
-			t.Errorf("destroy: %v", err)
-		}
-		if !dirGone(dataDir) {
-			t.Errorf("the data directory must be gone after destroy")
-		}
+		Destroy(t, ctx, with(nil, nil), dataDir, true)
 	})
 
 	var d *Deployed
 	test_structure.RunTestStage(t, "deploy", func() {
-		res, err := deploy.Up(ctx, opts("volatile-lru"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if d, err = DeployedFromOutputsE(res.Outputs); err != nil {
+		var res auto.UpResult
+		var err error
+		if d, res, err = UpE(ctx, opts("volatile-lru")); err != nil {
 			t.Fatal(err)
 		}
 		if !res.Outputs["authToken"].Secret {
@@ -138,14 +127,7 @@ func TestSelfHostedSingleNode(t *testing.T) {
 			return redis.NewClient(&redis.Options{Addr: fmt.Sprintf("%s:%d", d.Endpoint, d.Port), Username: d.User, Password: token, TLSConfig: tc, MaxRetries: -1})
 		}
 		params := map[string]string{"maxmemory-policy": "allkeys-lru"}
-		res, err := deploy.Up(ctx, with(params, map[string]any{"tokenRevision": "2"}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		rotated, err := DeployedFromOutputsE(res.Outputs)
-		if err != nil {
-			t.Fatal(err)
-		}
+		rotated := Up(t, ctx, with(params, map[string]any{"tokenRevision": "2"}))
 		if rotated.Token == d.Token {
 			t.Fatal("a new token revision must generate a new token")
 		}
