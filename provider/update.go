@@ -92,6 +92,12 @@ func (d *Deployment) Update(ctx context.Context, req infer.UpdateRequest[selfhos
 			return resp, fmt.Errorf("updating %s: %w", old.Name, err)
 		}
 	}
+	if changed["image"] {
+		// A new engine image (a new redis-server) rolls in node by node, as an engine upgrade.
+		if err := e.RollingRestart(ctx); err != nil {
+			return resp, fmt.Errorf("updating %s to image %s: %w", old.Name, args.Image, err)
+		}
+	}
 	if credentialsChanged(old.Secrets(), s) || changed["users"] {
 		if err := e.UpdateAuth(ctx, e.Plan.Deployment.Auth); err != nil {
 			return resp, fmt.Errorf("updating %s: %w", old.Name, err)
