@@ -47,13 +47,13 @@ func TestSelfHostedReplicationDocker(t *testing.T) {
 	network := "rediskit-rk-e2e-repl"
 
 	defer test_structure.RunTestStage(t, "destroy", func() {
+		Destroy(t, ctx, opts(3), dataDir, true)
 		if out, _ := exec.Command("docker", "ps", "-aq", "--filter", "name=rk-e2e-repl-").CombinedOutput(); strings.TrimSpace(string(out)) != "" {
 			t.Errorf("containers left after destroy: %s", out)
 		}
 		if err := exec.Command("docker", "network", "inspect", network).Run(); err == nil {
 			t.Errorf("network %s left after destroy", network)
 		}
-		Destroy(t, ctx, opts(3), dataDir, true)
 	})
 
 	var d *Deployed
