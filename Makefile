@@ -61,11 +61,14 @@ TEST_DEPS += provider
 -include engine/engine.mk
 -include policies/policies.mk
 -include test/test.mk
+-include bench/bench.mk
 
+# One test binary at a time (-p 1): the engine and end-to-end tests time failovers, and other
+# packages' tests running beside them on a 2-core machine only add noise.
 test: tools $(TEST_DEPS)
 	go vet ./...
 	go vet -tags awsacceptance ./test/
-	go test -count=1 -timeout 80m ./...
+	go test -count=1 -p 1 -timeout 80m ./...
 
 # Deploy the local stack (self-hosted engine) through the Automation API; idempotent.
 up: tools provider
