@@ -1,0 +1,166 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/rediskit/rediskit/engine"
+)
+
+// engineLog is set from Config.EngineLog by Run.
+var engineLog bool
+
+const (
+	appToken  = "bench-app-token-0123456789abcdef"
+	adminPass = "bench-admin-password-0123456789"
+)
+
+// oursDeployment is a deployment of our engine on ports from ps, with the production
+// timing defaults divided by scale (1 = the engine's defaults).
+func oursDeployment(ps *Ports, dir, name string, mode engine.Mode, shards, replicas int, scale float64) (engine.Deployment, error) {
+	d := engine.Deployment{
+		Name: name, Mode: mode, Shards: shards, ReplicasPerShard: replicas,
+		Engine: "redis", EngineVersion: "7.0",
+		Auth:        engine.Auth{AppToken: appToken, AdminPassword: adminPass},
+		DataDir:     filepath.Join(dir, name),
+		NodeMemory:  1 << 30,
+		Persistence: engine.Persistence{RDB: true},
+	}
+	if mode == engine.ModeSingle {
+		d.Shards, d.ReplicasPerShard = 0, 0
+	}
+	if scale > 1 {
+		d.Timing = engine.Timing{
+			DownAfter:          time.Duration(float64(5*time.Second) / scale),
+			FailoverTimeout:    time.Duration(float64(60*time.Second) / scale),
+			ClusterNodeTimeout: time.Duration(float64(15*time.Second) / scale),
+		}
+	}
+	n := (max(shards, 1))*(1+replicas) + 6 // nodes, sentinels, room for one more shard
+	base, err := ps.Block(n)
+	if err != nil {
+		return d, err
+	}
+	d.BasePort = base
+	return d, nil
+}
+
+// newEngine plans d and keeps every cluster bus port inside our port range.
+func newEngine(d engine.Deployment, ps *Ports, logf func(string, ...any)) (*engine.Engine, error) {
+	e, err := engine.New(d, engine.NewLocalRunner())
+	if err != nil {
+		return nil, err
+	}
+	pinBus(e.Plan, ps)
+	if engineLog {
+		e.Logf = logf
+	}
+	e.StartTimeout = 60 * time.Second
+	return e, nil
+}
+
+// pinBus moves cluster bus ports from the engine's port+10000 to port+Half, inside the
+// range this benchmark may use.
+func pinBus(p *engine.Plan, ps *Ports) {
+	for _, n := range p.Nodes {
+		if n.BusPort != 0 {
+			n.BusPort = n.Port() + ps.Half()
+		}
+	}
+}
+
+// replan is the engine's plan for d mutated, with every running node pinned to its port.
+func replan(cur *engine.Plan, ps *Ports, mutate func(*engine.Deployment)) (*engine.Plan, error) {
+	d := cur.Deployment
+	ports := map[string]int{}
+	for _, n := range cur.Nodes {
+		ports[n.ID] = n.Port()
+	}
+	for _, s := range cur.Sentinels {
+		ports[s.ID] = s.Port()
+	}
+	d.NodePorts = ports
+	mutate(&d)
+	p, err := engine.PlanFor(d)
+	if err != nil {
+		return nil, err
+	}
+	pinBus(p, ps)
+	return p, nil
+}
+
+func oursFailoverClient(e *engine.Engine) *redis.Client {
+	var addrs []string
+	for _, s := range e.Plan.Sentinels {
+		addrs = append(addrs, s.Addr())
+	}
+	user := e.Plan.Deployment.AppUserName()
+	return redis.NewFailoverClient(&redis.FailoverOptions{
+		MasterName: e.Plan.Deployment.Name, SentinelAddrs: addrs,
+		SentinelUsername: user, SentinelPassword: appToken,
+		Username: user, Password: appToken, TLSConfig: e.ClientTLS(),
+		DialTimeout: 500 * time.Millisecond, ReadTimeout: time.Second, WriteTimeout: time.Second, MaxRetries: -1,
+		DialerRetries: 1,
+	})
+}
+
+func oursClusterClient(e *engine.Engine) *redis.ClusterClient {
+	var addrs []string
+	for _, n := range e.Plan.Nodes {
+		addrs = append(addrs, n.Addr())
+	}
+	return redis.NewClusterClient(&redis.ClusterOptions{
+		Addrs: addrs, Username: e.Plan.Deployment.AppUserName(), Password: appToken, TLSConfig: e.ClientTLS(),
+		DialTimeout: 500 * time.Millisecond, ReadTimeout: time.Second, WriteTimeout: time.Second, MaxRedirects: 8,
+		MaxRetries: -1, DialerRetries: 1,
+	})
+}
+
+func oursAdmin(e *engine.Engine, n *engine.Node) *redis.Client {
+	return redis.NewClient(&redis.Options{Addr: n.Addr(), Username: engine.AdminUser, Password: adminPass, TLSConfig: e.ClientTLS(),
+		DialTimeout: time.Second, ReadTimeout: 2 * time.Second, MaxRetries: -1})
+}
+
+func stopEngine(e *engine.Engine) {
+	if e == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := e.Stop(ctx); err != nil {
+		_ = e.Kill()
+	}
+}
+
+// currentPrimaryCluster returns the node the cluster (as the admin sees it) makes primary
+// of the shard owning slot.
+func primaryForSlot(ctx context.Context, c *redis.ClusterClient, key string) (string, error) {
+	n, err := c.MasterForKey(ctx, key)
+	if err != nil {
+		return "", err
+	}
+	return n.Options().Addr, nil
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	s := err.Error()
+	if len(s) > 400 {
+		s = s[:400] + "..."
+	}
+	return strings.TrimSpace(s)
+}
+
+func must(ok bool, format string, a ...any) error {
+	if ok {
+		return nil
+	}
+	return fmt.Errorf(format, a...)
+}

@@ -1,0 +1,224 @@
+package bench
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Ports hands out ports of one range (8000-8999 by default): a client port p always comes
+// with p+Half for a cluster bus, so every process stays inside the range.
+type Ports struct {
+	Lo, Hi int // [Lo, Hi); client ports come from [Lo, Lo+Half)
+	next   int
+}
+
+// Half is the distance of a client port to its cluster bus port.
+func (p *Ports) Half() int { return (p.Hi - p.Lo) / 2 }
+
+// Block returns n consecutive free client ports whose bus ports are free too.
+func (p *Ports) Block(n int) (int, error) {
+	half := p.Half()
+	if p.next < p.Lo {
+		p.next = p.Lo
+	}
+	for tries := 0; tries < half; tries++ {
+		base := p.next
+		if base+n > p.Lo+half {
+			base = p.Lo
+		}
+		ok := true
+		for q := base; q < base+n && ok; q++ {
+			ok = portFree(q) && portFree(q+half)
+		}
+		p.next = base + n
+		if ok {
+			return base, nil
+		}
+		p.next = base + 1
+	}
+	return 0, fmt.Errorf("no %d free consecutive ports in %d-%d", n, p.Lo, p.Lo+half-1)
+}
+
+func portFree(port int) bool {
+	l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+	if err != nil {
+		return false
+	}
+	l.Close()
+	return true
+}
+
+// Proc is one hand-started redis-server or redis-sentinel (the reference side).
+type Proc struct {
+	Name string
+	Port int
+	Dir  string
+	Conf string
+	TLS  *tls.Config
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// StartProc writes conf into dir/redis.conf and starts bin on it; it returns once the
+// process answers PING (or fails after timeout).
+func StartProc(ctx context.Context, bin, dir string, port int, conf string, tlsConf *tls.Config) (*Proc, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	p := &Proc{Name: filepath.Base(dir), Port: port, Dir: dir, Conf: filepath.Join(dir, "redis.conf"), TLS: tlsConf}
+	if err := os.WriteFile(p.Conf, []byte(conf), 0o600); err != nil {
+		return nil, err
+	}
+	if err := p.start(ctx, bin); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *Proc) start(ctx context.Context, bin string) error {
+	log, err := os.OpenFile(filepath.Join(p.Dir, "log.txt"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(bin, p.Conf)
+	cmd.Dir = p.Dir
+	cmd.Stdout, cmd.Stderr = log, log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		log.Close()
+		return fmt.Errorf("starting %s: %w", bin, err)
+	}
+	p.cmd, p.done = cmd, make(chan struct{})
+	go func() { _ = cmd.Wait(); log.Close(); close(p.done) }()
+	c := p.Client("", "")
+	defer c.Close()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if err := c.Ping(ctx).Err(); err == nil {
+			return nil
+		} else if time.Now().After(deadline) || p.exited() {
+			b, _ := os.ReadFile(filepath.Join(p.Dir, "log.txt"))
+			return fmt.Errorf("%s on port %d did not answer: %v\n%s", bin, p.Port, err, tail(string(b), 10))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Restart starts the same configuration again (after Kill).
+func (p *Proc) Restart(ctx context.Context, bin string) error { return p.start(ctx, bin) }
+
+func (p *Proc) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Kill sends SIGKILL, as a crash would, and waits for the process to be gone.
+func (p *Proc) Kill() {
+	if p == nil || p.cmd == nil || p.exited() {
+		return
+	}
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+	}
+}
+
+// Addr is 127.0.0.1:port.
+func (p *Proc) Addr() string { return "127.0.0.1:" + strconv.Itoa(p.Port) }
+
+// Client connects to the process.
+func (p *Proc) Client(user, pass string) *redis.Client {
+	return redis.NewClient(&redis.Options{Addr: p.Addr(), Username: user, Password: pass, TLSConfig: p.TLS,
+		DialTimeout: time.Second, ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second, MaxRetries: -1})
+}
+
+// KillAll kills every process.
+func KillAll(ps []*Proc) {
+	for _, p := range ps {
+		p.Kill()
+	}
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// bareConf is a redis.conf with Redis's own defaults and only what a hand-started node
+// needs: its port (and cluster bus port), its directory, no daemonizing.
+func bareConf(port int, dir string, extra ...string) string {
+	lines := []string{
+		"port " + strconv.Itoa(port),
+		"bind 127.0.0.1",
+		"dir " + dir,
+		"daemonize no",
+		`logfile ""`,
+	}
+	return strings.Join(append(lines, extra...), "\n") + "\n"
+}
+
+// runCmd runs a command with a deadline and returns its combined output.
+func runCmd(ctx context.Context, timeout time.Duration, name string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("%s %s: %w\n%s", name, strings.Join(args, " "), err, tail(string(out), 15))
+	}
+	return string(out), nil
+}
+
+// waitUntil polls check every interval until it succeeds or timeout passes.
+func waitUntil(ctx context.Context, timeout, interval time.Duration, what string, check func() error) error {
+	deadline := time.Now().Add(timeout)
+	var last error
+	for {
+		if last = check(); last == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s: not after %s: %w", what, timeout, last)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(interval):
+		}
+	}
+}
+
+func infoMap(ctx context.Context, c *redis.Client, section string) (map[string]string, error) {
+	s, err := c.Info(ctx, section).Result()
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]string{}
+	for _, l := range strings.Split(s, "\n") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(l), ":"); ok {
+			m[k] = v
+		}
+	}
+	return m, nil
+}

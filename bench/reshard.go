@@ -1,0 +1,246 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/rediskit/rediskit/engine"
+)
+
+// loadKeys writes n keys through a cluster client in pipelined batches.
+func loadKeys(ctx context.Context, cc *redis.ClusterClient, n int) error {
+	for i := 0; i < n; i += 1000 {
+		j := min(i+1000, n)
+		_, err := cc.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for k := i; k < j; k++ {
+				p.Set(ctx, "rs:"+strconv.Itoa(k), "v", 0)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("loading keys %d-%d: %w", i, j, err)
+		}
+	}
+	return nil
+}
+
+// writer writes through its own cluster client (go-redis defaults for retries and
+// redirects, as an application would) until stopped, counting operations and errors.
+type writer struct {
+	ops, errs int
+	first     string
+	stop      chan struct{}
+	done      chan struct{}
+}
+
+func startWriter(ctx context.Context, opts *redis.ClusterOptions) *writer {
+	w := &writer{stop: make(chan struct{}), done: make(chan struct{})}
+	c := redis.NewClusterClient(opts)
+	go func() {
+		defer close(w.done)
+		defer c.Close()
+		for i := 0; ; i++ {
+			select {
+			case <-w.stop:
+				return
+			default:
+			}
+			w.ops++
+			if err := c.Set(ctx, "w:"+strconv.Itoa(i%10000), i, 0).Err(); err != nil {
+				w.errs++
+				if w.first == "" {
+					w.first = err.Error()
+				}
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	return w
+}
+
+func (w *writer) finish() { close(w.stop); <-w.done }
+
+// Reshard moves slots from 3 to 4 shards holding cfg.Keys keys: engine Scale vs
+// redis-cli --cluster add-node + rebalance --cluster-use-empty-masters.
+func Reshard(ctx context.Context, cfg *Config, ps *Ports, logf func(string, ...any)) (*ReshardResult, error) {
+	res := &ReshardResult{Keys: cfg.Keys}
+	var errs []error
+	r, err := reshardOurs(ctx, cfg, ps, logf)
+	if err != nil {
+		r.Error = errString(err)
+		errs = append(errs, fmt.Errorf("reshard engine: %w", err))
+	}
+	res.Rows = append(res.Rows, r)
+	r, err = reshardBare(ctx, cfg, ps, logf)
+	if err != nil {
+		r.Error = errString(err)
+		errs = append(errs, fmt.Errorf("reshard redis-cli: %w", err))
+	}
+	res.Rows = append(res.Rows, r)
+	return res, errors.Join(errs...)
+}
+
+func dbsize(ctx context.Context, c *redis.Client) (int64, error) { return c.DBSize(ctx).Result() }
+
+func reshardOurs(ctx context.Context, cfg *Config, ps *Ports, logf func(string, ...any)) (ReshardRow, error) {
+	row := ReshardRow{Method: "engine Scale (3 -> 4 shards)"}
+	d, err := oursDeployment(ps, cfg.WorkDir, "bench-reshard", engine.ModeCluster, 3, 0, 1)
+	if err != nil {
+		return row, err
+	}
+	e, err := newEngine(d, ps, logf)
+	if err != nil {
+		return row, err
+	}
+	defer stopEngine(e)
+	if err := e.Up(ctx); err != nil {
+		return row, err
+	}
+	cc := oursClusterClient(e)
+	defer cc.Close()
+	if err := loadKeys(ctx, cc, cfg.Keys); err != nil {
+		return row, err
+	}
+	logf("reshard: %d keys loaded into the engine's cluster", cfg.Keys)
+	old := e.Plan
+	e.Plan, err = replan(old, ps, func(d *engine.Deployment) { d.Shards = 4 })
+	if err != nil {
+		return row, err
+	}
+	opts := &redis.ClusterOptions{Addrs: []string{old.Nodes[0].Addr()}, Username: d.AppUserName(), Password: appToken,
+		DialTimeout: time.Second, ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second}
+	w := startWriter(ctx, opts)
+	sctx, cancel := context.WithTimeout(ctx, cfg.ReshardTimeout)
+	defer cancel()
+	start := time.Now()
+	err = e.Scale(sctx, old)
+	row.Seconds = time.Since(start).Seconds()
+	w.finish()
+	row.WriterOps, row.WriterErrors = w.ops, w.errs
+	if w.first != "" {
+		logf("reshard engine: first writer error: %s", w.first)
+	}
+	if err != nil {
+		return row, err
+	}
+	newPrim := e.Plan.ShardNodes(3)[0]
+	adm := oursAdmin(e, newPrim)
+	defer adm.Close()
+	row.KeysMoved, err = dbsize(ctx, adm)
+	if err != nil {
+		return row, err
+	}
+	row.SlotsMoved = slotsOf(ctx, adm)
+	row.KeysPerSec = float64(row.KeysMoved) / row.Seconds
+	for _, n := range e.Plan.Nodes {
+		a := oursAdmin(e, n)
+		k, _ := dbsize(ctx, a)
+		a.Close()
+		row.KeysAfter += k
+	}
+	return row, nil
+}
+
+// slotsOf counts the slots the node owns, from CLUSTER NODES' myself line.
+func slotsOf(ctx context.Context, c *redis.Client) int {
+	s, err := c.ClusterNodes(ctx).Result()
+	if err != nil {
+		return 0
+	}
+	total := 0
+	for _, l := range strings.Split(s, "\n") {
+		f := strings.Fields(l)
+		if len(f) < 8 || !strings.Contains(f[2], "myself") {
+			continue
+		}
+		for _, r := range f[8:] {
+			if strings.HasPrefix(r, "[") {
+				continue
+			}
+			a, b, ok := strings.Cut(r, "-")
+			lo, _ := strconv.Atoi(a)
+			hi := lo
+			if ok {
+				hi, _ = strconv.Atoi(b)
+			}
+			total += hi - lo + 1
+		}
+	}
+	return total
+}
+
+func reshardBare(ctx context.Context, cfg *Config, ps *Ports, logf func(string, ...any)) (ReshardRow, error) {
+	row := ReshardRow{Method: "redis-cli --cluster add-node + rebalance --cluster-use-empty-masters"}
+	dir := filepath.Join(cfg.WorkDir, "bare-reshard")
+	procs, err := startBareCluster(ctx, ps, dir, 3, 0, 1)
+	if err != nil {
+		return row, err
+	}
+	var mu sync.Mutex
+	defer func() { mu.Lock(); KillAll(procs); mu.Unlock() }()
+	cc := bareClusterClient(procs)
+	defer cc.Close()
+	if err := loadKeys(ctx, cc, cfg.Keys); err != nil {
+		return row, err
+	}
+	logf("reshard: %d keys loaded into the hand-made cluster", cfg.Keys)
+	port, err := ps.Block(1)
+	if err != nil {
+		return row, err
+	}
+	w := startWriter(ctx, &redis.ClusterOptions{Addrs: []string{procs[0].Addr()},
+		DialTimeout: time.Second, ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second})
+	start := time.Now()
+	nd := filepath.Join(dir, "n-new")
+	p, err := StartProc(ctx, "redis-server", nd, port, clusterNodeConf(port, port+ps.Half(), nd, 1), nil)
+	if err != nil {
+		w.finish()
+		return row, err
+	}
+	mu.Lock()
+	procs = append(procs, p)
+	mu.Unlock()
+	run := func(args ...string) error {
+		_, err := runCmd(ctx, cfg.ReshardTimeout, "redis-cli", args...)
+		return err
+	}
+	err = run("--cluster", "add-node", p.Addr(), procs[0].Addr())
+	if err == nil {
+		err = waitClusterOK(ctx, procs)
+	}
+	if err == nil {
+		err = run("--cluster", "rebalance", procs[0].Addr(), "--cluster-use-empty-masters")
+	}
+	row.Seconds = time.Since(start).Seconds()
+	w.finish()
+	row.WriterOps, row.WriterErrors = w.ops, w.errs
+	if w.first != "" {
+		logf("reshard redis-cli: first writer error: %s", w.first)
+	}
+	if err != nil {
+		return row, err
+	}
+	c := p.Client("", "")
+	defer c.Close()
+	row.KeysMoved, err = dbsize(ctx, c)
+	if err != nil {
+		return row, err
+	}
+	row.SlotsMoved = slotsOf(ctx, c)
+	row.KeysPerSec = float64(row.KeysMoved) / row.Seconds
+	for _, q := range procs {
+		qc := q.Client("", "")
+		k, _ := dbsize(ctx, qc)
+		qc.Close()
+		row.KeysAfter += k
+	}
+	return row, nil
+}

@@ -1,0 +1,185 @@
+package bench
+
+import "time"
+
+// Results is the machine-readable outcome of one benchmark run (bench/results.json).
+type Results struct {
+	Started         time.Time `json:"started"`
+	Finished        time.Time `json:"finished"`
+	DurationSeconds float64   `json:"durationSeconds"`
+	// Command is the command line that produced this file.
+	Command string  `json:"command"`
+	Config  Config  `json:"config"`
+	Machine Machine `json:"machine"`
+
+	Throughput *ThroughputResult `json:"throughput,omitempty"`
+	Failover   *FailoverResult   `json:"failover,omitempty"`
+	Deploy     *DeployResult     `json:"deploy,omitempty"`
+	Reshard    *ReshardResult    `json:"reshard,omitempty"`
+	Policy     *PolicyResult     `json:"policy,omitempty"`
+	Program    *ProgramResult    `json:"program,omitempty"`
+	// Errors are failures of whole sections or steps, kept so a partial run still reports.
+	Errors []string `json:"errors,omitempty"`
+}
+
+// Machine describes where the numbers come from.
+type Machine struct {
+	NProc          int     `json:"nproc"`
+	MemTotalBytes  int64   `json:"memTotalBytes"`
+	Kernel         string  `json:"kernel"`
+	CPU            string  `json:"cpu,omitempty"`
+	Go             string  `json:"go"`
+	RedisServer    string  `json:"redisServer"`
+	RedisBenchmark string  `json:"redisBenchmark"`
+	Pulumi         string  `json:"pulumi"`
+	LoadAvgStart   float64 `json:"loadAvgStart"`
+	LoadAvgEnd     float64 `json:"loadAvgEnd"`
+}
+
+// ---- 1. throughput and latency
+
+// BenchStat is one redis-benchmark test against one server: medians over rounds.
+type BenchStat struct {
+	RPS    float64   `json:"rps"`
+	P50ms  float64   `json:"p50ms"`
+	P99ms  float64   `json:"p99ms"`
+	Rounds []float64 `json:"roundsRps"`
+}
+
+// ThroughputRow is one test (SET or GET, pipelined or not, TLS or not) on both servers.
+type ThroughputRow struct {
+	Test     string    `json:"test"`
+	Pipeline int       `json:"pipeline"`
+	TLS      bool      `json:"tls"`
+	Ours     BenchStat `json:"ours"`
+	Bare     BenchStat `json:"bare"`
+	RatioRPS float64   `json:"ratioRps"`
+	RatioP50 float64   `json:"ratioP50"`
+	RatioP99 float64   `json:"ratioP99"`
+}
+
+type ThroughputResult struct {
+	Requests int             `json:"requests"`
+	Clients  int             `json:"clients"`
+	Rounds   int             `json:"rounds"`
+	Rows     []ThroughputRow `json:"rows"`
+	Command  string          `json:"command"`
+}
+
+// ---- 2. failover
+
+// FailoverRep is one kill -9 of a primary.
+type FailoverRep struct {
+	// Seconds from the kill to the first write acknowledged by the new primary.
+	Seconds float64 `json:"seconds"`
+	// Acked writes (SET answered OK) and those also acknowledged by a replica (WAIT 1 >= 1)
+	// before the kill; the lost ones are missing after the failover.
+	Acked         int `json:"acked"`
+	AckedLost     int `json:"ackedLost"`
+	WaitAcked     int `json:"waitAcked"`
+	WaitAckedLost int `json:"waitAckedLost"`
+	// FailedWrites are writes that got an error after the kill; FirstError is the first.
+	FailedWrites int    `json:"failedWrites"`
+	FirstError   string `json:"firstError,omitempty"`
+	Error        string `json:"error,omitempty"`
+}
+
+// FailoverCase is one setup (ours or Redis's shipped defaults) of one mode.
+type FailoverCase struct {
+	Mode     string        `json:"mode"`  // replication | cluster
+	Setup    string        `json:"setup"` // rediskit | redis-defaults
+	Settings string        `json:"settings"`
+	Reps     []FailoverRep `json:"reps"`
+	Time     Summary       `json:"timeSeconds"`
+	Lost     Summary       `json:"ackedLost"`
+	WaitLost Summary       `json:"waitAckedLost"`
+}
+
+type FailoverResult struct {
+	Repetitions int `json:"repetitions"`
+	// TimingScale divides every failure-detection timeout of both sides (1 = the real defaults).
+	TimingScale float64        `json:"timingScale"`
+	Cases       []FailoverCase `json:"cases"`
+	Command     string         `json:"command"`
+}
+
+// ---- 3. time to a healthy deployment
+
+type DeployRow struct {
+	Topology string    `json:"topology"` // 1x0, 1x2, 3x1
+	Method   string    `json:"method"`   // engine | by-hand | provider
+	Seconds  []float64 `json:"seconds"`
+	Time     Summary   `json:"timeSeconds"`
+	Note     string    `json:"note,omitempty"`
+}
+
+type DeployResult struct {
+	Repetitions int         `json:"repetitions"`
+	Rows        []DeployRow `json:"rows"`
+	Command     string      `json:"command"`
+}
+
+// ---- 4. online resharding
+
+type ReshardRow struct {
+	Method       string  `json:"method"` // engine-scale | redis-cli-rebalance
+	Seconds      float64 `json:"seconds"`
+	KeysMoved    int64   `json:"keysMoved"`
+	KeysPerSec   float64 `json:"keysPerSecond"`
+	SlotsMoved   int     `json:"slotsMoved"`
+	WriterOps    int     `json:"writerOps"`
+	WriterErrors int     `json:"writerErrors"`
+	KeysAfter    int64   `json:"keysAfter"`
+	Error        string  `json:"error,omitempty"`
+}
+
+type ReshardResult struct {
+	Keys    int          `json:"keys"`
+	Rows    []ReshardRow `json:"rows"`
+	Command string       `json:"command"`
+}
+
+// ---- 5. policy evaluation
+
+type PolicyRow struct {
+	Resources  int     `json:"resources"`
+	Runs       int     `json:"runs"`
+	Seconds    Summary `json:"timeSeconds"`
+	PerResUs   float64 `json:"microsecondsPerResource"`
+	Violations int     `json:"violations"`
+}
+
+type PreviewRow struct {
+	WithoutPack []float64 `json:"withoutPackSeconds"`
+	WithPack    []float64 `json:"withPackSeconds"`
+	Without     Summary   `json:"without"`
+	With        Summary   `json:"with"`
+	Ratio       float64   `json:"ratio"`
+	Error       string    `json:"error,omitempty"`
+}
+
+type PolicyResult struct {
+	SourceStack string      `json:"sourceStack"`
+	Rows        []PolicyRow `json:"rows"`
+	Preview     *PreviewRow `json:"preview,omitempty"`
+	Command     string      `json:"command"`
+}
+
+// ---- 6. program cost
+
+type ProgramRow struct {
+	Shards     int     `json:"shards"`
+	Replicas   int     `json:"replicas"`
+	Resources  int     `json:"resources"`
+	Runs       int     `json:"runs"`
+	Seconds    Summary `json:"timeSeconds"`
+	AllocBytes float64 `json:"allocBytesMedian"`
+	Mallocs    float64 `json:"mallocsMedian"`
+	Error      string  `json:"error,omitempty"`
+}
+
+type ProgramResult struct {
+	Stack   string       `json:"stack"`
+	Rows    []ProgramRow `json:"rows"`
+	Command string       `json:"command"`
+}
