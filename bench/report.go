@@ -135,10 +135,14 @@ func Report(r *Results, figLink string) (string, []Figure) {
 		var rows [][]string
 		var series []Series
 		for _, c := range f.Cases {
-			rows = append(rows, []string{c.Mode, c.Setup, ff(c.Time.Median, 2), ff(c.Time.P90, 2), ff(c.Time.Max, 2),
-				fmt.Sprintf("%s / %s", ff(c.Lost.Median, 0), ff(c.Lost.Max, 0)),
-				fmt.Sprintf("%s / %s", ff(c.WaitLost.Median, 0), ff(c.WaitLost.Max, 0)),
-				fmt.Sprintf("%d/%d", c.Time.N, len(c.Reps)), c.Settings})
+			if c.Time.N == 0 {
+				rows = append(rows, []string{c.Mode, c.Setup, "-", "-", "-", "-", "-", fmt.Sprintf("0/%d", len(c.Reps)), c.Settings})
+			} else {
+				rows = append(rows, []string{c.Mode, c.Setup, ff(c.Time.Median, 2), ff(c.Time.P90, 2), ff(c.Time.Max, 2),
+					fmt.Sprintf("%s / %s", ff(c.Lost.Median, 0), ff(c.Lost.Max, 0)),
+					fmt.Sprintf("%s / %s", ff(c.WaitLost.Median, 0), ff(c.WaitLost.Max, 0)),
+					fmt.Sprintf("%d/%d", c.Time.N, len(c.Reps)), c.Settings})
+			}
 			var ys []float64
 			for _, rep := range c.Reps {
 				ys = append(ys, rep.Seconds)
