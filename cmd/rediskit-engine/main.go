@@ -175,6 +175,8 @@ func cmdUp(args []string) error {
 		}
 	}()
 	go e.RunSnapshotSchedule(ctx, time.Minute)
+	// A crashed redis-server or sentinel comes back by itself, through the same guarded paths.
+	go e.Supervise(ctx, 5*time.Second)
 	log.Printf("%s is up; serving /metrics, /status and /healthz on %s", e.Plan.Deployment.Name, srv.Addr)
 	<-ctx.Done()
 	log.Printf("stopping %s", e.Plan.Deployment.Name)

@@ -1,0 +1,72 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+)
+
+// TestSuperviseRestartsCrashedNodes: a crashed primary of a replication group is brought back
+// by the supervisor without anyone calling Up, as a replica of the primary the sentinels
+// elected, and a single node comes back with its data.
+func TestSuperviseRestartsCrashedNodes(t *testing.T) {
+	requireRedis(t)
+	t.Run("replication", func(t *testing.T) {
+		d := newDeployment(t, ModeReplication, 1, 1)
+		d.Name = "rk-supervise"
+		e := Up(t, d)
+		prim := assertOnePrimary(t, e)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go e.Supervise(ctx, 200*time.Millisecond)
+		if err := e.KillNode(prim.ID); err != nil {
+			t.Fatal(err)
+		}
+		WaitFor(t, prim.ID+" back as a replica", 60*time.Second, func() error {
+			if !e.Runner.Running(prim.ID) {
+				return fmt.Errorf("%s not running yet", prim.ID)
+			}
+			info, err := NodeInfoE(e, prim, "replication")
+			if err != nil {
+				return err
+			}
+			if info["role"] != "slave" || info["master_link_status"] != "up" {
+				return fmt.Errorf("%s: role %s link %s", prim.ID, info["role"], info["master_link_status"])
+			}
+			return nil
+		})
+		if p := assertOnePrimary(t, e); p.ID == prim.ID {
+			t.Errorf("the crashed primary %s must not lead again", prim.ID)
+		}
+	})
+	t.Run("single node", func(t *testing.T) {
+		d := newDeployment(t, ModeSingle, 1, 0)
+		d.Name = "rk-supervise-single"
+		d.Persistence = Persistence{AOF: true}
+		d.Parameters = map[string]string{"appendfsync": "always"}
+		e := Up(t, d)
+		n := e.Plan.Nodes[0]
+		c := appClient(e, n)
+		defer c.Close()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		if err := c.Set(ctx, "kept", "yes", 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+		go e.Supervise(ctx, 200*time.Millisecond)
+		if err := e.KillNode(n.ID); err != nil {
+			t.Fatal(err)
+		}
+		WaitFor(t, n.ID+" back with its data", 30*time.Second, func() error {
+			v, err := c.Get(ctx, "kept").Result()
+			if err != nil {
+				return err
+			}
+			if v != "yes" {
+				return fmt.Errorf("kept = %q", v)
+			}
+			return nil
+		})
+	})
+}
