@@ -2,6 +2,8 @@
 #   make bench                       the full run (about an hour on 2 cores): bench/results.json,
 #                                    docs/benchmarks.md and bench/figures/*.svg
 #   make bench BENCH_ARGS=-quick     a smoke run of a few minutes
+#   make bench BENCH_ARGS='-only throughput'
+#                                    rerun some sections; the others' results are kept (-merge)
 #   make bench-report                regenerate docs/benchmarks.md from bench/results.json
 BENCH_ARGS ?=
 

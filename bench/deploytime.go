@@ -109,7 +109,7 @@ func deployByHand(ctx context.Context, cfg *Config, ps *Ports, tp topology, rep 
 	start := time.Now()
 	switch tp.mode {
 	case engine.ModeCluster:
-		procs, err := startBareCluster(ctx, ps, dir, tp.shards, tp.replicas, 1)
+		procs, err := startBareCluster(ctx, ps, dir, tp.shards, tp.replicas, 1, nil)
 		if err != nil {
 			return 0, err
 		}

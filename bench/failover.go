@@ -558,8 +558,9 @@ func clusterNodeConf(port, bus int, dir string, scale float64, extra ...string) 
 }
 
 // startBareCluster starts shards*(1+replicas) cluster-enabled servers and joins them with
-// redis-cli --cluster create.
-func startBareCluster(ctx context.Context, ps *Ports, dir string, shards, replicas int, scale float64, extra ...string) ([]*Proc, error) {
+// redis-cli --cluster create. With tl, the servers listen on TLS only (see bareTLS.conf) and
+// redis-cli and the returned processes' clients use TLS.
+func startBareCluster(ctx context.Context, ps *Ports, dir string, shards, replicas int, scale float64, tl *bareTLS, extra ...string) ([]*Proc, error) {
 	n := shards * (1 + replicas)
 	base, err := ps.Block(n + 1)
 	if err != nil {
@@ -569,7 +570,12 @@ func startBareCluster(ctx context.Context, ps *Ports, dir string, shards, replic
 	var addrs []string
 	for i := 0; i < n; i++ {
 		d := filepath.Join(dir, "n"+strconv.Itoa(i))
-		p, err := StartProc(ctx, "redis-server", d, base+i, clusterNodeConf(base+i, base+i+ps.Half(), d, scale, extra...), nil)
+		port, bus := base+i, base+i+ps.Half()
+		conf := clusterNodeConf(port, bus, d, scale, extra...)
+		if tl != nil {
+			conf = clusterNodeConf(0, bus, d, scale, append(tl.conf(port, true, replicas > 0), extra...)...)
+		}
+		p, err := StartProc(ctx, "redis-server", d, port, conf, tl.clientConf())
 		if err != nil {
 			KillAll(procs)
 			return nil, err
@@ -577,7 +583,8 @@ func startBareCluster(ctx context.Context, ps *Ports, dir string, shards, replic
 		procs = append(procs, p)
 		addrs = append(addrs, p.Addr())
 	}
-	args := append([]string{"--cluster", "create"}, addrs...)
+	args := append(tl.cliArgs(), "--cluster", "create")
+	args = append(args, addrs...)
 	args = append(args, "--cluster-replicas", strconv.Itoa(replicas), "--cluster-yes")
 	if _, err := runCmd(ctx, 2*time.Minute, "redis-cli", args...); err != nil {
 		KillAll(procs)
@@ -629,7 +636,7 @@ func bareClusterClient(procs []*Proc) *redis.ClusterClient {
 }
 
 func newBareCluster(ctx context.Context, cfg *Config, ps *Ports) (*bareCluster, error) {
-	procs, err := startBareCluster(ctx, ps, filepath.Join(cfg.WorkDir, "bare-fo-cluster"), 3, 1, cfg.TimingScale)
+	procs, err := startBareCluster(ctx, ps, filepath.Join(cfg.WorkDir, "bare-fo-cluster"), 3, 1, cfg.TimingScale, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/rediskit/rediskit/engine"
 )
 
 // Ports hands out ports of one range (8000-8999 by default): a client port p always comes
@@ -174,6 +176,49 @@ func bareConf(port int, dir string, extra ...string) string {
 		`logfile ""`,
 	}
 	return strings.Join(append(lines, extra...), "\n") + "\n"
+}
+
+// bareTLS is what a hand-started server needs to serve TLS with the certificate the engine
+// generated for our side of the same comparison.
+type bareTLS struct {
+	files  *engine.TLSFiles
+	client *tls.Config
+}
+
+// conf is the minimum that makes redis-server listen on TLS only: tls-port, the certificate
+// and key, and tls-auth-clients no (as ours: TLS for transport, no client certificates;
+// Redis refuses TLS without a CA otherwise). A cluster node also needs tls-cluster (with the
+// plaintext port closed it would announce port 0) and a replica tls-replication; both make
+// Redis require the CA file, which then verifies the peers.
+func (t *bareTLS) conf(port int, cluster, replication bool) []string {
+	lines := []string{"tls-port " + strconv.Itoa(port), "tls-cert-file " + t.files.CertFile,
+		"tls-key-file " + t.files.KeyFile, "tls-auth-clients no"}
+	if cluster || replication {
+		lines = append(lines, "tls-ca-cert-file "+t.files.CAFile)
+	}
+	if cluster {
+		lines = append(lines, "tls-cluster yes")
+	}
+	if replication {
+		lines = append(lines, "tls-replication yes")
+	}
+	return lines
+}
+
+// clientConf is the Go client TLS configuration (nil without TLS).
+func (t *bareTLS) clientConf() *tls.Config {
+	if t == nil {
+		return nil
+	}
+	return t.client
+}
+
+// cliArgs are redis-cli's and redis-benchmark's TLS flags (none without TLS).
+func (t *bareTLS) cliArgs() []string {
+	if t == nil {
+		return nil
+	}
+	return []string{"--tls", "--cacert", t.files.CAFile}
 }
 
 // runCmd runs a command with a deadline and returns its combined output.

@@ -180,7 +180,7 @@ func slotsOf(ctx context.Context, c *redis.Client) int {
 func reshardBare(ctx context.Context, cfg *Config, ps *Ports, logf func(string, ...any)) (ReshardRow, error) {
 	row := ReshardRow{Method: "redis-cli --cluster add-node + rebalance --cluster-use-empty-masters"}
 	dir := filepath.Join(cfg.WorkDir, "bare-reshard")
-	procs, err := startBareCluster(ctx, ps, dir, 3, 0, 1)
+	procs, err := startBareCluster(ctx, ps, dir, 3, 0, 1, nil)
 	if err != nil {
 		return row, err
 	}

@@ -20,6 +20,8 @@ type Results struct {
 	Program    *ProgramResult    `json:"program,omitempty"`
 	// Errors are failures of whole sections or steps, kept so a partial run still reports.
 	Errors []string `json:"errors,omitempty"`
+	// Earlier are the earlier runs whose sections this file kept (-merge).
+	Earlier []RunInfo `json:"earlier,omitempty"`
 }
 
 // Machine describes where the numbers come from.
@@ -46,8 +48,14 @@ type BenchStat struct {
 	Rounds []float64 `json:"roundsRps"`
 }
 
-// ThroughputRow is one test (SET or GET, pipelined or not, TLS or not) on both servers.
+// ThroughputRow is one test (SET or GET, pipelined or not, TLS or not) on both sides of one
+// topology.
 type ThroughputRow struct {
+	// Topology is "node" (also when empty, in results from before clusters were measured) or
+	// "cluster SxR" (redis-benchmark --cluster).
+	Topology string `json:"topology,omitempty"`
+	// Requests is redis-benchmark's -n for this row when it is not the section's (clusters).
+	Requests int       `json:"requests,omitempty"`
 	Test     string    `json:"test"`
 	Pipeline int       `json:"pipeline"`
 	TLS      bool      `json:"tls"`

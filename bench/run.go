@@ -28,6 +28,12 @@ type Config struct {
 	Requests int `json:"requests"` // redis-benchmark -n
 	Clients  int `json:"clients"`  // redis-benchmark -c
 	Rounds   int `json:"rounds"`   // alternating rounds per side
+	// ClusterReplicas is the replicas per shard of the 3-shard throughput clusters (-1: no
+	// cluster rows).
+	ClusterReplicas int `json:"clusterReplicas"`
+	// ClusterTestSeconds is how long one redis-benchmark --cluster test should last (its
+	// requests/s is quantized to 250 ms; see clusterRequests).
+	ClusterTestSeconds float64 `json:"clusterTestSeconds"`
 
 	Reps        int           `json:"failoverReps"`
 	TimingScale float64       `json:"timingScale"`
@@ -53,7 +59,7 @@ type Config struct {
 // Defaults is the full run `make bench` performs.
 func Defaults() Config {
 	return Config{Sections: Sections, PortLo: 8000, PortHi: 9000,
-		Requests: 100000, Clients: 50, Rounds: 3,
+		Requests: 100000, Clients: 50, Rounds: 3, ClusterReplicas: 1, ClusterTestSeconds: 5,
 		Reps: 10, TimingScale: 1, Warmup: time.Second,
 		DeployReps: 5, Provider: true,
 		Keys: 1000000, ReshardTimeout: 30 * time.Minute,
@@ -67,7 +73,7 @@ func Defaults() Config {
 func Quick() Config {
 	c := Defaults()
 	c.Quick = true
-	c.Requests, c.Rounds = 10000, 1
+	c.Requests, c.Rounds, c.ClusterTestSeconds = 10000, 1, 1
 	c.Reps, c.TimingScale, c.Warmup = 1, 10, 500*time.Millisecond
 	c.DeployReps, c.Provider = 1, false
 	c.Keys = 20000
@@ -116,7 +122,7 @@ func Run(ctx context.Context, cfg Config, command string, logf func(string, ...a
 		switch s {
 		case "throughput":
 			res, err := Throughput(ctx, &cfg, ps, logf)
-			res.Command = cmd(s, fmt.Sprintf("-requests %d -rounds %d", cfg.Requests, cfg.Rounds))
+			res.Command = cmd(s, fmt.Sprintf("-requests %d -rounds %d -cluster-replicas %d -cluster-seconds %g", cfg.Requests, cfg.Rounds, cfg.ClusterReplicas, cfg.ClusterTestSeconds))
 			r.Throughput = res
 			fail(s, err)
 		case "failover":

@@ -4,6 +4,7 @@
 //
 //	go run ./cmd/rediskit-bench            # the full run (make bench)
 //	go run ./cmd/rediskit-bench -quick     # a smoke run of a few minutes
+//	go run ./cmd/rediskit-bench -only throughput   # rerun one section; the others are kept (-merge)
 //	go run ./cmd/rediskit-bench report     # regenerate docs/benchmarks.md from bench/results.json
 package main
 
@@ -45,15 +46,11 @@ func run(args []string) error {
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
-		b, err := os.ReadFile(*in)
+		r, err := readResults(*in)
 		if err != nil {
 			return err
 		}
-		var r bench.Results
-		if err := json.Unmarshal(b, &r); err != nil {
-			return fmt.Errorf("%s: %w", *in, err)
-		}
-		return writeReport(&r, *md, *figs)
+		return writeReport(r, *md, *figs)
 	}
 
 	quick := false
@@ -81,6 +78,8 @@ func run(args []string) error {
 	fs.IntVar(&cfg.Requests, "requests", cfg.Requests, "redis-benchmark -n")
 	fs.IntVar(&cfg.Clients, "clients", cfg.Clients, "redis-benchmark -c")
 	fs.IntVar(&cfg.Rounds, "rounds", cfg.Rounds, "redis-benchmark rounds per side")
+	fs.IntVar(&cfg.ClusterReplicas, "cluster-replicas", cfg.ClusterReplicas, "replicas per shard of the 3-shard throughput clusters (-1: no cluster rows)")
+	fs.Float64Var(&cfg.ClusterTestSeconds, "cluster-seconds", cfg.ClusterTestSeconds, "raise redis-benchmark --cluster's -n so each test lasts about this long (its requests/s is quantized to 250 ms)")
 	fs.IntVar(&cfg.Reps, "reps", cfg.Reps, "failover repetitions per setup")
 	fs.Float64Var(&cfg.TimingScale, "timing-scale", cfg.TimingScale, "divide failure-detection timeouts of both sides by this (1 = real defaults)")
 	fs.IntVar(&cfg.DeployReps, "deploy-reps", cfg.DeployReps, "repetitions of each deployment")
@@ -88,11 +87,25 @@ func run(args []string) error {
 	fs.IntVar(&cfg.Keys, "keys", cfg.Keys, "keys in the cluster before resharding")
 	fs.BoolVar(&cfg.Preview, "preview", cfg.Preview, "time pulumi preview of the local stack with and without the pack")
 	fs.IntVar(&cfg.PreviewReps, "preview-reps", cfg.PreviewReps, "previews per variant")
+	merge := fs.Bool("merge", false, "keep the results of the sections not run from the existing -out file and regenerate the report from all of them (default on with -only)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *only != "" {
 		cfg.Sections = strings.Split(*only, ",")
+	}
+	mergeSet := false
+	fs.Visit(func(f *flag.Flag) { mergeSet = mergeSet || f.Name == "merge" })
+	if !mergeSet {
+		*merge = *only != ""
+	}
+	// Read what is kept before the long run, so a broken file fails now and not after it.
+	var old *bench.Results
+	if *merge {
+		var err error
+		if old, err = readResults(*out); err != nil && !os.IsNotExist(err) {
+			return fmt.Errorf("-merge: %w (use -merge=false to overwrite it)", err)
+		}
 	}
 	if cfg.TimingScale < 1 {
 		return fmt.Errorf("-timing-scale must be >= 1")
@@ -129,6 +142,12 @@ func run(args []string) error {
 	}
 	command := "go run ./cmd/rediskit-bench " + strings.Join(args, " ")
 	r := bench.Run(ctx, cfg, strings.TrimSpace(command), logf)
+	if *merge {
+		r = bench.Merge(old, r)
+		if len(r.Earlier) > 0 {
+			logf("kept %d earlier run(s)' sections from %s", len(r.Earlier), *out)
+		}
+	}
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return err
@@ -149,6 +168,19 @@ func run(args []string) error {
 		return fmt.Errorf("%d error(s); see %s", len(r.Errors), *out)
 	}
 	return nil
+}
+
+// readResults reads a results file (errors wrap os.ErrNotExist when it is missing).
+func readResults(path string) (*bench.Results, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var r bench.Results
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &r, nil
 }
 
 func writeReport(r *bench.Results, md, figDir string) error {
