@@ -224,7 +224,7 @@ func (e *Engine) failoverFrom(ctx context.Context, old *Node) error {
 	if err != nil {
 		return fmt.Errorf("failing over from %s: %w", old.ID, err)
 	}
-	return waitFor(ctx, e.timeout(), "a new primary", func(ctx context.Context) error {
+	err = waitFor(ctx, e.timeout(), "a new primary", func(ctx context.Context) error {
 		n, err := e.CurrentPrimary(ctx)
 		if err != nil {
 			return err
@@ -243,6 +243,69 @@ func (e *Engine) failoverFrom(ctx context.Context, old *Node) error {
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	// A majority names the new primary as soon as the leading sentinel broadcasts it, but
+	// the leader itself switches only when its failover ends (the other replicas
+	// reconfigured). Until then its own entry still names the old address, and anything
+	// that touches it meanwhile (a SENTINEL RESET, another failover) can leave it naming
+	// the old primary for good. The failover is done when no sentinel is still in it.
+	if _, err := e.waitSentinelsSettled(ctx); err != nil {
+		return fmt.Errorf("failing over from %s: %w", old.ID, err)
+	}
+	return nil
+}
+
+// waitSentinelsSettled waits until no sentinel is in a failover (leading one, or trying to
+// be elected for one) and every sentinel that answers names the same primary, and returns
+// that primary (named by a majority of all sentinels, as CurrentPrimary requires).
+//
+// Sentinel's view is only stable then. While a leader is reconfiguring the replicas its
+// own entry still names the old primary with the new configuration epoch; resetting it
+// then (SENTINEL RESET drops the failover) leaves it naming the old primary at the same
+// epoch as the others' new one, and Sentinel only adopts a strictly newer epoch from its
+// peers, so it never corrects itself.
+func (e *Engine) waitSentinelsSettled(ctx context.Context) (*Node, error) {
+	p := e.Plan
+	name := p.Deployment.Name
+	var prim *Node
+	logged := false
+	// A failover lasts at most Sentinel's failover-timeout once its replicas are being
+	// reconfigured; waiting for one must not run out before Sentinel gives up on it.
+	err := waitFor(ctx, e.timeout()+p.Timing.FailoverTimeout, "the sentinels to settle on one primary", func(ctx context.Context) error {
+		named := map[string][]string{}
+		for _, s := range p.Sentinels {
+			c := e.sentinelClient(s)
+			m, err := c.Master(ctx, name).Result()
+			c.Close()
+			if err != nil {
+				if !e.Runner.Running(s.ID) {
+					continue // stopped, or not one this process runs and unreachable
+				}
+				return fmt.Errorf("%s: %w", s.ID, err)
+			}
+			if strings.Contains(m["flags"], "failover_in_progress") {
+				if !logged {
+					e.logf("sentinel %s is in a failover (primary %s:%s); waiting until it ends", s.ID, m["ip"], m["port"])
+					logged = true
+				}
+				return fmt.Errorf("%s is in a failover (%s)", s.ID, m["flags"])
+			}
+			a := net.JoinHostPort(m["ip"], m["port"])
+			named[a] = append(named[a], s.ID)
+		}
+		if len(named) > 1 {
+			return fmt.Errorf("the sentinels name different primaries: %v", named)
+		}
+		n, err := e.CurrentPrimary(ctx)
+		if err != nil {
+			return err
+		}
+		prim = n
+		return nil
+	})
+	return prim, err
 }
 
 // startReplication restarts a created replication group: sentinels first (their files hold
@@ -291,7 +354,11 @@ func (e *Engine) startReplicationNode(ctx context.Context, n *Node) error {
 	if e.Runner.Running(n.ID) {
 		return nil
 	}
-	prim, err := e.waitCurrentPrimary(ctx)
+	// Decide on a settled view: with the node down and a replica up, the sentinels may be
+	// failing it over on their own right now (its down-after elapsed), and a failover of
+	// the engine's on top of theirs, or a start around a primary about to change, would
+	// race with it.
+	prim, err := e.waitSentinelsSettled(ctx)
 	if err != nil {
 		return fmt.Errorf("starting node %s: %w", n.ID, err)
 	}
@@ -316,7 +383,7 @@ func (e *Engine) startReplicationNode(ctx context.Context, n *Node) error {
 		if err := e.failoverFrom(ctx, n); err != nil {
 			return fmt.Errorf("starting node %s: %w", n.ID, err)
 		}
-		if prim, err = e.CurrentPrimary(ctx); err != nil {
+		if prim, err = e.waitSentinelsSettled(ctx); err != nil {
 			return fmt.Errorf("starting node %s: %w", n.ID, err)
 		}
 	}

@@ -216,10 +216,13 @@ func (p *Plan) renderSentinelState(s *Sentinel, st sentinelState, prim *Node, bo
 
 // resetSentinels makes every running sentinel forget the replicas and peers it knows
 // (some at addresses that no longer exist, after a node moved) and rediscover the group,
-// one sentinel at a time so that a quorum stays available throughout.
+// one sentinel at a time so that a quorum stays available throughout. It waits first until
+// no failover is in progress and the sentinels agree on the primary: SENTINEL RESET aborts
+// a failover its sentinel leads, which would leave that sentinel naming the old primary
+// for good (see waitSentinelsSettled).
 func (e *Engine) resetSentinels(ctx context.Context) error {
 	p := e.Plan
-	prim, err := e.CurrentPrimary(ctx)
+	prim, err := e.waitSentinelsSettled(ctx)
 	if err != nil {
 		return fmt.Errorf("resetting sentinels: %w", err)
 	}
