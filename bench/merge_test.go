@@ -40,11 +40,11 @@ func TestMerge(t *testing.T) {
 	// Then throughput and failover again, with a new error: the full run keeps only what is
 	// still its own, the policy run its section.
 	tf := &Results{Started: t2, DurationSeconds: 600, Command: "go run ./cmd/rediskit-bench -only throughput,failover",
-		Config:     Config{Sections: []string{"throughput", "failover"}},
+		Config: Config{Sections: []string{"throughput", "failover"}}, Machine: Machine{NProc: 2},
 		Throughput: tput(200), Failover: &FailoverResult{Repetitions: 3}, Errors: []string{"throughput: new"}}
 	m2 := Merge(m1, tf)
 	want2 := &Results{Started: t2, DurationSeconds: 600, Command: "go run ./cmd/rediskit-bench -only throughput,failover",
-		Config:     Config{Sections: []string{"throughput", "failover"}},
+		Config: Config{Sections: []string{"throughput", "failover"}}, Machine: Machine{NProc: 2},
 		Throughput: tf.Throughput, Failover: tf.Failover, Deploy: full.Deploy, Reshard: full.Reshard,
 		Policy: pol.Policy, Program: full.Program,
 		Errors: []string{"throughput: new"},
@@ -73,7 +73,7 @@ func TestMerge(t *testing.T) {
 	// The report names every run.
 	page, _ := Report(m2, "../bench/figures")
 	for _, want := range []string{
-		"They come from 3 runs (listed below; each comparison within one of them)",
+		"They come from 3 runs on a small, noisy shared machine (2 cores;",
 		"| run | 2026-11-26 07:00 UTC, 600 s: `go run ./cmd/rediskit-bench -only throughput,failover` (throughput, failover; load 0.0 -> 0.0) |",
 		"| earlier run | 2026-11-26 05:00 UTC, 3600 s: `go run ./cmd/rediskit-bench` (deploy, reshard, program; load 1.5 -> 2.5) |",
 		"> **The policy section(s) come from a quick smoke run (`-quick`)**",

@@ -74,12 +74,14 @@ func Report(r *Results, figLink string) (string, []Figure) {
 			w("")
 		}
 	}
-	runs := "one run"
-	if len(r.Earlier) > 0 {
-		runs = fmt.Sprintf("%d runs (listed below; each comparison within one of them)", 1+len(r.Earlier))
+	if len(r.Earlier) == 0 {
+		w("**Read the numbers as ratios and medians.** They come from one run on a small, noisy shared machine (%d cores,", m.NProc)
+		w("load average %.1f at the start and %.1f at the end): absolute throughput and latency move with whatever else runs,", m.LoadAvgStart, m.LoadAvgEnd)
+	} else {
+		w("**Read the numbers as ratios and medians.** They come from %d runs on a small, noisy shared machine (%d cores;", 1+len(r.Earlier), m.NProc)
+		w("the runs, the sections each produced and their load averages are listed below): absolute throughput and")
+		w("latency move with whatever else runs,")
 	}
-	w("**Read the numbers as ratios and medians.** They come from %s on a small, noisy shared machine (%d cores, load", runs, m.NProc)
-	w("average %.1f at the start and %.1f at the end): absolute throughput and latency move with whatever else runs,", m.LoadAvgStart, m.LoadAvgEnd)
 	w("so every comparison is made side by side in the same run (ours and the reference alternating) and")
 	w("reported as a ratio ours / reference, and repeated measurements are summarised by their median (p90 and max")
 	w("beside it where there are enough repetitions).")
@@ -111,9 +113,9 @@ func Report(r *Results, figLink string) (string, []Figure) {
 			w("a port, a bus port and `cluster-config-file` (with TLS also `tls-cluster yes`, `tls-replication yes` and the CA")
 			w("file, which Redis requires for them) joined by `redis-cli --cluster create ... --cluster-yes`; both measured")
 			w("with `redis-benchmark --cluster` (clients spread over the primaries, one thread per primary). In that mode")
-			w("redis-benchmark notices the end of a test only on its 250 ms timer, so its requests/s is `-n` divided by a")
-			w("multiple of 0.25 s: the cluster rows' `-n` (column -n, the same for both sides) is raised from an untimed")
-			w("warm-up run of ours so that a test lasts about 5 s or more.")
+			w("redis-benchmark notices the end of a test only on its 250 ms timer, so its requests/s is `-n` divided by about")
+			w("a multiple of 0.25 s: the cluster rows' `-n` (column -n, the same for both sides) is raised from untimed")
+			w("warm-up runs against ours so that a test lasts about %g s or more.", clusterSecs(r.Config))
 		}
 		w("Values are medians over rounds; ratios are ours / bare (requests/s above 1 is faster, latency above 1 is slower).")
 		w("")
@@ -267,13 +269,18 @@ func Report(r *Results, figLink string) (string, []Figure) {
 			w("`pulumi preview` of the `local` stack (Automation API, inline program, the rediskit provider from `bin/`),")
 			w("without and with `--policy-pack bin/rediskit-policy`, alternating, after one untimed warm-up preview:")
 			w("")
-			w("%s", Table([]string{"preview", "median s", "max s", "runs"}, [][]string{
-				{"without pack", ff(pr.Without.Median, 2), ff(pr.Without.Max, 2), fmt.Sprint(pr.Without.N)},
-				{"with pack", ff(pr.With.Median, 2), ff(pr.With.Max, 2), fmt.Sprint(pr.With.N)},
-				{"ratio with / without", ff(pr.Ratio, 2), "", ""},
-			}))
+			if pr.Without.N > 0 || pr.With.N > 0 {
+				w("%s", Table([]string{"preview", "median s", "max s", "runs"}, [][]string{
+					{"without pack", ff(pr.Without.Median, 2), ff(pr.Without.Max, 2), fmt.Sprint(pr.Without.N)},
+					{"with pack", ff(pr.With.Median, 2), ff(pr.With.Max, 2), fmt.Sprint(pr.With.N)},
+					{"ratio with / without", ff(pr.Ratio, 2), "", ""},
+				}))
+			} else {
+				w("Not measured in this run (no preview succeeded).")
+				w("")
+			}
 			if pr.Error != "" {
-				w("Preview error: %s", pr.Error)
+				w("Preview error: %s", oneLine(pr.Error))
 				w("")
 			}
 		}
@@ -305,10 +312,14 @@ func Report(r *Results, figLink string) (string, []Figure) {
 	}
 
 	if len(r.Errors) > 0 {
-		w("## Errors in this run")
+		if len(r.Errors) > 0 && len(r.Earlier) > 0 {
+			w("## Errors in these runs")
+		} else {
+			w("## Errors in this run")
+		}
 		w("")
 		for _, e := range r.Errors {
-			w("- %s", strings.ReplaceAll(e, "\n", " "))
+			w("- %s", oneLine(e))
 		}
 		w("")
 	}
@@ -332,6 +343,17 @@ func earlierRows(es []RunInfo) [][]string {
 	}
 	return rows
 }
+
+// clusterSecs is the run's ClusterTestSeconds (5 in results from before it was recorded).
+func clusterSecs(c Config) float64 {
+	if c.ClusterTestSeconds == 0 {
+		return 5
+	}
+	return c.ClusterTestSeconds
+}
+
+// oneLine folds an error message's lines (and runs of spaces) into one line of text.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 func hasCluster(rows []ThroughputRow) bool {
 	for _, x := range rows {

@@ -244,8 +244,8 @@ func throughputRows(ctx context.Context, cfg *Config, topo string, useTLS bool, 
 
 // clusterRequests is the redis-benchmark -n that makes a test against the cluster t last about
 // cfg.ClusterTestSeconds. redis-benchmark --cluster runs one thread per primary and notices the
-// end of a test only on its 250 ms timer, so its requests/s is -n divided by a multiple of
-// 0.25 s; a test of 5 s keeps that error near 5%. Untimed runs (which also warm the cluster
+// end of a test only on its 250 ms timer, so its requests/s is -n divided by about a multiple
+// of 0.25 s; a test of 5 s keeps that error near 5%. Untimed runs (which also warm the cluster
 // up) measure the rate: from cfg.Requests, grown until a run lasts at least a second, so the
 // estimate itself is off by at most a quarter.
 func clusterRequests(ctx context.Context, cfg *Config, t benchTarget, pipe int) (int, error) {
