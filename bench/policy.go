@@ -118,8 +118,10 @@ func previewOverhead(ctx context.Context, cfg *Config, logf func(string, ...any)
 		}
 	}
 	dir := filepath.Join(cfg.WorkDir, "preview")
-	if err := os.MkdirAll(filepath.Join(dir, "home"), 0o700); err != nil {
-		return pr, err
+	for _, d := range []string{"home", "state"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
+			return pr, err
+		}
 	}
 	cmd, err := auto.NewPulumiCommand(&auto.PulumiCommandOptions{Root: cfg.Root, SkipVersionCheck: true})
 	if err != nil {
