@@ -81,7 +81,7 @@ func handNote(tp topology) string {
 	case engine.ModeReplication:
 		return "redis-server x3, REPLICAOF, links up (no sentinels)"
 	case engine.ModeCluster:
-		return "redis-server x6, redis-cli --cluster create --cluster-replicas 1 --cluster-yes, cluster_state ok everywhere"
+		return "redis-server x6, redis-cli --cluster create --cluster-replicas 1 --cluster-yes, cluster_state ok everywhere, links up"
 	}
 	return "redis-server, PING"
 }

@@ -594,7 +594,48 @@ func startBareCluster(ctx context.Context, ps *Ports, dir string, shards, replic
 		KillAll(procs)
 		return nil, err
 	}
+	if err := waitReplicasSynced(ctx, procs, shards*replicas); err != nil {
+		KillAll(procs)
+		return nil, err
+	}
 	return procs, nil
+}
+
+// waitReplicasSynced waits until want nodes are replicas whose initial sync finished (link
+// up, no sync in progress), the state the engine's Up waits for too. redis-cli --cluster
+// create returns once the cluster agrees, while each primary still delays its first
+// (diskless) full sync by repl-diskless-sync-delay, 5 s by default; a replica killed out of
+// its primary before that sync completed has never been connected, its data age is
+// unbounded (repl_down_since 0), and cluster-replica-validity-factor keeps it from ever
+// failing over.
+func waitReplicasSynced(ctx context.Context, procs []*Proc, want int) error {
+	if want == 0 {
+		return nil
+	}
+	return waitUntil(ctx, 90*time.Second, 100*time.Millisecond, "replicas in sync", func() error {
+		synced := 0
+		var pending []string
+		for _, p := range procs {
+			c := p.Client("", "")
+			info, err := infoMap(ctx, c, "replication")
+			c.Close()
+			if err != nil {
+				return err
+			}
+			if info["role"] != "slave" {
+				continue
+			}
+			if info["master_link_status"] == "up" && info["master_sync_in_progress"] == "0" {
+				synced++
+			} else {
+				pending = append(pending, fmt.Sprintf("%s link %s", p.Addr(), info["master_link_status"]))
+			}
+		}
+		if synced != want {
+			return fmt.Errorf("%d of %d replicas in sync; %s", synced, want, strings.Join(pending, ", "))
+		}
+		return nil
+	})
 }
 
 // waitClusterOK waits until every node reports cluster_state:ok and knows every node.

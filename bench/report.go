@@ -159,6 +159,9 @@ func Report(r *Results, figLink string) (string, []Figure) {
 		w("Lost: writes acknowledged (`SET` answered OK), and those also acknowledged by a replica (`WAIT 1` >= 1), that")
 		w("are missing once the failover is over. Between repetitions the killed node is started again and rejoins as a")
 		w("replica (ours: `StartNode`; by hand: the same `redis-server` restarted, Sentinel or the cluster demotes it).")
+		w("Every repetition starts with all replicas in sync (link up, initial sync done) on both sides: a Redis Cluster")
+		w("replica killed out of its primary before its first sync (delayed by `repl-diskless-sync-delay`, 5 s) never")
+		w("fails over (`cluster-replica-validity-factor`).")
 		w("%d repetition(s) per setup.", f.Repetitions)
 		if f.TimingScale > 1 {
 			w("**Timeouts of both sides divided by %g** (smoke run).", f.TimingScale)
