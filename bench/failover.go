@@ -255,16 +255,10 @@ func Failover(ctx context.Context, cfg *Config, ps *Ports, logf func(string, ...
 
 func scaled(d time.Duration, scale float64) time.Duration { return time.Duration(float64(d) / scale) }
 
-// ---- ours: replication group (Sentinel)
-
-type oursReplication struct {
-	e      *engine.Engine
-	c      *redis.Client
-	killed string
-}
-
-func newOursReplication(ctx context.Context, cfg *Config, ps *Ports, logf func(string, ...any)) (*oursReplication, error) {
-	d, err := oursDeployment(ps, cfg.WorkDir, "bench-fo-repl", engine.ModeReplication, 1, 1, cfg.TimingScale)
+// upOurs brings up an engine deployment of shards x 1 replica for a failover setup; nothing
+// is left running when it fails.
+func upOurs(ctx context.Context, cfg *Config, ps *Ports, name string, mode engine.Mode, shards int, logf func(string, ...any)) (*engine.Engine, error) {
+	d, err := oursDeployment(ps, cfg.WorkDir, name, mode, shards, 1, cfg.TimingScale)
 	if err != nil {
 		return nil, err
 	}
@@ -274,6 +268,22 @@ func newOursReplication(ctx context.Context, cfg *Config, ps *Ports, logf func(s
 	}
 	if err := e.Up(ctx); err != nil {
 		stopEngine(e)
+		return nil, err
+	}
+	return e, nil
+}
+
+// ---- ours: replication group (Sentinel)
+
+type oursReplication struct {
+	e      *engine.Engine
+	c      *redis.Client
+	killed string
+}
+
+func newOursReplication(ctx context.Context, cfg *Config, ps *Ports, logf func(string, ...any)) (*oursReplication, error) {
+	e, err := upOurs(ctx, cfg, ps, "bench-fo-repl", engine.ModeReplication, 1, logf)
+	if err != nil {
 		return nil, err
 	}
 	return &oursReplication{e: e, c: oursFailoverClient(e)}, nil
@@ -320,16 +330,8 @@ type oursCluster struct {
 }
 
 func newOursCluster(ctx context.Context, cfg *Config, ps *Ports, logf func(string, ...any)) (*oursCluster, error) {
-	d, err := oursDeployment(ps, cfg.WorkDir, "bench-fo-cluster", engine.ModeCluster, 3, 1, cfg.TimingScale)
+	e, err := upOurs(ctx, cfg, ps, "bench-fo-cluster", engine.ModeCluster, 3, logf)
 	if err != nil {
-		return nil, err
-	}
-	e, err := newEngine(d, ps, logf)
-	if err != nil {
-		return nil, err
-	}
-	if err := e.Up(ctx); err != nil {
-		stopEngine(e)
 		return nil, err
 	}
 	return &oursCluster{e: e, cc: oursClusterClient(e)}, nil
