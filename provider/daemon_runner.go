@@ -68,9 +68,15 @@ func (r *DaemonRunner) Start(_ context.Context, p engine.Process) error {
 		return fmt.Errorf("starting %s (%s): %w", p.ID, bin, err)
 	}
 	pid := cmd.Process.Pid
+	// Read before the reaper below can let the pid go: a process that already died is
+	// recorded with no start time and so never counts as running.
+	start, err := startTime(pid)
+	if err != nil {
+		start = "gone"
+	}
 	// Reap it if it dies while we live; once we exit, init adopts it.
 	go func() { _ = cmd.Wait() }()
-	if err := os.WriteFile(filepath.Join(p.Dir, pidFile), []byte(strconv.Itoa(pid)), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(p.Dir, pidFile), []byte(fmt.Sprintf("%d %s\n", pid, start)), 0o600); err != nil {
 		_ = cmd.Process.Kill()
 		return fmt.Errorf("starting %s: writing pid file: %w", p.ID, err)
 	}
@@ -81,28 +87,64 @@ func (r *DaemonRunner) Start(_ context.Context, p engine.Process) error {
 }
 
 // pid returns the live process of id, or 0.
+//
+// The pid file holds the pid and the process's start time (field 22 of /proc/<pid>/stat):
+// together they name one process for the life of the machine, so a reused pid is told
+// apart without looking at the command line, which redis rewrites (setproctitle) while it
+// starts and which reads empty for a moment while it does.
 func (r *DaemonRunner) pid(id string) int {
 	raw, err := os.ReadFile(filepath.Join(r.dir(id), pidFile))
 	if err != nil {
 		return 0
 	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(raw)))
+	fields := strings.Fields(string(raw))
+	if len(fields) == 0 {
+		return 0
+	}
+	pid, err := strconv.Atoi(fields[0])
 	if err != nil || pid <= 0 {
 		return 0
 	}
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
+	stat, err := readStat(pid)
+	if err != nil || len(stat) < 20 || stat[0] == "Z" {
+		// Gone, or a zombie: dead either way.
 		return 0
 	}
-	// A zombie is dead; and the pid may have been reused by something that is not ours.
-	if f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:])); len(f) > 0 && f[0] == "Z" {
-		return 0
+	if len(fields) >= 2 {
+		if stat[19] != fields[1] {
+			return 0
+		}
+		return pid
 	}
+	// A pid file from before start times were recorded: fall back to the command line.
 	cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 	if !bytes.Contains(cmdline, []byte("redis")) {
 		return 0
 	}
 	return pid
+}
+
+// readStat returns the fields of /proc/<pid>/stat after the command name, so that index 0
+// is the state (field 3) and index 19 the start time (field 22).
+func readStat(pid int) ([]string, error) {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return nil, err
+	}
+	// The command name is in parentheses and may itself hold spaces or parentheses.
+	return strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:])), nil
+}
+
+// startTime returns the start time of pid in clock ticks since boot, as /proc prints it.
+func startTime(pid int) (string, error) {
+	stat, err := readStat(pid)
+	if err != nil {
+		return "", err
+	}
+	if len(stat) < 20 {
+		return "", fmt.Errorf("/proc/%d/stat: %d fields", pid, len(stat))
+	}
+	return stat[19], nil
 }
 
 // Running implements engine.Runner.
