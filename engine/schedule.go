@@ -59,7 +59,25 @@ func (e *Engine) RunSnapshotSchedule(ctx context.Context, tick time.Duration) {
 	}
 	t := time.NewTicker(tick)
 	defer t.Stop()
-	e.runSnapshotSchedule(ctx, t.C)
+	// The clock is read once at the start too: a schedule started inside the window (the
+	// controller of a new deployment) takes the day's snapshot now, not a tick later.
+	ticks := make(chan time.Time)
+	go func() {
+		now := time.Now()
+		for {
+			select {
+			case ticks <- now:
+			case <-ctx.Done():
+				return
+			}
+			select {
+			case now = <-t.C:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	e.runSnapshotSchedule(ctx, ticks)
 }
 
 // runSnapshotSchedule is RunSnapshotSchedule driven by the given clock ticks.
@@ -71,7 +89,14 @@ func (e *Engine) runSnapshotSchedule(ctx context.Context, ticks <-chan time.Time
 	if e.Plan.Deployment.Snapshot.Window == "" {
 		e.logf("automatic snapshots in the default window %s UTC", window)
 	}
+	// A schedule started again inside the window (a new controller after an update) must
+	// not take the day's snapshot twice: the day of the newest one on disk counts as done.
 	var lastDay string
+	if last, err := e.LastAutomaticSnapshot(); err != nil {
+		e.logf("automatic snapshots: %v", err)
+	} else if last != nil {
+		lastDay = last.Created.UTC().Format("2006-01-02")
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -91,3 +116,7 @@ func (e *Engine) runSnapshotSchedule(ctx context.Context, ticks <-chan time.Time
 		}
 	}
 }
+
+// SnapshotWindow is the daily UTC window automatic snapshots are taken in, "" when the
+// deployment keeps none.
+func (e *Engine) SnapshotWindow() string { return e.Plan.Deployment.snapshotWindow() }

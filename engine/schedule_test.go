@@ -148,4 +148,32 @@ func TestSnapshotSchedule(t *testing.T) {
 			t.Fatalf("automatic snapshots %v, %v; want %v", names, err, want)
 		}
 	})
+
+	t.Run("a schedule started again in the window keeps to one a day", func(t *testing.T) {
+		e.Plan.Deployment.Snapshot.Dir = t.TempDir()
+		at := func(day, h, m int) time.Time { return time.Date(2030, 1, day, h, m, 0, 0, time.UTC) }
+		run := func(ticks ...time.Time) {
+			ch := make(chan time.Time)
+			sctx, cancel := context.WithCancel(ctx)
+			done := make(chan struct{})
+			go func() { e.runSnapshotSchedule(sctx, ch); close(done) }()
+			for _, tick := range ticks {
+				ch <- tick
+			}
+			cancel()
+			<-done
+		}
+		run(at(2, 5, 1), at(2, 5, 2))
+		// A new schedule (a controller started again by an update) in the same window.
+		run(at(2, 5, 40), at(2, 5, 50), at(3, 5, 5), at(3, 5, 6))
+		names, err := automaticSnapshotsE(e.snapshotRoot())
+		want := []string{"rk-sched-auto-20300102-050100", "rk-sched-auto-20300103-050500"}
+		if err != nil || !reflect.DeepEqual(names, want) {
+			t.Fatalf("automatic snapshots %v, %v; want %v", names, err, want)
+		}
+		last, err := e.LastAutomaticSnapshot()
+		if err != nil || last == nil || last.Name != want[1] {
+			t.Fatalf("LastAutomaticSnapshot = %+v, %v; want %s", last, err, want[1])
+		}
+	})
 }

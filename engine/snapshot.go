@@ -269,6 +269,30 @@ func (e *Engine) restoreFiles() error {
 // period; manual snapshots are never pruned.
 func (e *Engine) PruneSnapshots(now time.Time) ([]string, error) {
 	days := e.Plan.Deployment.Snapshot.RetentionDays
+	autos, err := e.automaticSnapshots()
+	if err != nil {
+		return nil, err
+	}
+	var removed []string
+	for _, m := range autos {
+		if now.Sub(m.Created) > time.Duration(days)*24*time.Hour {
+			if err := os.RemoveAll(m.dir); err != nil {
+				return removed, fmt.Errorf("removing snapshot %s: %w", m.Name, err)
+			}
+			removed = append(removed, m.Name)
+		}
+	}
+	return removed, nil
+}
+
+// storedSnapshot is a manifest and the directory it was read from.
+type storedSnapshot struct {
+	Manifest
+	dir string
+}
+
+// automaticSnapshots lists the complete automatic snapshots of this deployment.
+func (e *Engine) automaticSnapshots() ([]storedSnapshot, error) {
 	ents, err := os.ReadDir(e.snapshotRoot())
 	if os.IsNotExist(err) {
 		return nil, nil
@@ -276,7 +300,7 @@ func (e *Engine) PruneSnapshots(now time.Time) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listing snapshots: %w", err)
 	}
-	var removed []string
+	var out []storedSnapshot
 	for _, ent := range ents {
 		dir := filepath.Join(e.snapshotRoot(), ent.Name())
 		b, err := os.ReadFile(filepath.Join(dir, ManifestFile))
@@ -287,14 +311,24 @@ func (e *Engine) PruneSnapshots(now time.Time) ([]string, error) {
 		if json.Unmarshal(b, &m) != nil || m.Deployment != e.Plan.Deployment.Name || !m.Automatic {
 			continue
 		}
-		if now.Sub(m.Created) > time.Duration(days)*24*time.Hour {
-			if err := os.RemoveAll(dir); err != nil {
-				return removed, fmt.Errorf("removing snapshot %s: %w", m.Name, err)
-			}
-			removed = append(removed, m.Name)
+		out = append(out, storedSnapshot{Manifest: m, dir: dir})
+	}
+	return out, nil
+}
+
+// LastAutomaticSnapshot returns this deployment's newest automatic snapshot, nil when it has none.
+func (e *Engine) LastAutomaticSnapshot() (*Manifest, error) {
+	autos, err := e.automaticSnapshots()
+	if err != nil {
+		return nil, err
+	}
+	var last *Manifest
+	for i := range autos {
+		if last == nil || autos[i].Created.After(last.Created) {
+			last = &autos[i].Manifest
 		}
 	}
-	return removed, nil
+	return last, nil
 }
 
 // majorVersion is the part of an engine version before the first dot ("7" of "7.1").

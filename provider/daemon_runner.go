@@ -48,40 +48,45 @@ func (r *DaemonRunner) dir(id string) string {
 
 // Start implements engine.Runner.
 func (r *DaemonRunner) Start(_ context.Context, p engine.Process) error {
-	if r.Running(p.ID) {
-		return fmt.Errorf("starting %s: already running", p.ID)
-	}
 	bin := r.RedisServer
 	if p.Kind == engine.KindSentinel {
 		bin = r.RedisSentinel
 	}
-	logf, err := os.OpenFile(filepath.Join(p.Dir, string(p.Kind)+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	return r.startDaemon(p.ID, p.Dir, string(p.Kind)+".log", bin, filepath.Join(p.Dir, p.ConfFile))
+}
+
+// startDaemon starts argv as process id, detached, working in dir with its output appended
+// to dir/logName, and records it in dir's pid file.
+func (r *DaemonRunner) startDaemon(id, dir, logName string, argv ...string) error {
+	if r.Running(id) {
+		return fmt.Errorf("starting %s: already running", id)
+	}
+	logf, err := os.OpenFile(filepath.Join(dir, logName), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
-		return fmt.Errorf("starting %s: opening log: %w", p.ID, err)
+		return fmt.Errorf("starting %s: opening log: %w", id, err)
 	}
 	defer logf.Close()
-	cmd := exec.Command(bin, filepath.Join(p.Dir, p.ConfFile))
-	cmd.Dir = p.Dir
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("starting %s (%s): %w", p.ID, bin, err)
+		return fmt.Errorf("starting %s (%s): %w", id, argv[0], err)
 	}
 	pid := cmd.Process.Pid
-	// Read before the reaper below can let the pid go: a process that already died is
-	// recorded with no start time and so never counts as running.
+	// Read before the reaper below can let the pid go.
 	start, err := startTime(pid)
 	if err != nil {
 		start = "gone"
 	}
 	// Reap it if it dies while we live; once we exit, init adopts it.
 	go func() { _ = cmd.Wait() }()
-	if err := os.WriteFile(filepath.Join(p.Dir, pidFile), []byte(fmt.Sprintf("%d %s\n", pid, start)), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, pidFile), []byte(fmt.Sprintf("%d %s\n", pid, start)), 0o600); err != nil {
 		_ = cmd.Process.Kill()
-		return fmt.Errorf("starting %s: writing pid file: %w", p.ID, err)
+		return fmt.Errorf("starting %s: writing pid file: %w", id, err)
 	}
 	r.mu.Lock()
-	r.dirs[p.ID] = p.Dir
+	r.dirs[id] = dir
 	r.mu.Unlock()
 	return nil
 }

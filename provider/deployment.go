@@ -165,8 +165,13 @@ func (d *Deployment) Create(ctx context.Context, req infer.CreateRequest[selfhos
 		return resp, fmt.Errorf("creating deployment %s: %w", args.Name, err)
 	}
 	st := newState(args, s, e, subnet)
+	cerr := startController(ctx, ControllerSpec{Args: args, Secrets: s, Placement: at})
 	observe(ctx, e, &st)
 	resp.Output = st
+	if cerr != nil {
+		// The nodes run and are recorded; the next up sees the controller missing and retries.
+		return resp, infer.ResourceInitFailedError{Reasons: []string{cerr.Error()}}
+	}
 	return resp, nil
 }
 
@@ -232,6 +237,10 @@ func (d *Deployment) Diff(_ context.Context, req infer.DiffRequest[selfhosted.De
 	if !req.State.Healthy || anyDown(req.State.Nodes) {
 		resp.DetailedDiff["nodes"] = p.PropertyDiff{Kind: p.Update}
 	}
+	// So is a controller that should run and does not (the machine restarted, say).
+	if wantsController(req.Inputs) && !req.State.ControllerRunning {
+		resp.DetailedDiff["controllerRunning"] = p.PropertyDiff{Kind: p.Update}
+	}
 	resp.HasChanges = len(resp.DetailedDiff) > 0
 	return resp, nil
 }
@@ -283,6 +292,9 @@ func (d *Deployment) Delete(ctx context.Context, req infer.DeleteRequest[selfhos
 	st := req.State
 	e, err := engineFor(ctx, st.DeploymentArgs, st.Secrets(), st.Placement())
 	if err != nil {
+		return infer.DeleteResponse{}, err
+	}
+	if err := stopController(ctx, st.DataDir); err != nil {
 		return infer.DeleteResponse{}, err
 	}
 	if st.FinalSnapshot && anyRunning(e) {

@@ -27,6 +27,11 @@ func observe(ctx context.Context, e *engine.Engine, st *selfhosted.DeploymentSta
 			PrimaryID: byAddr[ns.PrimaryAddr], Alive: ns.Reachable,
 		})
 	}
+	st.ControllerRunning = controllerRunning(st.DataDir)
+	st.LastAutomaticSnapshot = ""
+	if last, err := e.LastAutomaticSnapshot(); err == nil && last != nil {
+		st.LastAutomaticSnapshot = last.Name
+	}
 	st.Healthy = status.Ready
 	st.SlotsCovered = status.SlotsCovered
 	st.Endpoint, st.Port = "", 0

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 
+	p "github.com/pulumi/pulumi-go-provider"
 	"github.com/pulumi/pulumi-go-provider/infer"
 	"github.com/redis/go-redis/v9"
 
@@ -50,6 +51,19 @@ func (d *Deployment) Update(ctx context.Context, req infer.UpdateRequest[selfhos
 	if err != nil {
 		return resp, err
 	}
+	// No automatic snapshot while the deployment changes; the controller comes back with the
+	// new spec at the end, or with the old one when the update fails.
+	if err := stopController(ctx, old.DataDir); err != nil {
+		return resp, fmt.Errorf("updating %s: %w", old.Name, err)
+	}
+	restarted := false
+	defer func() {
+		if !restarted {
+			if err := startController(ctx, ControllerSpec{Args: old.DeploymentArgs, Secrets: old.Secrets(), Placement: old.Placement()}); err != nil {
+				p.GetLogger(ctx).Warningf("%v", err)
+			}
+		}
+	}()
 	held := old.Placement()
 	if len(held.Ports) == 0 {
 		held.Ports = PlanPorts(oldEngine.Plan) // a state from before ports were recorded
@@ -104,8 +118,14 @@ func (d *Deployment) Update(ctx context.Context, req infer.UpdateRequest[selfhos
 		}
 	}
 	st := newState(args, s, e, old.Subnet)
+	restarted = true
+	cerr := startController(ctx, ControllerSpec{Args: args, Secrets: s, Placement: at})
 	observe(ctx, e, &st)
 	resp.Output = st
+	if cerr != nil {
+		// The nodes have changed and are recorded; the next up sees the controller missing.
+		return resp, infer.ResourceInitFailedError{Reasons: []string{cerr.Error()}}
+	}
 	return resp, nil
 }
 

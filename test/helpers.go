@@ -22,6 +22,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/rediskit/rediskit/engine"
 	"github.com/rediskit/rediskit/infra/deploy"
 )
 
@@ -134,13 +135,18 @@ func KillNodeE(driver, dataDir, id string) error {
 		}
 		return nil
 	}
+	// The pid file holds the pid and the process's start time; only the pid matters here.
 	raw, err := os.ReadFile(filepath.Join(dataDir, id, "process.pid"))
 	if err != nil {
 		return err
 	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(raw)))
+	fields := strings.Fields(string(raw))
+	if len(fields) == 0 {
+		return fmt.Errorf("%s: empty pid file", id)
+	}
+	pid, err := strconv.Atoi(fields[0])
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: pid file %q: %w", id, raw, err)
 	}
 	return syscall.Kill(pid, syscall.SIGKILL)
 }
@@ -251,4 +257,40 @@ func Destroy(t testing.TestingT, ctx context.Context, o deploy.Options, dataDir 
 	if err := DestroyE(ctx, o, dataDir, finalSnapshot); err != nil {
 		t.Errorf("%v", err)
 	}
+}
+
+// AutomaticSnapshotsE lists the names of the automatic snapshots under a deployment's
+// snapshot directory (a missing directory holds none).
+func AutomaticSnapshotsE(dir string) ([]string, error) {
+	ents, err := os.ReadDir(dir)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, ent := range ents {
+		if strings.HasSuffix(ent.Name(), ".partial") {
+			continue // being written
+		}
+		m, err := engine.ReadManifest(filepath.Join(dir, ent.Name()))
+		if err != nil {
+			return nil, err
+		}
+		if m.Automatic {
+			names = append(names, m.Name)
+		}
+	}
+	return names, nil
+}
+
+// processAlive reports whether pid is a live (not zombie) process.
+func processAlive(pid int) bool {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+	return len(f) > 0 && f[0] != "Z"
 }

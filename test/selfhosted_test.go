@@ -31,6 +31,8 @@ type shape struct {
 	zones []string
 	// auth is the cache's auth object, when set.
 	auth map[string]any
+	// window is the daily snapshot window, when set.
+	window string
 }
 
 // config renders the shape as the stack's rediskit:cache.
@@ -52,6 +54,9 @@ func (s shape) config() string {
 	}
 	if s.auth != nil {
 		c["auth"] = s.auth
+	}
+	if s.window != "" {
+		c["snapshots"] = map[string]any{"retentionDays": 1, "window": s.window}
 	}
 	b, _ := json.Marshal(c)
 	return string(b)

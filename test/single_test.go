@@ -16,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/rediskit/rediskit/infra/deploy"
+	"github.com/rediskit/rediskit/provider"
 )
 
 // TestSelfHostedSingleNode deploys single-node mode with local processes, checks the round
@@ -23,7 +24,10 @@ import (
 // parameter change online (no restart: the data stays), and destroys the node.
 func TestSelfHostedSingleNode(t *testing.T) {
 	workDir, dataDir := e2e(t)
-	base := shape{name: "rk-e2e-single", mode: "single", driver: "process", dataDir: dataDir, basePort: 7600}
+	// A snapshot window around now, so the controller takes the day's automatic snapshot here.
+	now := time.Now().UTC()
+	window := now.Add(-10*time.Minute).Format("15:04") + "-" + now.Add(60*time.Minute).Format("15:04")
+	base := shape{name: "rk-e2e-single", mode: "single", driver: "process", dataDir: dataDir, basePort: 7600, window: window}
 	opts := func(policy string) deploy.Options {
 		s := base
 		s.params = map[string]string{"maxmemory-policy": policy}
@@ -37,8 +41,12 @@ func TestSelfHostedSingleNode(t *testing.T) {
 	}
 	ctx := context.Background()
 
+	var controller int // the controller's pid, once deployed
 	defer test_structure.RunTestStage(t, "destroy", func() {
 		Destroy(t, ctx, with(nil, nil), dataDir, true)
+		if controller != 0 && processAlive(controller) {
+			t.Errorf("the controller (pid %d) still runs after destroy", controller)
+		}
 	})
 
 	var d *Deployed
@@ -102,6 +110,20 @@ func TestSelfHostedSingleNode(t *testing.T) {
 		}
 	})
 
+	test_structure.RunTestStage(t, "automatic snapshot", func() {
+		// The controller, not a pulumi run, takes the day's snapshot inside the window.
+		if controller = provider.ControllerPID(dataDir); controller == 0 {
+			t.Fatal("no controller runs beside a deployment that keeps automatic snapshots")
+		}
+		retry.DoWithRetry(t, "the controller's automatic snapshot", 60, 500*time.Millisecond, func() (string, error) {
+			names, err := AutomaticSnapshotsE(dataDir + "-snapshots")
+			if err == nil && len(names) != 1 {
+				err = fmt.Errorf("automatic snapshots %v, want one", names)
+			}
+			return "", err
+		})
+	})
+
 	test_structure.RunTestStage(t, "update parameters", func() {
 		before := c.Info(ctx, "server").Val()
 		if _, err := deploy.Up(ctx, opts("allkeys-lru")); err != nil {
@@ -119,6 +141,20 @@ func TestSelfHostedSingleNode(t *testing.T) {
 		}
 		if v := c.Get(ctx, "k").Val(); v != "v" {
 			t.Errorf("data lost across the parameter change: %q", v)
+		}
+		// The update stopped the controller and started it again with the new spec; the new
+		// one does not take the day's snapshot a second time.
+		pid := provider.ControllerPID(dataDir)
+		if pid == 0 || pid == controller {
+			t.Errorf("controller pid %d after the update (was %d): want a new, running one", pid, controller)
+		}
+		if processAlive(controller) {
+			t.Errorf("the controller from before the update (pid %d) still runs", controller)
+		}
+		controller = pid
+		time.Sleep(2 * time.Second) // the new controller reads the clock at once
+		if names, err := AutomaticSnapshotsE(dataDir + "-snapshots"); err != nil || len(names) != 1 {
+			t.Errorf("automatic snapshots after the update: %v, %v; want still one", names, err)
 		}
 	})
 

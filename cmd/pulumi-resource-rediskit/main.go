@@ -1,10 +1,16 @@
-// Command pulumi-resource-rediskit is the rediskit Pulumi provider plugin.
+// Command pulumi-resource-rediskit is the rediskit Pulumi provider plugin. Started with
+// `controller <spec>` it is instead a self-hosted deployment's resident controller, which the
+// provider starts beside the nodes (see provider.RunController).
 package main
 
 import (
 	"context"
 	"fmt"
+	"log"
 	"os"
+	"os/signal"
+	"syscall"
+	"time"
 
 	p "github.com/pulumi/pulumi-go-provider"
 
@@ -12,6 +18,12 @@ import (
 )
 
 func main() {
+	if len(os.Args) == 3 && os.Args[1] == provider.ControllerCommand {
+		if err := controller(os.Args[2]); err != nil {
+			log.Fatalf("controller: %v", err)
+		}
+		return
+	}
 	prov, err := provider.New()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "pulumi-resource-rediskit: %v\n", err)
@@ -21,4 +33,18 @@ func main() {
 		fmt.Fprintf(os.Stderr, "pulumi-resource-rediskit: %v\n", err)
 		os.Exit(1)
 	}
+}
+
+func controller(specFile string) error {
+	spec, err := provider.LoadControllerSpec(specFile)
+	if err != nil {
+		return err
+	}
+	// SIGTERM is how the provider stops it before changing the deployment.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	logger := log.New(os.Stderr, "", log.LstdFlags|log.LUTC)
+	err = provider.RunController(ctx, spec, time.Minute, logger.Printf)
+	logger.Printf("controller of %s stopped", spec.Args.Name)
+	return err
 }

@@ -44,6 +44,11 @@ type DeploymentState struct {
 	Network   string            `pulumi:"network,optional"`
 	Subnet    string            `pulumi:"subnet,optional"`
 	NodeHosts map[string]string `pulumi:"nodeHosts,optional"`
+	// ControllerRunning is true when the deployment's controller (automatic snapshots in the
+	// window, pruned by retention) is alive; a deployment without retention runs none.
+	ControllerRunning bool `pulumi:"controllerRunning"`
+	// LastAutomaticSnapshot names the newest automatic snapshot, if any.
+	LastAutomaticSnapshot string `pulumi:"lastAutomaticSnapshot,optional"`
 	// FinalSnapshotPath is set once a delete has taken the final snapshot.
 	FinalSnapshotPath string `pulumi:"finalSnapshotPath,optional"`
 }

@@ -1,0 +1,132 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/rediskit/rediskit/components/selfhosted"
+	"github.com/rediskit/rediskit/engine"
+)
+
+// The controller is a deployment's resident process, doing between two `pulumi up`s what
+// ElastiCache's control plane does between API calls: it takes the automatic snapshot once a
+// day in the snapshot window and prunes automatic snapshots past the retention period. The
+// provider plugin lives only as long as one Pulumi operation, so, like the nodes, the
+// controller is a detached process; it is the provider binary itself, started with
+// ControllerCommand as its first argument.
+//
+// The provider stops it before changing the deployment (a snapshot taken while slots move
+// between shards would not be consistent) and starts it again afterwards with the new spec.
+
+// ControllerCommand is the first argument that makes the provider binary run a controller.
+const ControllerCommand = "controller"
+
+const (
+	controllerID   = "controller"
+	controllerSpec = "spec.json"
+	controllerLog  = "controller.log"
+)
+
+// ControllerSpec is what a controller needs to rebuild the deployment's engine: the same
+// inputs, credentials and placement the provider used. It holds secrets and is written
+// readable by the owner only, beside node files that hold the admin password already.
+type ControllerSpec struct {
+	Args      selfhosted.DeploymentArgs `json:"args"`
+	Secrets   selfhosted.Secrets        `json:"secrets"`
+	Placement selfhosted.Placement      `json:"placement"`
+}
+
+func controllerDir(dataDir string) string { return filepath.Join(dataDir, controllerID) }
+
+// wantsController reports whether the deployment has anything for a controller to do.
+func wantsController(args selfhosted.DeploymentArgs) bool { return args.SnapshotRetentionDays > 0 }
+
+// controllerRunning reports whether the deployment's controller process is alive.
+func controllerRunning(dataDir string) bool {
+	return NewDaemonRunner(dataDir).Running(controllerID)
+}
+
+// stopController stops the deployment's controller, if one runs; an automatic snapshot it is
+// taking is abandoned (its partial directory removed).
+func stopController(ctx context.Context, dataDir string) error {
+	if err := NewDaemonRunner(dataDir).Stop(ctx, controllerID); err != nil {
+		return fmt.Errorf("stopping the controller of %s: %w", dataDir, err)
+	}
+	return nil
+}
+
+// startController (re)starts the deployment's controller with the given spec, or only stops
+// it when the deployment has nothing for it to do.
+func startController(ctx context.Context, spec ControllerSpec) error {
+	dataDir := spec.Args.DataDir
+	if err := stopController(ctx, dataDir); err != nil {
+		return err
+	}
+	if !wantsController(spec.Args) {
+		return nil
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("starting the controller of %s: finding the provider binary: %w", spec.Args.Name, err)
+	}
+	dir := controllerDir(dataDir)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("starting the controller of %s: %w", spec.Args.Name, err)
+	}
+	raw, err := json.Marshal(spec)
+	if err != nil {
+		return fmt.Errorf("starting the controller of %s: %w", spec.Args.Name, err)
+	}
+	file := filepath.Join(dir, controllerSpec)
+	if err := os.WriteFile(file, raw, 0o600); err != nil {
+		return fmt.Errorf("starting the controller of %s: writing its spec: %w", spec.Args.Name, err)
+	}
+	r := NewDaemonRunner(dataDir)
+	if err := r.startDaemon(controllerID, dir, controllerLog, self, ControllerCommand, file); err != nil {
+		return fmt.Errorf("starting the controller of %s: %w", spec.Args.Name, err)
+	}
+	return nil
+}
+
+// LoadControllerSpec reads a spec written by startController.
+func LoadControllerSpec(file string) (ControllerSpec, error) {
+	var spec ControllerSpec
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		return spec, fmt.Errorf("reading controller spec: %w", err)
+	}
+	if err := json.Unmarshal(raw, &spec); err != nil {
+		return spec, fmt.Errorf("reading controller spec %s: %w", file, err)
+	}
+	if spec.Args.Name == "" || spec.Args.DataDir == "" {
+		return spec, fmt.Errorf("controller spec %s: name and dataDir are required", file)
+	}
+	return spec, nil
+}
+
+// RunController runs the controller of spec until ctx ends, logging through logf. tick is how
+// often it looks at the clock (a minute in the real daemon).
+func RunController(ctx context.Context, spec ControllerSpec, tick time.Duration, logf func(string, ...any)) error {
+	r, err := runnerFor(spec.Args)
+	if err != nil {
+		return err
+	}
+	e, err := engine.New(selfhosted.ToEngine(spec.Args, spec.Secrets, spec.Placement), r)
+	if err != nil {
+		return fmt.Errorf("planning %s: %w", spec.Args.Name, err)
+	}
+	e.Logf = logf
+	if err := e.PrepareTLS(); err != nil {
+		return fmt.Errorf("preparing TLS for %s: %w", spec.Args.Name, err)
+	}
+	logf("controller of %s: automatic snapshots kept %d days, in %s", spec.Args.Name, spec.Args.SnapshotRetentionDays, e.SnapshotWindow())
+	e.RunSnapshotSchedule(ctx, tick)
+	return nil
+}
+
+// ControllerPID returns the pid of the deployment's running controller, 0 when none runs.
+func ControllerPID(dataDir string) int { return NewDaemonRunner(dataDir).pid(controllerID) }

@@ -1,0 +1,152 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rediskit/rediskit/components/selfhosted"
+)
+
+// windowAroundNow is a snapshot window that contains the present minute, wrapping past
+// midnight when it has to.
+func windowAroundNow() string {
+	now := time.Now().UTC()
+	return now.Add(-10*time.Minute).Format("15:04") + "-" + now.Add(20*time.Minute).Format("15:04")
+}
+
+func singleArgs(t *testing.T, port int) selfhosted.DeploymentArgs {
+	return selfhosted.DeploymentArgs{Name: "rk-ctl", Mode: "single", Engine: "redis", EngineVersion: "7.0",
+		AuthMode: "token", Persistence: "rdb", Driver: "process", Host: "127.0.0.1", BasePort: port,
+		DataDir: filepath.Join(t.TempDir(), "data"), NodeMemoryMB: 64, Zones: []string{"a"},
+		SnapshotRetentionDays: 2, SnapshotWindow: windowAroundNow()}
+}
+
+func TestControllerSpecRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	spec := ControllerSpec{Args: clusterArgs(3, "process"), Secrets: testSecrets,
+		Placement: selfhosted.Placement{Ports: map[string]int{"rk-0001-001": 7000}}}
+	file := filepath.Join(dir, controllerSpec)
+	raw := mustJSON(t, spec)
+	if err := os.WriteFile(file, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := LoadControllerSpec(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, spec) {
+		t.Fatalf("round trip:\n got %+v\nwant %+v", got, spec)
+	}
+	if err := os.WriteFile(file, []byte(`{"args":{"name":"rk"}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadControllerSpec(file); err == nil || !strings.Contains(err.Error(), "dataDir") {
+		t.Fatalf("a spec without dataDir: got %v, want an error naming dataDir", err)
+	}
+}
+
+// The controller of a deployment whose window contains now takes the day's automatic snapshot
+// at once, and only one: a controller started again the same day (after an update) takes none.
+func TestControllerTakesTheDaysAutomaticSnapshot(t *testing.T) {
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		t.Skip("redis-server is not installed (make tools)")
+	}
+	args := singleArgs(t, 7690)
+	at, err := place(args, testSecrets, selfhosted.Placement{}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(args.DataDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	e, err := engineFor(t.Context(), args, testSecrets, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Up(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = e.Stop(context.Background()) })
+	spec := ControllerSpec{Args: args, Secrets: testSecrets, Placement: at}
+
+	var mu sync.Mutex
+	var logged []string
+	logf := func(f string, a ...any) { mu.Lock(); logged = append(logged, fmt.Sprintf(f, a...)); mu.Unlock() }
+	run := func(wait func() error) {
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- RunController(ctx, spec, 20*time.Millisecond, logf) }()
+		deadline := time.Now().Add(30 * time.Second)
+		for err := wait(); err != nil; err = wait() {
+			if time.Now().After(deadline) {
+				cancel()
+				t.Fatalf("%v; controller log: %q", err, logged)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	run(func() error {
+		last, err := e.LastAutomaticSnapshot()
+		if err == nil && last == nil {
+			err = fmt.Errorf("no automatic snapshot yet")
+		}
+		return err
+	})
+	first, err := e.LastAutomaticSnapshot()
+	if err != nil || !first.Automatic || first.Deployment != "rk-ctl" {
+		t.Fatalf("automatic snapshot %+v, %v", first, err)
+	}
+	// Started again: it looks at the clock a few times and takes nothing more today.
+	ticks := 0
+	run(func() error {
+		ticks++
+		if ticks < 10 {
+			return fmt.Errorf("still looking")
+		}
+		return nil
+	})
+	ents, err := os.ReadDir(args.DataDir + "-snapshots")
+	if err != nil || len(ents) != 1 || ents[0].Name() != first.Name {
+		t.Fatalf("snapshots after a second controller: %v, %v; want only %s", ents, err, first.Name)
+	}
+}
+
+// Without a retention period there is nothing for a controller to do: none is started.
+func TestNoControllerWithoutRetention(t *testing.T) {
+	args := singleArgs(t, 7690)
+	args.SnapshotRetentionDays = 0
+	if err := os.MkdirAll(args.DataDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := startController(t.Context(), ControllerSpec{Args: args}); err != nil {
+		t.Fatal(err)
+	}
+	if controllerRunning(args.DataDir) {
+		t.Fatal("a controller runs for a deployment without automatic snapshots")
+	}
+	if _, err := os.Stat(filepath.Join(controllerDir(args.DataDir), controllerSpec)); !os.IsNotExist(err) {
+		t.Fatalf("a spec (with secrets) was written for no controller: %v", err)
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	raw, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
