@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pulumi/pulumi-go-provider/infer"
+
 	"github.com/rediskit/rediskit/components/selfhosted"
 )
 
@@ -149,4 +151,41 @@ func mustJSON(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return raw
+}
+
+// A refresh that finds the controller gone is drift the next up repairs; a deployment that
+// keeps no automatic snapshots needs none.
+func TestDiffShowsAMissingController(t *testing.T) {
+	args := clusterArgs(3, "process")
+	args.SnapshotRetentionDays = 7
+	st := selfhosted.DeploymentState{DeploymentArgs: args, Healthy: true, ControllerRunning: true,
+		Nodes: []selfhosted.NodeStatus{{ID: "rk-0001-001", Alive: true}}}
+	diff := func(st selfhosted.DeploymentState, in selfhosted.DeploymentArgs) map[string]bool {
+		t.Helper()
+		resp, err := (&Deployment{}).Diff(t.Context(), infer.DiffRequest[selfhosted.DeploymentArgs, selfhosted.DeploymentState]{State: st, Inputs: in})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]bool{}
+		for k := range resp.DetailedDiff {
+			got[k] = true
+		}
+		if resp.HasChanges != (len(got) > 0) {
+			t.Errorf("HasChanges %v with diff %v", resp.HasChanges, got)
+		}
+		return got
+	}
+	if got := diff(st, args); len(got) != 0 {
+		t.Errorf("a healthy deployment with its controller: diff %v, want none", got)
+	}
+	st.ControllerRunning = false
+	if got := diff(st, args); !reflect.DeepEqual(got, map[string]bool{"controllerRunning": true}) {
+		t.Errorf("controller gone: diff %v, want controllerRunning", got)
+	}
+	none := args
+	none.SnapshotRetentionDays = 0
+	st.DeploymentArgs = none
+	if got := diff(st, none); len(got) != 0 {
+		t.Errorf("no retention, no controller: diff %v, want none", got)
+	}
 }
