@@ -8,7 +8,6 @@ import (
 
 	p "github.com/pulumi/pulumi-go-provider"
 	"github.com/pulumi/pulumi-go-provider/infer"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/rediskit/rediskit/components/selfhosted"
 	"github.com/rediskit/rediskit/engine"
@@ -102,7 +101,7 @@ func (d *Deployment) Update(ctx context.Context, req infer.UpdateRequest[selfhos
 		}
 	}
 	if changed["nodeMemoryMb"] || changed["persistence"] {
-		if err := applyMemoryAndPersistence(ctx, e); err != nil {
+		if err := e.ApplyMemoryAndPersistence(ctx); err != nil {
 			return resp, fmt.Errorf("updating %s: %w", old.Name, err)
 		}
 	}
@@ -129,19 +128,6 @@ func (d *Deployment) Update(ctx context.Context, req infer.UpdateRequest[selfhos
 	return resp, nil
 }
 
-// adminClient connects to a node as the engine's admin user.
-func adminClient(e *engine.Engine, n *engine.Node) (*redis.Client, error) {
-	opts := &redis.Options{Addr: n.Addr(), Username: engine.AdminUser, Password: e.Plan.Deployment.Auth.AdminPassword}
-	if e.Plan.TLS != nil {
-		tc, err := engine.ClientTLSConfig(e.Plan.TLS)
-		if err != nil {
-			return nil, err
-		}
-		opts.TLSConfig = tc
-	}
-	return redis.NewClient(opts), nil
-}
-
 // applyParameters changes the parameter group as ElastiCache does: the engine sets immediate
 // parameters on every node now, and the ones that apply at start are applied by a rolling
 // restart (replicas first, each primary after a coordinated failover), never all at once.
@@ -166,36 +152,10 @@ func applyParameters(ctx context.Context, args selfhosted.DeploymentArgs, s self
 	return nil
 }
 
-// applyMemoryAndPersistence sets the recomputed maxmemory and the AOF switch on every node.
-func applyMemoryAndPersistence(ctx context.Context, e *engine.Engine) error {
-	for _, n := range e.Plan.Nodes {
-		c, err := adminClient(e, n)
-		if err != nil {
-			return err
-		}
-		sets := map[string]string{"maxmemory": fmt.Sprint(n.MaxMemory), "appendonly": yesNo(e.Plan.Deployment.Persistence.AOF)}
-		for k, v := range sets {
-			if err := c.ConfigSet(ctx, k, v).Err(); err != nil {
-				c.Close()
-				return fmt.Errorf("setting %s on %s: %w", k, n.ID, err)
-			}
-		}
-		c.Close()
-	}
-	return nil
-}
-
 // credentialsChanged reports whether the tokens or user passwords differ.
 func credentialsChanged(a, b selfhosted.Secrets) bool {
 	if len(a.UserPasswords) == 0 && len(b.UserPasswords) == 0 {
 		return a.AppToken != b.AppToken || a.PreviousAppToken != b.PreviousAppToken
 	}
 	return a.AppToken != b.AppToken || a.PreviousAppToken != b.PreviousAppToken || !reflect.DeepEqual(a.UserPasswords, b.UserPasswords)
-}
-
-func yesNo(b bool) string {
-	if b {
-		return "yes"
-	}
-	return "no"
 }
