@@ -9,7 +9,6 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/rediskit/rediskit/components/spec"
-	"github.com/rediskit/rediskit/internal/validate"
 )
 
 // GroupArgs are the inputs of every deployment mode. Cache is the shared vocabulary (the same
@@ -79,17 +78,11 @@ func newGroupInMode(ctx *pulumi.Context, name string, mode spec.Mode, args *Grou
 		args = &GroupArgs{}
 	}
 	a := *args
-	if a.Cache.Mode != "" && a.Cache.Mode != mode {
-		return nil, fmt.Errorf("invalid cache %q: mode: %q is not allowed; this constructor builds mode %q", a.Cache.Name, a.Cache.Mode, mode)
-	}
-	a.Cache.Mode = mode
-	c, err := spec.Resolve(a.Cache)
-	ps := &validate.Problems{What: fmt.Sprintf("cache %q", a.Cache.Name)}
-	if verr, ok := err.(*validate.Error); ok {
-		ps.List = append(ps.List, verr.Problems...)
-	} else if err != nil {
+	c, ps, err := resolveIn(a.Cache, mode)
+	if err != nil {
 		return nil, err
 	}
+	a.Cache.Mode = mode
 	if a.SubnetGroupName == nil {
 		ps.Add("subnetGroupName", nil, "a subnet group of the cache's own is required (never the default one)")
 	}

@@ -9,7 +9,6 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/rediskit/rediskit/components/spec"
-	"github.com/rediskit/rediskit/internal/validate"
 )
 
 // ServerlessArgs are the inputs of a serverless cache.
@@ -39,17 +38,11 @@ func NewServerlessCache(ctx *pulumi.Context, name string, args *ServerlessArgs, 
 		args = &ServerlessArgs{}
 	}
 	a := *args
-	if a.Cache.Mode != "" && a.Cache.Mode != spec.ModeServerless {
-		return nil, fmt.Errorf("invalid cache %q: mode: %q is not allowed; this constructor builds mode %q", a.Cache.Name, a.Cache.Mode, spec.ModeServerless)
-	}
-	a.Cache.Mode = spec.ModeServerless
-	c, err := spec.Resolve(a.Cache)
-	ps := &validate.Problems{What: fmt.Sprintf("cache %q", a.Cache.Name)}
-	if verr, ok := err.(*validate.Error); ok {
-		ps.List = append(ps.List, verr.Problems...)
-	} else if err != nil {
+	c, ps, err := resolveIn(a.Cache, spec.ModeServerless)
+	if err != nil {
 		return nil, err
 	}
+	a.Cache.Mode = spec.ModeServerless
 	if a.SubnetIDs == nil {
 		ps.Add("subnetIds", nil, "the private subnets of the cache are required")
 	}
