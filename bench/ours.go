@@ -76,17 +76,7 @@ func pinBus(p *engine.Plan, ps *Ports) {
 
 // replan is the engine's plan for d mutated, with every running node pinned to its port.
 func replan(cur *engine.Plan, ps *Ports, mutate func(*engine.Deployment)) (*engine.Plan, error) {
-	d := cur.Deployment
-	ports := map[string]int{}
-	for _, n := range cur.Nodes {
-		ports[n.ID] = n.Port()
-	}
-	for _, s := range cur.Sentinels {
-		ports[s.ID] = s.Port()
-	}
-	d.NodePorts = ports
-	mutate(&d)
-	p, err := engine.PlanFor(d)
+	p, err := engine.Replan(cur, mutate)
 	if err != nil {
 		return nil, err
 	}
@@ -95,30 +85,15 @@ func replan(cur *engine.Plan, ps *Ports, mutate func(*engine.Deployment)) (*engi
 }
 
 func oursFailoverClient(e *engine.Engine) *redis.Client {
-	var addrs []string
-	for _, s := range e.Plan.Sentinels {
-		addrs = append(addrs, s.Addr())
-	}
-	user := e.Plan.Deployment.AppUserName()
-	return redis.NewFailoverClient(&redis.FailoverOptions{
-		MasterName: e.Plan.Deployment.Name, SentinelAddrs: addrs,
-		SentinelUsername: user, SentinelPassword: appToken,
-		Username: user, Password: appToken, TLSConfig: e.ClientTLS(),
-		DialTimeout: 500 * time.Millisecond, ReadTimeout: time.Second, WriteTimeout: time.Second, MaxRetries: -1,
-		DialerRetries: 1,
-	})
+	o := e.AppFailoverOptions()
+	o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.MaxRetries, o.DialerRetries = 500*time.Millisecond, time.Second, time.Second, -1, 1
+	return redis.NewFailoverClient(o)
 }
 
 func oursClusterClient(e *engine.Engine) *redis.ClusterClient {
-	var addrs []string
-	for _, n := range e.Plan.Nodes {
-		addrs = append(addrs, n.Addr())
-	}
-	return redis.NewClusterClient(&redis.ClusterOptions{
-		Addrs: addrs, Username: e.Plan.Deployment.AppUserName(), Password: appToken, TLSConfig: e.ClientTLS(),
-		DialTimeout: 500 * time.Millisecond, ReadTimeout: time.Second, WriteTimeout: time.Second, MaxRedirects: 8,
-		MaxRetries: -1, DialerRetries: 1,
-	})
+	o := e.AppClusterOptions()
+	o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.MaxRedirects, o.MaxRetries, o.DialerRetries = 500*time.Millisecond, time.Second, time.Second, 8, -1, 1
+	return redis.NewClusterClient(o)
 }
 
 func oursAdmin(e *engine.Engine, n *engine.Node) *redis.Client {

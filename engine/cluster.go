@@ -372,3 +372,24 @@ func (e *Engine) guardEmptyClusterPrimary(ctx context.Context, n *Node) error {
 	}
 	return nil
 }
+
+// clusterFailoverTo makes replica n the primary of its shard with CLUSTER FAILOVER (no
+// option: the coordinated kind, where the primary pauses its clients until n has every write)
+// and waits until n leads.
+func (e *Engine) clusterFailoverTo(ctx context.Context, n *Node, shardID string) error {
+	c := e.admin(n.Addr())
+	defer c.Close()
+	if err := c.Do(ctx, "cluster", "failover").Err(); err != nil {
+		return err
+	}
+	return waitFor(ctx, e.timeout(), n.ID+" to lead shard "+shardID, func(ctx context.Context) error {
+		info, err := Info(ctx, c, "replication")
+		if err != nil {
+			return err
+		}
+		if info["role"] != "master" {
+			return fmt.Errorf("still %s", info["role"])
+		}
+		return nil
+	})
+}

@@ -13,15 +13,9 @@ import (
 )
 
 func clusterClient(e *Engine) *redis.ClusterClient {
-	var addrs []string
-	for _, n := range e.Plan.Nodes {
-		addrs = append(addrs, n.Addr())
-	}
-	return redis.NewClusterClient(&redis.ClusterOptions{
-		Addrs: addrs, Username: e.Plan.Deployment.AppUserName(), Password: appToken, TLSConfig: e.ClientTLS(),
-		DialTimeout: time.Second, ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second, MaxRedirects: 8,
-		DialerRetries: 1,
-	})
+	o := e.AppClusterOptions()
+	o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.MaxRedirects, o.DialerRetries = time.Second, 2*time.Second, 2*time.Second, 8, 1
+	return redis.NewClusterClient(o)
 }
 
 // clusterIDsE maps plan node id -> cluster node id (CLUSTER MYID).

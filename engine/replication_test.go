@@ -13,18 +13,9 @@ import (
 // failoverClient is how applications reach a replication group: through the sentinels, as
 // the app user, so the current primary is always found.
 func failoverClient(e *Engine) *redis.Client {
-	var addrs []string
-	for _, s := range e.Plan.Sentinels {
-		addrs = append(addrs, s.Addr())
-	}
-	user := e.Plan.Deployment.AppUserName()
-	return redis.NewFailoverClient(&redis.FailoverOptions{
-		MasterName: e.Plan.Deployment.Name, SentinelAddrs: addrs,
-		SentinelUsername: user, SentinelPassword: appToken,
-		Username: user, Password: appToken, TLSConfig: e.ClientTLS(),
-		DialTimeout: time.Second, ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second, MaxRetries: -1,
-		DialerRetries: 1,
-	})
+	o := e.AppFailoverOptions()
+	o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.MaxRetries, o.DialerRetries = time.Second, 2*time.Second, 2*time.Second, -1, 1
+	return redis.NewFailoverClient(o)
 }
 
 // rolesE returns node id -> role ("master"/"slave"/"down") as each node reports it.
@@ -292,23 +283,10 @@ func TestReplicationAddressesChangeWhileDown(t *testing.T) {
 	e := Up(t, d)
 	prim := assertOnePrimary(t, e)
 	c := failoverClient(e)
-	var keys []string
-	for i := 0; i < 100; i++ {
-		k := fmt.Sprintf("k%d", i)
-		if ok, err := writeAcked(ctx, c, k, k); err != nil || !ok {
-			t.Fatalf("write %s: acked=%v err=%v", k, ok, err)
-		}
-		keys = append(keys, k)
-	}
+	keys := writeAckedKeys(t, c, 100)
 	c.Close()
 	moved := e.Plan.Sentinels[1]
-	sc := redis.NewSentinelClient(&redis.Options{Addr: moved.Addr(), Username: AdminUser, Password: adminPass})
-	idCmd := redis.NewStringCmd(ctx, "sentinel", "myid")
-	err := sc.Process(ctx, idCmd)
-	sc.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	movedID := sentinelID(t, moved.Addr())
 	// Ports free while the deployment runs, so none of its own.
 	base := freeBasePort(t, 2)
 	if err := e.Kill(); err != nil {
@@ -332,12 +310,8 @@ func TestReplicationAddressesChangeWhileDown(t *testing.T) {
 	assertOnePrimary(t, e2)
 	assertRoles(t, e2)
 	assertSentinelsSee(t, e2, 2, 2)
-	sc = redis.NewSentinelClient(&redis.Options{Addr: e2.Plan.Sentinels[1].Addr(), Username: AdminUser, Password: adminPass})
-	idCmd2 := redis.NewStringCmd(ctx, "sentinel", "myid")
-	err = sc.Process(ctx, idCmd2)
-	sc.Close()
-	if err != nil || idCmd2.Val() != idCmd.Val() {
-		t.Fatalf("moved sentinel's id %q (%v), want %q kept", idCmd2.Val(), err, idCmd.Val())
+	if got := sentinelID(t, e2.Plan.Sentinels[1].Addr()); got != movedID {
+		t.Fatalf("moved sentinel's id %q, want %q kept", got, movedID)
 	}
 	c2 := failoverClient(e2)
 	defer c2.Close()
@@ -361,14 +335,7 @@ func TestReplicationPrimaryReaddressedWhileSentinelsRun(t *testing.T) {
 	e := Up(t, d)
 	prim := assertOnePrimary(t, e)
 	c := failoverClient(e)
-	var keys []string
-	for i := 0; i < 50; i++ {
-		k := fmt.Sprintf("k%d", i)
-		if ok, err := writeAcked(ctx, c, k, k); err != nil || !ok {
-			t.Fatalf("write %s: acked=%v err=%v", k, ok, err)
-		}
-		keys = append(keys, k)
-	}
+	keys := writeAckedKeys(t, c, 50)
 	c.Close()
 	base := freeBasePort(t, 2) // free while the deployment runs, so none of its ports
 	killNodesAndMove := func(t *testing.T, id string, port int) {
@@ -435,4 +402,16 @@ func TestReplicationPrimaryReaddressedWhileSentinelsRun(t *testing.T) {
 			t.Fatalf("%s planned on %d", cur.ID, got)
 		}
 	})
+}
+
+// sentinelID returns the run id (SENTINEL MYID) of the sentinel at addr.
+func sentinelID(t *testing.T, addr string) string {
+	t.Helper()
+	sc := redis.NewSentinelClient(&redis.Options{Addr: addr, Username: AdminUser, Password: adminPass})
+	defer sc.Close()
+	cmd := redis.NewStringCmd(context.Background(), "sentinel", "myid")
+	if err := sc.Process(context.Background(), cmd); err != nil {
+		t.Fatalf("SENTINEL MYID at %s: %v", addr, err)
+	}
+	return cmd.Val()
 }

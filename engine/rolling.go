@@ -104,24 +104,7 @@ func (e *Engine) rollCluster(ctx context.Context) error {
 			}
 			continue
 		}
-		// CLUSTER FAILOVER (no option) is the coordinated kind: the primary pauses its
-		// clients until the replica has every write, then the replica takes over.
-		c := e.admin(replicas[0].Addr())
-		err := c.Do(ctx, "cluster", "failover").Err()
-		if err == nil {
-			err = waitFor(ctx, e.timeout(), replicas[0].ID+" to take over shard "+prim.ShardID, func(ctx context.Context) error {
-				info, err := Info(ctx, c, "replication")
-				if err != nil {
-					return err
-				}
-				if info["role"] != "master" {
-					return fmt.Errorf("still %s", info["role"])
-				}
-				return nil
-			})
-		}
-		c.Close()
-		if err != nil {
+		if err := e.clusterFailoverTo(ctx, replicas[0], prim.ShardID); err != nil {
 			return fmt.Errorf("rolling: handing shard %s to %s: %w", prim.ShardID, replicas[0].ID, err)
 		}
 		if err := e.restartReplica(ctx, prim); err != nil {

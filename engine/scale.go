@@ -242,22 +242,7 @@ func (e *Engine) promoteStaying(ctx context.Context, v *clusterView, to *Plan, n
 		if !e.Runner.Running(o.ID) {
 			continue
 		}
-		c := e.admin(o.Addr())
-		err := c.Do(ctx, "cluster", "failover").Err()
-		if err == nil {
-			err = waitFor(ctx, e.timeout(), o.ID+" to lead shard "+o.ShardID, func(ctx context.Context) error {
-				info, err := Info(ctx, c, "replication")
-				if err != nil {
-					return err
-				}
-				if info["role"] != "master" {
-					return fmt.Errorf("still %s", info["role"])
-				}
-				return nil
-			})
-		}
-		c.Close()
-		if err != nil {
+		if err := e.clusterFailoverTo(ctx, o, o.ShardID); err != nil {
 			return fmt.Errorf("scaling: handing shard %s from %s to %s: %w", n.ShardID, n.ID, o.ID, err)
 		}
 		v.primary[n.Shard] = o.ID

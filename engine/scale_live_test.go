@@ -10,17 +10,7 @@ import (
 // Scale requires (nodes keep their ids and ports).
 func replan(t *testing.T, cur *Plan, mutate func(*Deployment)) *Plan {
 	t.Helper()
-	d := cur.Deployment
-	ports := map[string]int{}
-	for _, n := range cur.Nodes {
-		ports[n.ID] = n.Port()
-	}
-	for _, s := range cur.Sentinels {
-		ports[s.ID] = s.Port()
-	}
-	d.NodePorts = ports
-	mutate(&d)
-	p, err := PlanFor(d)
+	p, err := Replan(cur, mutate)
 	if err != nil {
 		t.Fatal(err)
 	}

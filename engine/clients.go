@@ -1,0 +1,49 @@
+package engine
+
+import (
+	"github.com/redis/go-redis/v9"
+)
+
+// AppFailoverOptions are go-redis options that reach a replication group the way its
+// applications do: through the sentinels (which also require the app user), to whichever node
+// is primary now, with the deployment's TLS. Timeouts and retries are the caller's to set.
+func (e *Engine) AppFailoverOptions() *redis.FailoverOptions {
+	var addrs []string
+	for _, s := range e.Plan.Sentinels {
+		addrs = append(addrs, s.Addr())
+	}
+	d := e.Plan.Deployment
+	user := d.AppUserName()
+	return &redis.FailoverOptions{
+		MasterName: d.Name, SentinelAddrs: addrs,
+		SentinelUsername: user, SentinelPassword: d.Auth.AppToken,
+		Username: user, Password: d.Auth.AppToken, TLSConfig: e.ClientTLS(),
+	}
+}
+
+// AppClusterOptions are go-redis options for a cluster-aware application client: every node a
+// seed, the app user, the deployment's TLS. Timeouts and retries are the caller's to set.
+func (e *Engine) AppClusterOptions() *redis.ClusterOptions {
+	var addrs []string
+	for _, n := range e.Plan.Nodes {
+		addrs = append(addrs, n.Addr())
+	}
+	d := e.Plan.Deployment
+	return &redis.ClusterOptions{Addrs: addrs, Username: d.AppUserName(), Password: d.Auth.AppToken, TLSConfig: e.ClientTLS()}
+}
+
+// Replan is the plan of cur's deployment as mutate changes it, with every node and sentinel of
+// cur kept at its port: the plan Scale moves a running deployment to.
+func Replan(cur *Plan, mutate func(*Deployment)) (*Plan, error) {
+	d := cur.Deployment
+	ports := map[string]int{}
+	for _, n := range cur.Nodes {
+		ports[n.ID] = n.Port()
+	}
+	for _, s := range cur.Sentinels {
+		ports[s.ID] = s.Port()
+	}
+	d.NodePorts = ports
+	mutate(&d)
+	return PlanFor(d)
+}
