@@ -90,26 +90,27 @@ func getNumber(m property.Map, key string) optNumber {
 // getStrings returns the known strings of a list input and whether any element (or the list
 // itself) is unknown.
 func getStrings(m property.Map, key string) (vals []string, unknown bool) {
-	v := lookup(m, key)
-	if v.IsComputed() {
-		return nil, true
-	}
-	if !v.IsArray() {
-		return nil, false
-	}
-	for _, e := range v.AsArray().AsSlice() {
-		switch {
-		case e.IsComputed():
-			unknown = true
-		case e.IsString():
-			vals = append(vals, e.AsString())
+	return getList(m, key, func(e property.Value) (string, bool) {
+		if !e.IsString() {
+			return "", false
 		}
-	}
-	return vals, unknown
+		return e.AsString(), true
+	})
 }
 
 // getMaps returns the map elements of a list input.
 func getMaps(m property.Map, key string) (vals []property.Map, unknown bool) {
+	return getList(m, key, func(e property.Value) (property.Map, bool) {
+		if !e.IsMap() {
+			return property.Map{}, false
+		}
+		return e.AsMap(), true
+	})
+}
+
+// getList returns the elements of a list input that pick accepts, and whether any element
+// (or the list itself) is unknown.
+func getList[T any](m property.Map, key string, pick func(property.Value) (T, bool)) (vals []T, unknown bool) {
 	v := lookup(m, key)
 	if v.IsComputed() {
 		return nil, true
@@ -118,11 +119,12 @@ func getMaps(m property.Map, key string) (vals []property.Map, unknown bool) {
 		return nil, false
 	}
 	for _, e := range v.AsArray().AsSlice() {
-		switch {
-		case e.IsComputed():
+		if e.IsComputed() {
 			unknown = true
-		case e.IsMap():
-			vals = append(vals, e.AsMap())
+			continue
+		}
+		if x, ok := pick(e); ok {
+			vals = append(vals, x)
 		}
 	}
 	return vals, unknown
