@@ -4,8 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/rediskit/rediskit/components/selfhosted"
@@ -14,7 +18,8 @@ import (
 
 // The controller is a deployment's resident process, doing between two `pulumi up`s what
 // ElastiCache's control plane does between API calls: it takes the automatic snapshot once a
-// day in the snapshot window and prunes automatic snapshots past the retention period. The
+// day in the snapshot window and prunes automatic snapshots past the retention period, and it
+// serves the deployment's metrics (what CloudWatch collects) on metricsPort when set. The
 // provider plugin lives only as long as one Pulumi operation, so, like the nodes, the
 // controller is a detached process; it is the provider binary itself, started with
 // ControllerCommand as its first argument.
@@ -29,6 +34,8 @@ const (
 	controllerID   = "controller"
 	controllerSpec = "spec.json"
 	controllerLog  = "controller.log"
+	// controllerReady is written by a controller once it serves; startController waits for it.
+	controllerReady = "ready"
 )
 
 // ControllerSpec is what a controller needs to rebuild the deployment's engine: the same
@@ -43,7 +50,38 @@ type ControllerSpec struct {
 func controllerDir(dataDir string) string { return filepath.Join(dataDir, controllerID) }
 
 // wantsController reports whether the deployment has anything for a controller to do.
-func wantsController(args selfhosted.DeploymentArgs) bool { return args.SnapshotRetentionDays > 0 }
+func wantsController(args selfhosted.DeploymentArgs) bool {
+	return args.SnapshotRetentionDays > 0 || args.MetricsPort != 0
+}
+
+// metricsEndpoint is the URL of the deployment's metrics, "" when it serves none.
+func metricsEndpoint(args selfhosted.DeploymentArgs) string {
+	if args.MetricsPort == 0 {
+		return ""
+	}
+	return "http://" + net.JoinHostPort(args.Host, strconv.Itoa(args.MetricsPort)) + "/metrics"
+}
+
+// checkMetricsPort refuses a metrics port that a node or sentinel of the plan holds on the
+// same host (the docker driver's nodes listen on their containers' addresses instead).
+func checkMetricsPort(args selfhosted.DeploymentArgs, p *engine.Plan) error {
+	if args.MetricsPort == 0 || args.Driver != "process" {
+		return nil
+	}
+	taken := map[int]string{}
+	for _, n := range p.Nodes {
+		for _, port := range []int{n.PlainPort, n.TLSPort, n.BusPort} {
+			taken[port] = n.ID
+		}
+	}
+	for _, s := range p.Sentinels {
+		taken[s.PlainPort], taken[s.TLSPort] = s.ID, s.ID
+	}
+	if id, ok := taken[args.MetricsPort]; ok {
+		return fmt.Errorf("metricsPort: %d is not allowed; %s uses it (pick a port outside the nodes' range)", args.MetricsPort, id)
+	}
+	return nil
+}
 
 // controllerRunning reports whether the deployment's controller process is alive.
 func controllerRunning(dataDir string) bool {
@@ -85,11 +123,38 @@ func startController(ctx context.Context, spec ControllerSpec) error {
 	if err := os.WriteFile(file, raw, 0o600); err != nil {
 		return fmt.Errorf("starting the controller of %s: writing its spec: %w", spec.Args.Name, err)
 	}
+	ready := filepath.Join(dir, controllerReady)
+	_ = os.Remove(ready)
 	r := NewDaemonRunner(dataDir)
 	if err := r.startDaemon(controllerID, dir, controllerLog, self, ControllerCommand, file); err != nil {
 		return fmt.Errorf("starting the controller of %s: %w", spec.Args.Name, err)
 	}
-	return nil
+	// Wait until it serves, so that a metrics port in use is this run's error, not a silent exit.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if _, err := os.Stat(ready); err == nil {
+			return nil
+		}
+		if !r.Running(controllerID) {
+			log := filepath.Join(dir, controllerLog)
+			return fmt.Errorf("starting the controller of %s: it exited; %s ends with:\n%s", spec.Args.Name, log, tail(log, 5))
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			_ = r.Stop(context.Background(), controllerID)
+			return fmt.Errorf("starting the controller of %s: not ready after 20 s (see %s)", spec.Args.Name, filepath.Join(dir, controllerLog))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// tail returns the last n lines of a file.
+func tail(file string, n int) string {
+	raw, _ := os.ReadFile(file)
+	lines := strings.Split(strings.TrimRight(string(raw), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }
 
 // LoadControllerSpec reads a spec written by startController.
@@ -109,7 +174,8 @@ func LoadControllerSpec(file string) (ControllerSpec, error) {
 }
 
 // RunController runs the controller of spec until ctx ends, logging through logf. tick is how
-// often it looks at the clock (a minute in the real daemon).
+// often it looks at the clock (a minute in the real daemon). It writes its ready file once it
+// serves, and fails at once when it cannot (the metrics port taken).
 func RunController(ctx context.Context, spec ControllerSpec, tick time.Duration, logf func(string, ...any)) error {
 	r, err := runnerFor(spec.Args)
 	if err != nil {
@@ -123,7 +189,32 @@ func RunController(ctx context.Context, spec ControllerSpec, tick time.Duration,
 	if err := e.PrepareTLS(); err != nil {
 		return fmt.Errorf("preparing TLS for %s: %w", spec.Args.Name, err)
 	}
-	logf("controller of %s: automatic snapshots kept %d days, in %s", spec.Args.Name, spec.Args.SnapshotRetentionDays, e.SnapshotWindow())
+	var srv *http.Server
+	if spec.Args.MetricsPort != 0 {
+		addr := net.JoinHostPort(spec.Args.Host, strconv.Itoa(spec.Args.MetricsPort))
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("metricsPort: serving on %s: %w", addr, err)
+		}
+		srv = &http.Server{Handler: e.HTTPHandler(), ReadHeaderTimeout: 5 * time.Second}
+		go func() { _ = srv.Serve(ln) }()
+		defer srv.Close()
+		logf("controller of %s: /metrics, /status and /healthz on %s", spec.Args.Name, addr)
+	}
+	if w := e.SnapshotWindow(); w != "" {
+		logf("controller of %s: automatic snapshots kept %d days, taken in %s UTC", spec.Args.Name, spec.Args.SnapshotRetentionDays, w)
+	}
+	dir := controllerDir(spec.Args.DataDir)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, controllerReady), nil, 0o600); err != nil {
+		return fmt.Errorf("writing the ready file: %w", err)
+	}
+	if e.SnapshotWindow() == "" {
+		<-ctx.Done()
+		return nil
+	}
 	e.RunSnapshotSchedule(ctx, tick)
 	return nil
 }

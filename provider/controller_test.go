@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -63,6 +66,7 @@ func TestControllerTakesTheDaysAutomaticSnapshot(t *testing.T) {
 		t.Skip("redis-server is not installed (make tools)")
 	}
 	args := singleArgs(t, 7690)
+	args.MetricsPort = 7695
 	at, err := place(args, testSecrets, selfhosted.Placement{}, "")
 	if err != nil {
 		t.Fatal(err)
@@ -105,9 +109,26 @@ func TestControllerTakesTheDaysAutomaticSnapshot(t *testing.T) {
 		if err == nil && last == nil {
 			err = fmt.Errorf("no automatic snapshot yet")
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		// While it runs it serves the deployment's metrics under CloudWatch's names.
+		body, err := httpGet("http://127.0.0.1:7695/metrics")
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(body, `CurrConnections{`) || !strings.Contains(body, `ReplicationGroupId="rk-ctl"`) {
+			return fmt.Errorf("metrics lack CurrConnections for rk-ctl:\n%s", body)
+		}
+		if _, err := httpGet("http://127.0.0.1:7695/healthz"); err != nil {
+			return err
+		}
+		return nil
 	})
 	first, err := e.LastAutomaticSnapshot()
+	if err != nil || first == nil {
+		t.Fatalf("automatic snapshot %+v, %v", first, err)
+	}
 	if err != nil || !first.Automatic || first.Deployment != "rk-ctl" {
 		t.Fatalf("automatic snapshot %+v, %v", first, err)
 	}
@@ -187,5 +208,63 @@ func TestDiffShowsAMissingController(t *testing.T) {
 	st.DeploymentArgs = none
 	if got := diff(st, none); len(got) != 0 {
 		t.Errorf("no retention, no controller: diff %v, want none", got)
+	}
+}
+
+// httpGet returns the body of a 200 answer.
+func httpGet(url string) (string, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "", err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("GET %s: %s: %s", url, resp.Status, b)
+	}
+	return string(b), nil
+}
+
+// A metrics port a node holds is refused before anything starts, naming the field and the node.
+func TestMetricsPortMustNotBeANodePort(t *testing.T) {
+	args := clusterArgs(1, "process")
+	at, err := place(args, testSecrets, selfhosted.Placement{}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := engineFor(t.Context(), args, testSecrets, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args.MetricsPort = e.Plan.Nodes[1].Port()
+	err = checkMetricsPort(args, e.Plan)
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("metricsPort: %d is not allowed; %s uses it", args.MetricsPort, e.Plan.Nodes[1].ID)) {
+		t.Fatalf("metrics port on a node: got %v", err)
+	}
+	args.MetricsPort = e.Plan.Nodes[0].BusPort
+	if err := checkMetricsPort(args, e.Plan); err == nil {
+		t.Fatalf("metrics port on a cluster bus port %d: accepted", args.MetricsPort)
+	}
+	args.MetricsPort = 9121
+	if err := checkMetricsPort(args, e.Plan); err != nil {
+		t.Fatalf("a free metrics port: %v", err)
+	}
+}
+
+// A controller that cannot serve its metrics port fails at once, naming the field.
+func TestControllerFailsWhenTheMetricsPortIsTaken(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	args := singleArgs(t, 7690)
+	args.MetricsPort = ln.Addr().(*net.TCPAddr).Port
+	err = RunController(t.Context(), ControllerSpec{Args: args, Secrets: testSecrets}, time.Minute, t.Logf)
+	if err == nil || !strings.Contains(err.Error(), "metricsPort") {
+		t.Fatalf("got %v, want an error naming metricsPort", err)
 	}
 }

@@ -154,6 +154,9 @@ func (d *Deployment) Create(ctx context.Context, req infer.CreateRequest[selfhos
 	if err != nil {
 		return resp, err
 	}
+	if err := checkMetricsPort(args, e.Plan); err != nil {
+		return resp, err
+	}
 	if err := os.MkdirAll(args.DataDir, 0o700); err != nil {
 		return resp, fmt.Errorf("creating data directory: %w", err)
 	}
@@ -184,6 +187,7 @@ func newState(args selfhosted.DeploymentArgs, s selfhosted.Secrets, e *engine.En
 		AdminPassword:    s.AdminPassword,
 		UserPasswords:    s.UserPasswords,
 		SnapshotDir:      e.Plan.Deployment.Snapshot.Dir,
+		MetricsEndpoint:  metricsEndpoint(args),
 	}
 	if e.Plan.TLS != nil {
 		st.CAFile = e.Plan.TLS.CAFile

@@ -15,7 +15,7 @@ import (
 
 // stateOnly fields change nothing on the running nodes.
 var stateOnly = map[string]bool{"environment": true, "tags": true, "snapshotRetentionDays": true,
-	"snapshotWindow": true, "finalSnapshot": true, "engineVersion": true}
+	"snapshotWindow": true, "finalSnapshot": true, "engineVersion": true, "metricsPort": true}
 
 // notOnline fields have no online path in this provider yet; the error says so before
 // anything is touched.
@@ -73,6 +73,9 @@ func (d *Deployment) Update(ctx context.Context, req infer.UpdateRequest[selfhos
 	}
 	e, err := engineFor(ctx, args, s, at)
 	if err != nil {
+		return resp, err
+	}
+	if err := checkMetricsPort(args, e.Plan); err != nil {
 		return resp, err
 	}
 	changed := map[string]bool{}

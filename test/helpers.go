@@ -9,6 +9,8 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -293,4 +295,31 @@ func processAlive(pid int) bool {
 	}
 	f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
 	return len(f) > 0 && f[0] != "Z"
+}
+
+// HTTPGetE returns the body of a 200 answer to GET url.
+func HTTPGetE(url string) (string, error) {
+	c := &http.Client{Timeout: 10 * time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "", err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("GET %s: %s: %s", url, resp.Status, b)
+	}
+	return string(b), nil
+}
+
+// HTTPGet is HTTPGetE that fails the test.
+func HTTPGet(t testing.TestingT, url string) string {
+	body, err := HTTPGetE(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return body
 }

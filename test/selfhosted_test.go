@@ -33,11 +33,16 @@ type shape struct {
 	auth map[string]any
 	// window is the daily snapshot window, when set.
 	window string
+	// metricsPort is the controller's metrics port, when set.
+	metricsPort int
 }
 
 // config renders the shape as the stack's rediskit:cache.
 func (s shape) config() string {
 	sh := map[string]any{"driver": s.driver, "basePort": s.basePort, "dataDir": s.dataDir, "persistence": "rdb+aof", "nodeMemoryMb": 64}
+	if s.metricsPort != 0 {
+		sh["metricsPort"] = s.metricsPort
+	}
 	zones := s.zones
 	if zones == nil {
 		zones = []string{"zone-a", "zone-b", "zone-c"}

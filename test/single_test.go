@@ -27,7 +27,8 @@ func TestSelfHostedSingleNode(t *testing.T) {
 	// A snapshot window around now, so the controller takes the day's automatic snapshot here.
 	now := time.Now().UTC()
 	window := now.Add(-10*time.Minute).Format("15:04") + "-" + now.Add(60*time.Minute).Format("15:04")
-	base := shape{name: "rk-e2e-single", mode: "single", driver: "process", dataDir: dataDir, basePort: 7600, window: window}
+	base := shape{name: "rk-e2e-single", mode: "single", driver: "process", dataDir: dataDir, basePort: 7600, window: window,
+		metricsPort: 7650}
 	opts := func(policy string) deploy.Options {
 		s := base
 		s.params = map[string]string{"maxmemory-policy": policy}
@@ -122,6 +123,16 @@ func TestSelfHostedSingleNode(t *testing.T) {
 			}
 			return "", err
 		})
+		// And it serves the node's metrics under CloudWatch's names, and the readiness view.
+		metrics := HTTPGet(t, "http://127.0.0.1:7650/metrics")
+		for _, want := range []string{`CurrConnections{`, `DatabaseMemoryUsagePercentage{`, `ReplicationGroupId="rk-e2e-single"`} {
+			if !strings.Contains(metrics, want) {
+				t.Errorf("/metrics lacks %s:\n%s", want, metrics)
+			}
+		}
+		if body := HTTPGet(t, "http://127.0.0.1:7650/healthz"); !strings.Contains(body, "ready") {
+			t.Errorf("/healthz: %q", body)
+		}
 	})
 
 	test_structure.RunTestStage(t, "update parameters", func() {

@@ -155,20 +155,7 @@ func cmdUp(args []string) error {
 	if err := e.Up(ctx); err != nil {
 		return err
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", &engine.Metrics{Engine: e})
-	mux.HandleFunc("/status", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(e.Status(r.Context()))
-	})
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
-		if st := e.Status(r.Context()); !st.Ready {
-			http.Error(w, strings.Join(st.Problems, "\n"), http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "ready")
-	})
-	srv := &http.Server{Addr: fs.Lookup("listen").Value.String(), Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Addr: fs.Lookup("listen").Value.String(), Handler: e.HTTPHandler(), ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Printf("metrics endpoint: %v", err)

@@ -70,6 +70,9 @@ func runUp(args []string, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "Connect (the token is read at run time, never printed):\n  REDISCLI_AUTH=\"$(go run ./cmd/rediskit token -s %s)\" redis-cli%s%s -h %v -p %v%s\n",
 		o.Stack, cluster, tls, get("endpoint"), get("port"), user)
+	if m := get("metricsEndpoint"); m != "" && m != nil {
+		fmt.Fprintf(out, "Metrics (Prometheus, CloudWatch's names): %v\n", m)
+	}
 	return nil
 }
 

@@ -56,6 +56,9 @@ type Cache struct {
 	AuthUser pulumi.StringOutput `pulumi:"authUser"`
 	// CAFile is the CA certificate clients verify a self-hosted deployment with.
 	CAFile pulumi.StringOutput `pulumi:"caFile"`
+	// MetricsEndpoint is where a self-hosted deployment serves Prometheus metrics under
+	// CloudWatch's names ("" on AWS, where they are in CloudWatch, or without metricsPort).
+	MetricsEndpoint pulumi.StringOutput `pulumi:"metricsEndpoint"`
 	// Nodes lists the nodes: ids on AWS (the member clusters), and on the self-hosted target also
 	// shard, observed role, zone, address and liveness.
 	Nodes pulumi.ArrayOutput `pulumi:"nodes"`
@@ -150,6 +153,7 @@ func NewCache(ctx *pulumi.Context, name string, args *CacheArgs, opts ...pulumi.
 		"subnetGroupName":       comp.SubnetGroupName,
 		"authUser":              comp.AuthUser,
 		"caFile":                comp.CAFile,
+		"metricsEndpoint":       comp.MetricsEndpoint,
 		"nodes":                 comp.Nodes,
 	})
 }
@@ -181,6 +185,7 @@ func buildSelfHosted(ctx *pulumi.Context, name string, comp *Cache, c *spec.Cach
 	comp.AuthToken = d.AppToken
 	comp.AuthUser = d.AppUser
 	comp.CAFile = d.CAFile
+	comp.MetricsEndpoint = d.MetricsEndpoint
 	comp.Nodes = d.Nodes
 	comp.AuthSecretArn = empty
 	comp.ConnectionURL = pulumi.Sprintf("%s://%s:%d", scheme, d.Endpoint, d.Port)
@@ -224,6 +229,7 @@ func buildAWS(ctx *pulumi.Context, name string, comp *Cache, c *spec.Cache, n *s
 		comp.Nodes = pulumi.Array{}.ToArrayOutput()
 		comp.AuthUser = pulumi.String("").ToStringOutput()
 		comp.CAFile = pulumi.String("").ToStringOutput()
+		comp.MetricsEndpoint = pulumi.String("").ToStringOutput()
 		return nil
 	}
 	subnets, err := elasticache.NewSubnetGroup(ctx, name+"-subnets", &elasticache.SubnetGroupArgs{SubnetIDs: net.SubnetIDs, Cache: *c}, parent)
@@ -265,5 +271,6 @@ func buildAWS(ctx *pulumi.Context, name string, comp *Cache, c *spec.Cache, n *s
 	}).(pulumi.ArrayOutput)
 	comp.AuthUser = pulumi.String("").ToStringOutput()
 	comp.CAFile = pulumi.String("").ToStringOutput()
+	comp.MetricsEndpoint = pulumi.String("").ToStringOutput()
 	return nil
 }

@@ -49,6 +49,8 @@ type DeploymentArgs struct {
 	// Image is the engine image of the docker driver.
 	Image string   `pulumi:"image,optional"`
 	Tags  []string `pulumi:"tags,optional"`
+	// MetricsPort is where the controller serves /metrics, /status and /healthz on Host; 0: none.
+	MetricsPort int `pulumi:"metricsPort,optional"`
 }
 
 // Placement is where existing nodes live: the port each holds and, with the docker driver,
@@ -113,6 +115,7 @@ func FromSpec(c *spec.Cache, root string) DeploymentArgs {
 		DataDir:               dataDir,
 		NodeMemoryMB:          mem,
 		Image:                 s.Image,
+		MetricsPort:           s.MetricsPort,
 	}
 	if c.Mode == spec.ModeCluster {
 		a.Shards = c.ShardCount()

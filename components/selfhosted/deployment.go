@@ -27,6 +27,8 @@ type Deployment struct {
 	Mode          pulumi.StringOutput      `pulumi:"mode"`
 	TLS           pulumi.BoolOutput        `pulumi:"tls"`
 	UserPasswords pulumi.StringMapOutput   `pulumi:"userPasswords"`
+	// MetricsEndpoint is the controller's /metrics URL ("" without metricsPort).
+	MetricsEndpoint pulumi.StringOutput `pulumi:"metricsEndpoint"`
 }
 
 // Inputs renders the args as the resource's inputs; the token, when given, as a secret.
@@ -61,6 +63,7 @@ func Inputs(a DeploymentArgs) pulumi.Map {
 	opt("nodeMemoryMb", a.NodeMemoryMB != 0, pulumi.Int(a.NodeMemoryMB))
 	opt("tags", len(a.Tags) > 0, pulumi.ToStringArray(a.Tags))
 	opt("image", a.Image != "", pulumi.String(a.Image))
+	opt("metricsPort", a.MetricsPort != 0, pulumi.Int(a.MetricsPort))
 	opt("tokenRevision", a.TokenRevision != "", pulumi.String(a.TokenRevision))
 	opt("tokenUpdateStrategy", a.TokenUpdateStrategy != "", pulumi.String(a.TokenUpdateStrategy))
 	if a.AuthToken != nil {

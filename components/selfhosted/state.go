@@ -47,6 +47,8 @@ type DeploymentState struct {
 	// ControllerRunning is true when the deployment's controller (automatic snapshots in the
 	// window, pruned by retention) is alive; a deployment without retention runs none.
 	ControllerRunning bool `pulumi:"controllerRunning"`
+	// MetricsEndpoint is the controller's /metrics URL when metricsPort is set.
+	MetricsEndpoint string `pulumi:"metricsEndpoint,optional"`
 	// LastAutomaticSnapshot names the newest automatic snapshot, if any.
 	LastAutomaticSnapshot string `pulumi:"lastAutomaticSnapshot,optional"`
 	// FinalSnapshotPath is set once a delete has taken the final snapshot.

@@ -110,6 +110,9 @@ type SelfHosted struct {
 	// Image is the engine image the docker driver runs (default rediskit/engine:dev, which
 	// `make image` builds).
 	Image string `json:"image,omitempty"`
+	// MetricsPort, when set, is where the deployment's controller serves /metrics (Prometheus,
+	// under CloudWatch's metric names), /status and /healthz on Host; 0 serves none.
+	MetricsPort int `json:"metricsPort,omitempty"`
 }
 
 // AuthMode is how clients authenticate.

@@ -420,6 +420,9 @@ func (c *Cache) ValidateSelfHosted() []validate.Problem {
 	default:
 		ps.Add("selfHosted.persistence", s.Persistence, "rdb, aof, rdb+aof or none")
 	}
+	if s.MetricsPort != 0 && (s.MetricsPort < 1024 || s.MetricsPort > 65535) {
+		ps.Add("selfHosted.metricsPort", s.MetricsPort, "0 (no metrics endpoint) or 1024-65535")
+	}
 	if s.NodeMemoryMB < 0 || (s.NodeMemoryMB > 0 && s.NodeMemoryMB < 32) {
 		ps.Add("selfHosted.nodeMemoryMb", s.NodeMemoryMB, "at least 32 MB, or 0 for the node type's memory")
 	}

@@ -242,3 +242,37 @@ func TestNewVpcZones(t *testing.T) {
 		}
 	}
 }
+
+// The self-hosted settings are checked together, each naming its field, value and what is allowed.
+func TestSelfHostedSettings(t *testing.T) {
+	c, err := Resolve(valid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps := c.ValidateSelfHosted(); len(ps) != 0 {
+		t.Fatalf("defaults: %v", ps)
+	}
+	c.SelfHosted.MetricsPort = 9121
+	if ps := c.ValidateSelfHosted(); len(ps) != 0 {
+		t.Fatalf("metricsPort 9121: %v", ps)
+	}
+	c.SelfHosted.Driver, c.SelfHosted.BasePort, c.SelfHosted.MetricsPort, c.SelfHosted.NodeMemoryMB = "podman", 80, 70000, 8
+	var got []string
+	for _, p := range c.ValidateSelfHosted() {
+		got = append(got, p.String())
+	}
+	all := strings.Join(got, "\n")
+	for _, want := range []string{
+		`selfHosted.driver: "podman" is not allowed; process or docker`,
+		"selfHosted.basePort: 80 is not allowed; 1024-60000",
+		"selfHosted.metricsPort: 70000 is not allowed; 0 (no metrics endpoint) or 1024-65535",
+		"selfHosted.nodeMemoryMb: 8 is not allowed; at least 32 MB",
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("missing %q in:\n%s", want, all)
+		}
+	}
+	if len(got) != 4 {
+		t.Errorf("want exactly 4 problems, got %d:\n%s", len(got), all)
+	}
+}

@@ -304,6 +304,7 @@ func Run(ctx *pulumi.Context) error {
 	ctx.Export("connectionUrl", c.ConnectionURL)
 	ctx.Export("authUser", c.AuthUser)
 	ctx.Export("caFile", c.CAFile)
+	ctx.Export("metricsEndpoint", c.MetricsEndpoint)
 	ctx.Export("nodes", c.Nodes)
 	return nil
 }
