@@ -38,6 +38,8 @@ type CacheView struct {
 	UserGroupIDs         []string
 	AuthUnknown          bool
 	SnapshotRetention    optNumber
+	// MetricsPort is where a self-hosted deployment serves its metrics (0: nowhere).
+	MetricsPort optNumber
 	SnapshotWindow       optString
 	MaintenanceWindow    optString
 	AutoMinorUpgrade     optBool

@@ -20,8 +20,8 @@ func stackRules() []*Rule {
 	return []*Rule{
 		{
 			ID:      "cache-alarms",
-			Title:   "Every cache has CloudWatch alarms (on requiredMetrics when configured)",
-			Why:     "Memory pressure, evictions and CPU saturation are silent until clients time out; alarms turn them into pages.",
+			Title:   "Every cache has CloudWatch alarms (on requiredMetrics when configured); a self-hosted one serves its metrics (metricsPort)",
+			Why:     "Memory pressure, evictions and CPU saturation are silent until clients time out; alarms turn them into pages, and a self-hosted cache without a metrics endpoint cannot have any.",
 			Level:   Advisory,
 			Applies: "stack: caches and aws:cloudwatch/metricAlarm",
 			Maps:    Mapped{Note: "no equivalent in Checkov, tfsec, AWS Config or Security Hub"},
@@ -29,7 +29,13 @@ func stackRules() []*Rule {
 				var out []Finding
 				for _, r := range ctx.Stack.Resources {
 					c, ok := CacheOf(r)
-					if !ok || c.Role == RoleSelfHosted {
+					if !ok {
+						continue
+					}
+					if c.Role == RoleSelfHosted {
+						if c.MetricsPort.Set && c.MetricsPort.Value == 0 {
+							out = append(out, Finding{URN: r.URN, Message: "no metrics endpoint: set selfHosted.metricsPort so that its metrics (CloudWatch's names) can be scraped and alarmed on"})
+						}
 						continue
 					}
 					metrics, found := alarmsFor(r, ctx.Stack.Resources)

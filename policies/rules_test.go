@@ -435,7 +435,7 @@ func TestSelfHostedDeploymentView(t *testing.T) {
 	good := map[string]any{"name": "rk-local", "mode": "cluster", "shards": 3, "replicasPerShard": 1, "engine": "valkey", "engineVersion": "8.0",
 		"zones": []string{"zone-a", "zone-b", "zone-c"}, "authMode": "token", "authToken": secret("0123456789abcdef0123"),
 		"tls": true, "tlsMode": "required", "persistence": "rdb+aof", "snapshotRetentionDays": 7, "snapshotWindow": "03:00-04:00",
-		"finalSnapshot": true, "driver": "process"}
+		"finalSnapshot": true, "driver": "process", "metricsPort": 9121}
 	cases := []struct {
 		name, stack string
 		changes     map[string]any
@@ -462,6 +462,10 @@ func TestSelfHostedDeploymentView(t *testing.T) {
 		{"no snapshots, no final snapshot", "dev", map[string]any{"snapshotRetentionDays": 0, "finalSnapshot": false},
 			[]string{"automatic-backups advisory rk-local: snapshotRetentionDays is 0 days; at least 1 required",
 				"final-snapshot advisory rk-local: finalSnapshot is not true"}},
+		{"no metrics endpoint", "dev", map[string]any{"metricsPort": del},
+			[]string{"cache-alarms advisory rk-local: no metrics endpoint: set selfHosted.metricsPort so that its metrics (CloudWatch's names) can be scraped and alarmed on"}},
+		{"metrics port 0", "prod", map[string]any{"metricsPort": 0},
+			[]string{"cache-alarms advisory rk-local: no metrics endpoint: set selfHosted.metricsPort so that its metrics (CloudWatch's names) can be scraped and alarmed on"}},
 		{"old engine", "dev", map[string]any{"engine": "redis", "engineVersion": "6.2"},
 			[]string{`supported-engine-version advisory rk-local: redis version "6.2" is not allowed; allowed: 7.1, 7.0`}},
 	}
@@ -479,7 +483,7 @@ func TestSelfHostedDeploymentView(t *testing.T) {
 func TestEnvironmentFromSelfHostedDeployment(t *testing.T) {
 	r := Resource{URN: "urn:pulumi:eu-box::rediskit::" + TypeSelfHostedDeployment + "::rk", Type: TypeSelfHostedDeployment, Name: "rk",
 		Inputs: props(map[string]any{"environment": "prod", "authMode": "token", "tls": true, "persistence": "rdb", "snapshotRetentionDays": 1,
-			"finalSnapshot": true, "replicasPerShard": 0})}
+			"finalSnapshot": true, "replicasPerShard": 0, "metricsPort": 9121})}
 	got := show(Evaluate(&Stack{Name: "eu-box", Resources: []Resource{r}}, DefaultConfig()))
 	want := []string{"production-multi-az advisory rk: no replica: Multi-AZ needs at least 2 nodes per shard"}
 	if !slices.Equal(got, want) {
@@ -497,7 +501,7 @@ func TestConfigEffects(t *testing.T) {
 	burstable := with(compliantGroup(), map[string]any{"nodeType": "cache.t4g.small"})
 	selfHosted := Resource{URN: "urn:pulumi:dev::rediskit::" + TypeSelfHostedDeployment + "::rk", Type: TypeSelfHostedDeployment, Name: "rk",
 		Inputs: props(map[string]any{"authMode": "token", "tls": true, "persistence": "none", "snapshotRetentionDays": 1,
-			"finalSnapshot": true, "replicasPerShard": 1, "zones": []string{"a", "b"}})}
+			"finalSnapshot": true, "replicasPerShard": 1, "zones": []string{"a", "b"}, "metricsPort": 9121})}
 	cases := []struct {
 		name, config string
 		stack        *Stack

@@ -11,8 +11,9 @@ const TypeSelfHostedDeployment = "rediskit:index:Deployment"
 // SelfHostedDeploymentView reads a rediskit:index:Deployment (inputs as in
 // components/selfhosted.DeploymentArgs). Every cache rule that has a meaning for a self-hosted
 // engine applies to it unchanged: TLS, AUTH, snapshots, final snapshot, engine version,
-// replicas in other zones than their primary, persistence outside dev. The AWS-only ones
-// (KMS, subnet groups, log delivery, SNS, windows, CloudWatch alarms) do not.
+// replicas in other zones than their primary, persistence outside dev; cache-alarms asks for
+// its metrics endpoint instead of CloudWatch alarms. The AWS-only ones (KMS, subnet groups,
+// log delivery, SNS, windows) do not.
 func SelfHostedDeploymentView(in property.Map) (CacheView, bool) {
 	v := CacheView{Role: RoleSelfHosted}
 	v.Engine = getString(in, "engine")
@@ -30,6 +31,7 @@ func SelfHostedDeploymentView(in property.Map) (CacheView, bool) {
 		v.AuthToken = optBool{Set: true, Value: mode.Value == "token" || mode.Value == "rbac"}
 	}
 	v.SnapshotRetention = defaultNumber(getNumber(in, "snapshotRetentionDays"), 0)
+	v.MetricsPort = defaultNumber(getNumber(in, "metricsPort"), 0)
 	v.SnapshotWindow = getString(in, "snapshotWindow")
 	if fs := getBool(in, "finalSnapshot"); fs.isTrue() {
 		v.FinalSnapshot = optString{Set: true, Value: "final"}

@@ -354,6 +354,7 @@ func TestPolicyAnalyzeSelfHostedExport(t *testing.T) {
 	got, stderr, err := analyze(t, "local-insecure.json", "")
 	want := []string{
 		"automatic-backups advisory rediskit-local: snapshotRetentionDays is 0 days; at least 1 required",
+		"cache-alarms advisory rediskit-local: no metrics endpoint: set selfHosted.metricsPort so that its metrics (CloudWatch's names) can be scraped and alarmed on",
 		"encryption-in-transit mandatory rediskit-local: TLS is not enabled",
 		"final-snapshot advisory rediskit-local: finalSnapshot is not true",
 		`persistence advisory rediskit-local: persistence is off in environment "local"; only dev may run without it`,

@@ -77,6 +77,8 @@ func TestPreviewLocalStack(t *testing.T) {
 	}
 	got, err = previewProgram(t, "local", direct, localConfig(t, "prod", nil), "")
 	want = []string{
+		// Declared without metricsPort: nothing could scrape or alarm on it.
+		"cache-alarms advisory: no metrics endpoint: set selfHosted.metricsPort so that its metrics (CloudWatch's names) can be scraped and alarmed on",
 		"encryption-in-transit mandatory: TLS is not enabled",
 		"production-multi-az advisory: no replica: Multi-AZ needs at least 2 nodes per shard",
 	}
