@@ -26,20 +26,20 @@ type Shard struct {
 // absent atRestEncryptionEnabled on a replication group means false), so rules never need to
 // know the type.
 type CacheView struct {
-	Role                 string
-	Engine               optString
-	EngineVersion        optString
-	NodeType             optString
-	AtRestEncryption     optBool
-	KMSKeyID             optString
-	TransitEncryption    optBool
-	TransitMode          optString // "required" or "preferred" when encryption is on
-	AuthToken            optBool   // an AUTH token is configured (its value is never read)
-	UserGroupIDs         []string
-	AuthUnknown          bool
-	SnapshotRetention    optNumber
+	Role              string
+	Engine            optString
+	EngineVersion     optString
+	NodeType          optString
+	AtRestEncryption  optBool
+	KMSKeyID          optString
+	TransitEncryption optBool
+	TransitMode       optString // "required" or "preferred" when encryption is on
+	AuthToken         optBool   // an AUTH token is configured (its value is never read)
+	UserGroupIDs      []string
+	AuthUnknown       bool
+	SnapshotRetention optNumber
 	// MetricsPort is where a self-hosted deployment serves its metrics (0: nowhere).
-	MetricsPort optNumber
+	MetricsPort          optNumber
 	SnapshotWindow       optString
 	MaintenanceWindow    optString
 	AutoMinorUpgrade     optBool
