@@ -58,6 +58,12 @@ func productionRules() []*Rule {
 					return nil
 				}
 				var out []Finding
+				subnets := map[string]Resource{}
+				for _, sn := range ctx.Stack.Resources {
+					if sn.Type == TypeSubnet {
+						subnets[sn.URN] = sn
+					}
+				}
 			groups:
 				for _, g := range ctx.Stack.Resources {
 					if g.Type != TypeSubnetGroup {
@@ -67,8 +73,9 @@ func productionRules() []*Rule {
 						continue
 					}
 					var names, zones []string
-					for _, sn := range ctx.Stack.Resources {
-						if sn.Type != TypeSubnet || !slices.Contains(g.DependsOn, sn.URN) {
+					for _, dep := range uniq(g.DependsOn) {
+						sn, ok := subnets[dep]
+						if !ok {
 							continue
 						}
 						az := getString(sn.Inputs, "availabilityZone")

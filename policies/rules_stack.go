@@ -27,6 +27,7 @@ func stackRules() []*Rule {
 			Maps:    Mapped{Note: "no equivalent in Checkov, tfsec, AWS Config or Security Hub"},
 			CheckStack: func(ctx *Context) []Finding {
 				var out []Finding
+				alarms := newAlarmIndex(ctx.Stack.Resources)
 				for _, r := range ctx.Stack.Resources {
 					c, ok := CacheOf(r)
 					if !ok {
@@ -38,7 +39,7 @@ func stackRules() []*Rule {
 						}
 						continue
 					}
-					metrics, found := alarmsFor(r, ctx.Stack.Resources)
+					metrics, found := alarms.metricsFor(r)
 					if !found {
 						out = append(out, Finding{URN: r.URN, Message: "no CloudWatch metric alarm watches this cache"})
 						continue
@@ -125,13 +126,69 @@ func alarmDimensionValues(a Resource) []string {
 	return out
 }
 
-// alarmsFor returns the metrics of the alarms watching cache r and whether there is any.
-func alarmsFor(r Resource, all []Resource) (metrics []string, found bool) {
-	ids := cacheIDs(r)
+// alarmIndex finds the alarms related to a cache (see related) without scanning every
+// alarm for every cache: a stack with thousands of caches and their alarms stays linear.
+type alarmIndex struct {
+	alarms   []Resource
+	byURN    map[string]int
+	byDep    map[string][]int // URN an alarm depends on -> alarms
+	byDim    map[string][]int // dimension value -> alarms
+	byParent map[string][]int
+}
+
+func newAlarmIndex(all []Resource) *alarmIndex {
+	x := &alarmIndex{byURN: map[string]int{}, byDep: map[string][]int{}, byDim: map[string][]int{}, byParent: map[string][]int{}}
 	for _, a := range all {
-		if a.Type != TypeMetricAlarm || !related(r, a, ids) {
+		if a.Type != TypeMetricAlarm {
 			continue
 		}
+		i := len(x.alarms)
+		x.alarms = append(x.alarms, a)
+		x.byURN[a.URN] = i
+		for _, d := range a.DependsOn {
+			x.byDep[d] = append(x.byDep[d], i)
+		}
+		for _, v := range alarmDimensionValues(a) {
+			if v != "" {
+				x.byDim[v] = append(x.byDim[v], i)
+			}
+		}
+		if a.Parent != "" {
+			x.byParent[a.Parent] = append(x.byParent[a.Parent], i)
+		}
+	}
+	return x
+}
+
+// metricsFor returns the metrics of the alarms watching cache r, in stack order, and whether
+// there is any: the same alarms as related(r, alarm, cacheIDs(r)) selects.
+func (x *alarmIndex) metricsFor(r Resource) (metrics []string, found bool) {
+	hit := map[int]bool{}
+	for _, i := range x.byDep[r.URN] {
+		hit[i] = true
+	}
+	for _, d := range r.DependsOn {
+		if i, ok := x.byURN[d]; ok {
+			hit[i] = true
+		}
+	}
+	for _, id := range cacheIDs(r) {
+		for _, i := range x.byDim[id] {
+			hit[i] = true
+		}
+	}
+	if r.Parent != "" && !strings.Contains(r.Parent, "::pulumi:pulumi:Stack::") {
+		for _, i := range x.byParent[r.Parent] {
+			hit[i] = true
+		}
+	}
+	idx := make([]int, 0, len(hit))
+	for i := range hit {
+		idx = append(idx, i)
+	}
+	slices.Sort(idx)
+	for _, i := range idx {
+		a := x.alarms[i]
 		found = true
 		if m := getString(a.Inputs, "metricName"); m.Set {
 			metrics = append(metrics, m.Value)
