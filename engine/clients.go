@@ -1,6 +1,9 @@
 package engine
 
 import (
+	"maps"
+	"slices"
+
 	"github.com/redis/go-redis/v9"
 )
 
@@ -36,6 +39,8 @@ func (e *Engine) AppClusterOptions() *redis.ClusterOptions {
 // cur kept at its port: the plan Scale moves a running deployment to.
 func Replan(cur *Plan, mutate func(*Deployment)) (*Plan, error) {
 	d := cur.Deployment
+	// mutate gets its own maps and slices: changing them must not change cur.
+	d.Parameters, d.Zones, d.NodeHosts = maps.Clone(d.Parameters), slices.Clone(d.Zones), maps.Clone(d.NodeHosts)
 	ports := map[string]int{}
 	for _, n := range cur.Nodes {
 		ports[n.ID] = n.Port()

@@ -369,6 +369,9 @@ func (e *Engine) enableAOF(ctx context.Context, n *Node) error {
 		if info["aof_enabled"] != "1" || info["aof_rewrite_in_progress"] != "0" || info["aof_rewrite_scheduled"] != "0" {
 			return fmt.Errorf("AOF rewrite in progress")
 		}
+		if st := info["aof_last_bgrewrite_status"]; st != "ok" {
+			return permanent(fmt.Errorf("the AOF rewrite of %s failed (aof_last_bgrewrite_status %s; see its redis.log)", n.ID, st))
+		}
 		return nil
 	})
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"os"
+	"path/filepath"
 	"time"
 )
 
@@ -89,13 +91,20 @@ func (e *Engine) runSnapshotSchedule(ctx context.Context, ticks <-chan time.Time
 	if e.Plan.Deployment.Snapshot.Window == "" {
 		e.logf("automatic snapshots in the default window %s UTC", window)
 	}
+	// An automatic snapshot abandoned by a killed schedule is never finished: clear it away.
+	if stale, _ := filepath.Glob(filepath.Join(e.snapshotRoot(), e.Plan.Deployment.Name+"-auto-*.partial")); len(stale) > 0 {
+		for _, dir := range stale {
+			_ = os.RemoveAll(dir)
+		}
+		e.logf("removed %d unfinished automatic snapshot(s)", len(stale))
+	}
 	// A schedule started again inside the window (a new controller after an update) must
-	// not take the day's snapshot twice: the day of the newest one on disk counts as done.
+	// not take the day's snapshot twice: the window of the newest one on disk counts as done.
 	var lastDay string
 	if last, err := e.LastAutomaticSnapshot(); err != nil {
 		e.logf("automatic snapshots: %v", err)
 	} else if last != nil {
-		lastDay = last.Created.UTC().Format("2006-01-02")
+		lastDay = windowDay(window, last.Created)
 	}
 	for {
 		select {
@@ -103,18 +112,35 @@ func (e *Engine) runSnapshotSchedule(ctx context.Context, ticks <-chan time.Time
 			return
 		case now := <-ticks:
 			in, err := InWindow(window, now)
-			day := now.UTC().Format("2006-01-02")
+			day := windowDay(window, now)
 			if err != nil || !in || day == lastDay {
 				continue
 			}
-			if dir, err := e.AutomaticSnapshot(ctx, now); err != nil {
-				e.logf("automatic snapshot failed: %v", err)
-			} else {
+			dir, err := e.AutomaticSnapshot(ctx, now)
+			if dir != "" {
+				// Taken: even if pruning then failed, the day's snapshot exists.
 				lastDay = day
 				e.logf("automatic snapshot %s", dir)
 			}
+			if err != nil {
+				e.logf("automatic snapshot: %v", err)
+			}
 		}
 	}
+}
+
+// windowDay names the daily window t falls in by the UTC date the window opened: a window
+// that wraps past midnight (23:30-00:30) is one window, not one on each side of midnight.
+func windowDay(window string, t time.Time) string {
+	t = t.UTC()
+	var h1, m1, h2, m2 int
+	if _, err := fmt.Sscanf(window, "%d:%d-%d:%d", &h1, &m1, &h2, &m2); err == nil {
+		start, end, now := h1*60+m1, h2*60+m2, t.Hour()*60+t.Minute()
+		if start > end && now < end {
+			t = t.AddDate(0, 0, -1)
+		}
+	}
+	return t.Format("2006-01-02")
 }
 
 // SnapshotWindow is the daily UTC window automatic snapshots are taken in, "" when the

@@ -177,3 +177,23 @@ func TestSnapshotSchedule(t *testing.T) {
 		}
 	})
 }
+
+// A window that wraps past midnight is one window: its snapshot is counted on the day it opened.
+func TestWindowDay(t *testing.T) {
+	at := func(day, h, m int) time.Time { return time.Date(2030, 1, day, h, m, 0, 0, time.UTC) }
+	for _, c := range []struct {
+		window string
+		t      time.Time
+		want   string
+	}{
+		{"23:30-00:30", at(1, 23, 40), "2030-01-01"},
+		{"23:30-00:30", at(2, 0, 10), "2030-01-01"},
+		{"23:30-00:30", at(2, 23, 31), "2030-01-02"},
+		{"05:00-06:00", at(2, 5, 10), "2030-01-02"},
+		{"00:00-01:00", at(2, 0, 10), "2030-01-02"},
+	} {
+		if got := windowDay(c.window, c.t); got != c.want {
+			t.Errorf("windowDay(%s, %s) = %s, want %s", c.window, c.t.Format("01-02 15:04"), got, c.want)
+		}
+	}
+}

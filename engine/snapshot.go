@@ -68,8 +68,10 @@ func (e *Engine) AutomaticSnapshot(ctx context.Context, now time.Time) (string, 
 	if err != nil {
 		return "", err
 	}
-	_, err = e.PruneSnapshots(now)
-	return dir, err
+	if _, err := e.PruneSnapshots(now); err != nil {
+		return dir, fmt.Errorf("snapshot %s taken, but pruning old ones: %w", name, err)
+	}
+	return dir, nil
 }
 
 func (e *Engine) takeSnapshot(ctx context.Context, name string, automatic bool, created time.Time) (string, error) {
@@ -302,6 +304,9 @@ func (e *Engine) automaticSnapshots() ([]storedSnapshot, error) {
 	}
 	var out []storedSnapshot
 	for _, ent := range ents {
+		if strings.HasSuffix(ent.Name(), ".partial") {
+			continue // a snapshot being written, or abandoned by a stopped controller
+		}
 		dir := filepath.Join(e.snapshotRoot(), ent.Name())
 		b, err := os.ReadFile(filepath.Join(dir, ManifestFile))
 		if err != nil {

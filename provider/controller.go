@@ -89,12 +89,35 @@ func controllerRunning(dataDir string) bool {
 }
 
 // stopController stops the deployment's controller, if one runs; an automatic snapshot it is
-// taking is abandoned (its partial directory removed).
+// taking is abandoned. A controller that had to be killed counts as stopped once it is gone.
 func stopController(ctx context.Context, dataDir string) error {
-	if err := NewDaemonRunner(dataDir).Stop(ctx, controllerID); err != nil {
+	r := NewDaemonRunner(dataDir)
+	err := r.Stop(ctx, controllerID)
+	for i := 0; err != nil && i < 100 && r.Running(controllerID); i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil && r.Running(controllerID) {
 		return fmt.Errorf("stopping the controller of %s: %w", dataDir, err)
 	}
 	return nil
+}
+
+// controllerBinary is the program started as the controller: the provider binary itself.
+var controllerBinary = os.Executable
+
+// controllerEnv is the environment a controller keeps from the provider's: what finding
+// programs (docker, redis-server) and a Docker daemon needs, not the cloud or Pulumi
+// credentials a provider may have been given.
+func controllerEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		switch {
+		case k == "PATH", k == "HOME", k == "TMPDIR", k == "LANG", k == "TZ", strings.HasPrefix(k, "DOCKER_"):
+			env = append(env, kv)
+		}
+	}
+	return env
 }
 
 // startController (re)starts the deployment's controller with the given spec, or only stops
@@ -104,29 +127,41 @@ func startController(ctx context.Context, spec ControllerSpec) error {
 	if err := stopController(ctx, dataDir); err != nil {
 		return err
 	}
+	dir := controllerDir(dataDir)
+	file := filepath.Join(dir, controllerSpec)
+	// The spec holds credentials: it lives only until the controller has read it.
+	_ = os.Remove(file)
 	if !wantsController(spec.Args) {
 		return nil
 	}
-	self, err := os.Executable()
+	self, err := controllerBinary()
 	if err != nil {
 		return fmt.Errorf("starting the controller of %s: finding the provider binary: %w", spec.Args.Name, err)
 	}
-	dir := controllerDir(dataDir)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("starting the controller of %s: %w", spec.Args.Name, err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
 		return fmt.Errorf("starting the controller of %s: %w", spec.Args.Name, err)
 	}
 	raw, err := json.Marshal(spec)
 	if err != nil {
 		return fmt.Errorf("starting the controller of %s: %w", spec.Args.Name, err)
 	}
-	file := filepath.Join(dir, controllerSpec)
-	if err := os.WriteFile(file, raw, 0o600); err != nil {
+	// Written whole under a temporary name readable by the owner only, then renamed.
+	tmp := file + ".tmp"
+	if err := os.WriteFile(tmp, raw, 0o600); err != nil {
 		return fmt.Errorf("starting the controller of %s: writing its spec: %w", spec.Args.Name, err)
 	}
+	if err := os.Rename(tmp, file); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("starting the controller of %s: writing its spec: %w", spec.Args.Name, err)
+	}
+	defer os.Remove(file)
 	ready := filepath.Join(dir, controllerReady)
 	_ = os.Remove(ready)
 	r := NewDaemonRunner(dataDir)
-	if err := r.startDaemon(controllerID, dir, controllerLog, self, ControllerCommand, file); err != nil {
+	if err := r.startDaemonEnv(controllerID, dir, controllerLog, controllerEnv(), self, ControllerCommand, file); err != nil {
 		return fmt.Errorf("starting the controller of %s: %w", spec.Args.Name, err)
 	}
 	// Wait until it serves, so that a metrics port in use is this run's error, not a silent exit.
@@ -139,7 +174,11 @@ func startController(ctx context.Context, spec ControllerSpec) error {
 			log := filepath.Join(dir, controllerLog)
 			return fmt.Errorf("starting the controller of %s: it exited; %s ends with:\n%s", spec.Args.Name, log, tail(log, 5))
 		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
+		if ctx.Err() != nil {
+			_ = r.Stop(context.Background(), controllerID)
+			return fmt.Errorf("starting the controller of %s: %w", spec.Args.Name, ctx.Err())
+		}
+		if time.Now().After(deadline) {
 			_ = r.Stop(context.Background(), controllerID)
 			return fmt.Errorf("starting the controller of %s: not ready after 20 s (see %s)", spec.Args.Name, filepath.Join(dir, controllerLog))
 		}
@@ -217,6 +256,17 @@ func RunController(ctx context.Context, spec ControllerSpec, tick time.Duration,
 	}
 	e.RunSnapshotSchedule(ctx, tick)
 	return nil
+}
+
+// ControllerOwnsPidFile reports whether the pid file in the controller directory dir names
+// the calling process: a controller whose directory was removed, or that was replaced, exits.
+func ControllerOwnsPidFile(dir string) bool {
+	raw, err := os.ReadFile(filepath.Join(dir, pidFile))
+	if err != nil {
+		return false
+	}
+	f := strings.Fields(string(raw))
+	return len(f) > 0 && f[0] == strconv.Itoa(os.Getpid())
 }
 
 // ControllerPID returns the pid of the deployment's running controller, 0 when none runs.

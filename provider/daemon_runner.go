@@ -58,6 +58,11 @@ func (r *DaemonRunner) Start(_ context.Context, p engine.Process) error {
 // startDaemon starts argv as process id, detached, working in dir with its output appended
 // to dir/logName, and records it in dir's pid file.
 func (r *DaemonRunner) startDaemon(id, dir, logName string, argv ...string) error {
+	return r.startDaemonEnv(id, dir, logName, nil, argv...)
+}
+
+// startDaemonEnv is startDaemon with the given environment (nil: the provider's own).
+func (r *DaemonRunner) startDaemonEnv(id, dir, logName string, env []string, argv ...string) error {
 	if r.Running(id) {
 		return fmt.Errorf("starting %s: already running", id)
 	}
@@ -68,6 +73,7 @@ func (r *DaemonRunner) startDaemon(id, dir, logName string, argv ...string) erro
 	defer logf.Close()
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = dir
+	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
@@ -77,7 +83,10 @@ func (r *DaemonRunner) startDaemon(id, dir, logName string, argv ...string) erro
 	// Read before the reaper below can let the pid go.
 	start, err := startTime(pid)
 	if err != nil {
-		start = "gone"
+		// Without its start time the process could never be found again: do not leave it.
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		return fmt.Errorf("starting %s: reading its start time: %w", id, err)
 	}
 	// Reap it if it dies while we live; once we exit, init adopts it.
 	go func() { _ = cmd.Wait() }()
@@ -94,7 +103,7 @@ func (r *DaemonRunner) startDaemon(id, dir, logName string, argv ...string) erro
 // pid returns the live process of id, or 0.
 //
 // The pid file holds the pid and the process's start time (field 22 of /proc/<pid>/stat):
-// together they name one process for the life of the machine, so a reused pid is told
+// together they name one process since boot (a reboot ends the processes too), so a reused pid is told
 // apart without looking at the command line, which redis rewrites (setproctitle) while it
 // starts and which reads empty for a moment while it does.
 func (r *DaemonRunner) pid(id string) int {

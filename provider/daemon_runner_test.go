@@ -2,11 +2,14 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rediskit/rediskit/engine"
 )
@@ -35,6 +38,23 @@ func TestDaemonRunnerKnowsItsProcessByStartTimeNotCommandLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = r.Kill(p.ID) })
+	// Until the script execs sleep its command line still names redis.conf; the checks that
+	// matter come after, when nothing in it says redis.
+	pid := r.pid(p.ID)
+	if pid == 0 {
+		t.Fatal("not running right after Start")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if len(cmdline) > 0 && !strings.Contains(string(cmdline), "redis") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("command line still %q", cmdline)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	for i := 0; i < 200; i++ {
 		if !r.Running(p.ID) {
 			t.Fatalf("check %d: a live process whose command line is not redis's counts as exited", i)
@@ -89,8 +109,13 @@ func TestDaemonRunnerTellsAReusedPidApart(t *testing.T) {
 
 func TestDaemonRunnerOldPidFileFallsBackToCommandLine(t *testing.T) {
 	r, p := fakeServer(t)
-	// The test binary's own pid: alive, but not a redis process.
-	if err := os.WriteFile(filepath.Join(p.Dir, pidFile), []byte(strconv.Itoa(os.Getpid())), 0o600); err != nil {
+	// A live process that is not redis's, named by a pid-only file (the old format).
+	other := exec.Command("sleep", "60")
+	if err := other.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = other.Process.Kill(); _ = other.Wait() })
+	if err := os.WriteFile(filepath.Join(p.Dir, pidFile), []byte(strconv.Itoa(other.Process.Pid)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if r.Running(p.ID) {

@@ -109,11 +109,27 @@ func place(args selfhosted.DeploymentArgs, s selfhosted.Secrets, held selfhosted
 	for _, sn := range trial.Sentinels {
 		ids = append(ids, sn.ID)
 	}
+	// A new process never lands on the metrics port, with its client or its bus port.
+	clash := func(port int) bool {
+		if args.MetricsPort == 0 || args.Driver != "process" {
+			return false
+		}
+		for q := port; q < port+step; q++ {
+			if q == args.MetricsPort || q+10000 == args.MetricsPort {
+				return true
+			}
+		}
+		return false
+	}
 	if len(held.Ports) > 0 {
 		for _, id := range ids {
 			if _, ok := at.Ports[id]; !ok {
-				at.Ports[id] = highest + 1
-				highest += step
+				port := highest + 1
+				for clash(port) {
+					port += step
+				}
+				at.Ports[id] = port
+				highest = port + step - 1
 			}
 		}
 	} else {

@@ -155,3 +155,26 @@ func TestDiffNamesChangedInputsAndReplacements(t *testing.T) {
 		}
 	}
 }
+
+// Growing a deployment never gives a new node the metrics port (nor a bus port on it).
+func TestPlaceStepsOverTheMetricsPort(t *testing.T) {
+	a := clusterArgs(1, "process")
+	a.MetricsPort = 7002
+	held := selfhosted.Placement{Ports: map[string]int{"rk-0001-001": 7000, "rk-0001-002": 7001}}
+	a.Shards = 2
+	got, err := place(a, testSecrets, held, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{"rk-0001-001": 7000, "rk-0001-002": 7001, "rk-0002-001": 7003, "rk-0002-002": 7004}
+	if !reflect.DeepEqual(got.Ports, want) {
+		t.Errorf("got %v, want %v", got.Ports, want)
+	}
+	e, err := engineFor(t.Context(), a, testSecrets, got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkMetricsPort(a, e.Plan); err != nil {
+		t.Errorf("the grown plan still clashes: %v", err)
+	}
+}

@@ -13,10 +13,6 @@ import (
 	"github.com/rediskit/rediskit/engine"
 )
 
-// stateOnly fields change nothing on the running nodes.
-var stateOnly = map[string]bool{"environment": true, "tags": true, "snapshotRetentionDays": true,
-	"snapshotWindow": true, "finalSnapshot": true, "engineVersion": true, "metricsPort": true}
-
 // notOnline fields have no online path in this provider yet; the error says so before
 // anything is touched.
 var notOnline = map[string]string{
@@ -51,14 +47,15 @@ func (d *Deployment) Update(ctx context.Context, req infer.UpdateRequest[selfhos
 		return resp, err
 	}
 	// No automatic snapshot while the deployment changes; the controller comes back with the
-	// new spec at the end, or with the old one when the update fails.
+	// new spec at the end, or with the old one when the update fails before changing the
+	// topology (also when the update was cancelled: the restart does not inherit that).
 	if err := stopController(ctx, old.DataDir); err != nil {
 		return resp, fmt.Errorf("updating %s: %w", old.Name, err)
 	}
 	restarted := false
 	defer func() {
 		if !restarted {
-			if err := startController(ctx, ControllerSpec{Args: old.DeploymentArgs, Secrets: old.Secrets(), Placement: old.Placement()}); err != nil {
+			if err := startController(context.WithoutCancel(ctx), ControllerSpec{Args: old.DeploymentArgs, Secrets: old.Secrets(), Placement: old.Placement()}); err != nil {
 				p.GetLogger(ctx).Warningf("%v", err)
 			}
 		}
@@ -91,6 +88,10 @@ func (d *Deployment) Update(ctx context.Context, req infer.UpdateRequest[selfhos
 			// so nodes that did start are found again, by the retry or by a destroy.
 			partial := old
 			partial.NodePorts, partial.NodeHosts = at.Ports, at.Hosts
+			// Slots may be half moved: a snapshot now would miss keys or record wrong slot
+			// ranges, so the controller stays down until an up finishes the scaling.
+			restarted = true
+			partial.ControllerRunning = false
 			resp.Output = partial
 			return resp, infer.ResourceInitFailedError{Reasons: []string{fmt.Sprintf("scaling %s: %v", old.Name, err)}}
 		}

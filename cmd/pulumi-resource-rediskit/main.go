@@ -9,6 +9,7 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -44,6 +45,24 @@ func controller(specFile string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	logger := log.New(os.Stderr, "", log.LstdFlags|log.LUTC)
+	// A controller nobody can find any more (its directory removed behind Pulumi's back, or
+	// its pid file naming another controller) must not keep running and holding its port.
+	go func() {
+		t := time.NewTicker(5 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if !provider.ControllerOwnsPidFile(filepath.Dir(specFile)) {
+					logger.Printf("controller of %s: its pid file is gone or names another process; exiting", spec.Args.Name)
+					stop()
+					return
+				}
+			}
+		}
+	}()
 	err = provider.RunController(ctx, spec, time.Minute, logger.Printf)
 	logger.Printf("controller of %s stopped", spec.Args.Name)
 	return err
