@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -90,6 +89,15 @@ func (e *Engine) takeSnapshot(ctx context.Context, name string, automatic bool, 
 	defer os.RemoveAll(tmp)
 	m := Manifest{Name: name, Deployment: p.Deployment.Name, Engine: p.Deployment.Engine,
 		EngineVersion: p.Deployment.EngineVersion, Mode: p.Deployment.Mode, Created: created, Automatic: automatic}
+	// A cluster that was resharded online no longer has the plan's even split: the manifest
+	// records the slots each shard serves now, which is what its RDB holds.
+	var live map[int][]SlotRange
+	if p.Deployment.Mode == ModeCluster {
+		var err error
+		if live, err = e.liveSlots(ctx); err != nil {
+			return "", fmt.Errorf("snapshot %s: %w", name, err)
+		}
+	}
 	for s := 0; s < p.Deployment.shardCount(); s++ {
 		src, err := e.snapshotSource(ctx, s)
 		if err != nil {
@@ -104,7 +112,7 @@ func (e *Engine) takeSnapshot(ctx context.Context, name string, automatic bool, 
 		if err != nil {
 			return "", fmt.Errorf("snapshot %s: copying the RDB of %s: %w", name, src.ID, err)
 		}
-		m.Shards = append(m.Shards, ShardSnapshot{ShardID: nodes[0].ShardID, Slots: nodes[0].Slots, Source: src.ID, File: file, Size: size, SHA256: sum})
+		m.Shards = append(m.Shards, ShardSnapshot{ShardID: nodes[0].ShardID, Slots: live[s], Source: src.ID, File: file, Size: size, SHA256: sum})
 	}
 	b, _ := json.MarshalIndent(m, "", "  ")
 	if err := os.WriteFile(filepath.Join(tmp, ManifestFile), b, 0o600); err != nil {
@@ -116,6 +124,57 @@ func (e *Engine) takeSnapshot(ctx context.Context, name string, automatic bool, 
 	}
 	e.logf("snapshot %s written to %s", name, dir)
 	return dir, nil
+}
+
+// liveSlots returns the slots each shard's primary serves now, by plan shard. It refuses
+// while a slot is being migrated (its keys are on two shards) or a shard serves no slot.
+func (e *Engine) liveSlots(ctx context.Context) (map[int][]SlotRange, error) {
+	var seed *Node
+	for _, n := range e.Plan.Nodes {
+		if e.Runner.Running(n.ID) {
+			seed = n
+			break
+		}
+	}
+	if seed == nil {
+		return nil, fmt.Errorf("no running node to read the slot map from")
+	}
+	c := e.admin(seed.Addr())
+	defer c.Close()
+	raw, err := c.ClusterNodes(ctx).Result()
+	if err != nil {
+		return nil, fmt.Errorf("reading the slot map from %s: %w", seed.ID, err)
+	}
+	if strings.Contains(raw, "->-") || strings.Contains(raw, "-<-") {
+		return nil, fmt.Errorf("slots are being migrated between shards (resharding in progress); take the snapshot when it is done")
+	}
+	nodes, err := ParseClusterNodes(raw)
+	if err != nil {
+		return nil, err
+	}
+	shardOf := map[string]int{}
+	for _, n := range e.Plan.Nodes {
+		shardOf[n.Addr()] = n.Shard
+	}
+	live := map[int][]SlotRange{}
+	for _, cn := range nodes {
+		if s, ok := shardOf[cn.Addr]; ok && cn.Has("master") && len(cn.Slots) > 0 {
+			live[s] = append(live[s], cn.Slots...)
+		}
+	}
+	total := 0
+	for s := 0; s < e.Plan.Deployment.shardCount(); s++ {
+		if len(live[s]) == 0 {
+			return nil, fmt.Errorf("shard %d serves no slot in %s's view", s+1, seed.ID)
+		}
+		for _, r := range live[s] {
+			total += r.End - r.Start + 1
+		}
+	}
+	if total != TotalSlots {
+		return nil, fmt.Errorf("the shards serve %d of %d slots", total, TotalSlots)
+	}
+	return live, nil
 }
 
 // snapshotSource picks the node of a shard to snapshot: a running replica in sync, or the
@@ -250,11 +309,20 @@ func (e *Engine) restoreFiles() error {
 	}
 	shards := append([]ShardSnapshot(nil), m.Shards...)
 	sort.Slice(shards, func(i, j int) bool { return shards[i].ShardID < shards[j].ShardID })
+	if p.Deployment.Mode == ModeCluster {
+		if err := checkSlotCover(shards); err != nil {
+			return fmt.Errorf("restoring %s: %w", m.Name, err)
+		}
+	}
 	for i, prim := range p.Primaries() {
 		s := shards[i]
-		if s.ShardID != prim.ShardID || !reflect.DeepEqual(s.Slots, prim.Slots) {
-			return fmt.Errorf("restoring %s: shard %s with slots %v does not match planned shard %s with slots %v",
-				m.Name, s.ShardID, s.Slots, prim.ShardID, prim.Slots)
+		if s.ShardID != prim.ShardID {
+			return fmt.Errorf("restoring %s: shard %s does not match planned shard %s", m.Name, s.ShardID, prim.ShardID)
+		}
+		if p.Deployment.Mode == ModeCluster {
+			// Each primary serves the slots its RDB's keys are in, which after an online
+			// resharding is not the plan's even split.
+			prim.Slots = append([]SlotRange(nil), s.Slots...)
 		}
 		if err := os.MkdirAll(prim.Dir, 0o700); err != nil {
 			return fmt.Errorf("restoring %s: %w", m.Name, err)
@@ -264,6 +332,33 @@ func (e *Engine) restoreFiles() error {
 		}
 	}
 	e.logf("seeded %s from snapshot %s", p.Deployment.Name, m.Name)
+	return nil
+}
+
+// checkSlotCover accepts a cluster snapshot whose shards serve every slot exactly once.
+func checkSlotCover(shards []ShardSnapshot) error {
+	var owner [TotalSlots]string
+	for _, s := range shards {
+		if len(s.Slots) == 0 {
+			return fmt.Errorf("shard %s records no slots", s.ShardID)
+		}
+		for _, r := range s.Slots {
+			if r.Start < 0 || r.End >= TotalSlots || r.Start > r.End {
+				return fmt.Errorf("shard %s records slots %d-%d", s.ShardID, r.Start, r.End)
+			}
+			for slot := r.Start; slot <= r.End; slot++ {
+				if owner[slot] != "" {
+					return fmt.Errorf("slot %d is in shards %s and %s", slot, owner[slot], s.ShardID)
+				}
+				owner[slot] = s.ShardID
+			}
+		}
+	}
+	for slot, o := range owner {
+		if o == "" {
+			return fmt.Errorf("slot %d is in no shard", slot)
+		}
+	}
 	return nil
 }
 

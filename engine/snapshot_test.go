@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -218,6 +219,85 @@ func TestRestoreRefusesAnotherEngineOrMajorVersion(t *testing.T) {
 			t.Errorf("%s %s: want %q, got %v", c.engine, c.version, c.want, err)
 		case c.want != "" && !os.IsNotExist(statErr):
 			t.Errorf("%s %s: refused but seeded %s", c.engine, c.version, seeded)
+		}
+	}
+}
+
+// After an online resharding the shards no longer serve the plan's even split. A snapshot
+// records the slots each shard serves (what its RDB holds), and a restore gives each new
+// primary those slots, so every key is found again.
+func TestClusterSnapshotAfterReshardingRestoresEveryKey(t *testing.T) {
+	requireRedis(t)
+	ctx := context.Background()
+	d := newDeployment(t, ModeCluster, 2, 0)
+	d.Name = "rk-rsnap"
+	e := Up(t, d)
+	cc := clusterClient(e)
+	defer cc.Close()
+	for i := 0; i < 300; i++ {
+		if err := cc.Set(ctx, fmt.Sprintf("r%d", i), i, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := e.Plan
+	e.Plan = replan(t, old, func(d *Deployment) { d.Shards = 3 })
+	if err := e.Scale(ctx, old); err != nil {
+		t.Fatalf("scaling out to 3 shards: %v", err)
+	}
+	dir, err := e.Snapshot(ctx, "after-resharding")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evenD := d
+	evenD.Shards = 3
+	even, err := PlanFor(evenD)
+	if err != nil {
+		t.Fatal(err)
+	}
+	differs := false
+	for i, s := range m.Shards {
+		if !slices.Equal(s.Slots, even.Primaries()[i].Slots) {
+			differs = true
+		}
+	}
+	if !differs {
+		t.Fatalf("manifest slots %+v are the even split: the resharding should have left another layout", m.Shards)
+	}
+
+	d2 := newDeployment(t, ModeCluster, 3, 0)
+	d2.Name = "rk-rsnap2"
+	d2.Snapshot.RestoreFrom = dir
+	e2 := Up(t, d2)
+	cc2 := clusterClient(e2)
+	defer cc2.Close()
+	for i := 0; i < 300; i++ {
+		if v, err := cc2.Get(ctx, fmt.Sprintf("r%d", i)).Int(); err != nil || v != i {
+			t.Fatalf("r%d after restore: %d %v", i, v, err)
+		}
+	}
+	if st := e2.Status(ctx); !st.Ready || st.SlotsCovered != TotalSlots {
+		t.Fatalf("restored cluster status %+v", st)
+	}
+}
+
+func TestSlotCoverOfASnapshot(t *testing.T) {
+	half := func(id string, a, b int) ShardSnapshot { return ShardSnapshot{ShardID: id, Slots: []SlotRange{{a, b}}} }
+	for _, c := range []struct {
+		shards []ShardSnapshot
+		want   string
+	}{
+		{[]ShardSnapshot{half("0001", 0, 8191), half("0002", 8192, 16383)}, ""},
+		{[]ShardSnapshot{half("0001", 0, 8191), half("0002", 8000, 16383)}, "slot 8000 is in shards 0001 and 0002"},
+		{[]ShardSnapshot{half("0001", 0, 8191), half("0002", 8193, 16383)}, "slot 8192 is in no shard"},
+		{[]ShardSnapshot{half("0001", 0, 16383), {ShardID: "0002"}}, "shard 0002 records no slots"},
+	} {
+		err := checkSlotCover(c.shards)
+		if (c.want == "" && err != nil) || (c.want != "" && (err == nil || err.Error() != c.want)) {
+			t.Errorf("%+v: got %v, want %q", c.shards, err, c.want)
 		}
 	}
 }
