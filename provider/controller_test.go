@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +18,7 @@ import (
 	"github.com/pulumi/pulumi-go-provider/infer"
 
 	"github.com/rediskit/rediskit/components/selfhosted"
+	"github.com/rediskit/rediskit/internal/httpget"
 )
 
 // windowAroundNow is a snapshot window that contains the present minute, wrapping past
@@ -114,14 +113,14 @@ func TestControllerTakesTheDaysAutomaticSnapshot(t *testing.T) {
 			return err
 		}
 		// While it runs it serves the deployment's metrics under CloudWatch's names.
-		body, err := httpGet("http://127.0.0.1:7695/metrics")
+		body, err := httpget.Body("http://127.0.0.1:7695/metrics")
 		if err != nil {
 			return err
 		}
 		if !strings.Contains(body, `CurrConnections{`) || !strings.Contains(body, `ReplicationGroupId="rk-ctl"`) {
 			return fmt.Errorf("metrics lack CurrConnections for rk-ctl:\n%s", body)
 		}
-		if _, err := httpGet("http://127.0.0.1:7695/healthz"); err != nil {
+		if _, err := httpget.Body("http://127.0.0.1:7695/healthz"); err != nil {
 			return err
 		}
 		return nil
@@ -210,23 +209,6 @@ func TestDiffShowsAMissingController(t *testing.T) {
 	if got := diff(st, none); len(got) != 0 {
 		t.Errorf("no retention, no controller: diff %v, want none", got)
 	}
-}
-
-// httpGet returns the body of a 200 answer.
-func httpGet(url string) (string, error) {
-	resp, err := http.Get(url)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return "", err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("GET %s: %s: %s", url, resp.Status, b)
-	}
-	return string(b), nil
 }
 
 // A metrics port a node holds is refused before anything starts, naming the field and the node.

@@ -9,8 +9,6 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,6 +24,7 @@ import (
 
 	"github.com/rediskit/rediskit/engine"
 	"github.com/rediskit/rediskit/infra/deploy"
+	"github.com/rediskit/rediskit/internal/httpget"
 )
 
 // Node is one entry of the stack's "nodes" output.
@@ -298,22 +297,7 @@ func processAlive(pid int) bool {
 }
 
 // HTTPGetE returns the body of a 200 answer to GET url.
-func HTTPGetE(url string) (string, error) {
-	c := &http.Client{Timeout: 10 * time.Second}
-	resp, err := c.Get(url)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return "", err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("GET %s: %s: %s", url, resp.Status, b)
-	}
-	return string(b), nil
-}
+func HTTPGetE(url string) (string, error) { return httpget.Body(url) }
 
 // HTTPGet is HTTPGetE that fails the test.
 func HTTPGet(t testing.TestingT, url string) string {
