@@ -18,8 +18,9 @@ import (
 
 // The controller is a deployment's resident process, doing between two `pulumi up`s what
 // ElastiCache's control plane does between API calls: it takes the automatic snapshot once a
-// day in the snapshot window and prunes automatic snapshots past the retention period, and it
-// serves the deployment's metrics (what CloudWatch collects) on metricsPort when set. The
+// day in the snapshot window and prunes automatic snapshots past the retention period, serves
+// the deployment's metrics (what CloudWatch collects) on metricsPort when set, and with
+// autoRecover starts crashed processes again, as ElastiCache replaces a failed node. The
 // provider plugin lives only as long as one Pulumi operation, so, like the nodes, the
 // controller is a detached process; it is the provider binary itself, started with
 // ControllerCommand as its first argument.
@@ -51,8 +52,11 @@ func controllerDir(dataDir string) string { return filepath.Join(dataDir, contro
 
 // wantsController reports whether the deployment has anything for a controller to do.
 func wantsController(args selfhosted.DeploymentArgs) bool {
-	return args.SnapshotRetentionDays > 0 || args.MetricsPort != 0
+	return args.SnapshotRetentionDays > 0 || args.MetricsPort != 0 || args.AutoRecover
 }
+
+// superviseEvery is how often a controller with autoRecover looks for crashed processes.
+var superviseEvery = 5 * time.Second
 
 // metricsEndpoint is the URL of the deployment's metrics, "" when it serves none.
 func metricsEndpoint(args selfhosted.DeploymentArgs) string {
@@ -249,6 +253,10 @@ func RunController(ctx context.Context, spec ControllerSpec, tick time.Duration,
 	}
 	if err := os.WriteFile(filepath.Join(dir, controllerReady), nil, 0o600); err != nil {
 		return fmt.Errorf("writing the ready file: %w", err)
+	}
+	if spec.Args.AutoRecover {
+		logf("controller of %s: crashed nodes and sentinels are started again (every %s)", spec.Args.Name, superviseEvery)
+		go e.Supervise(ctx, superviseEvery)
 	}
 	if e.SnapshotWindow() == "" {
 		<-ctx.Done()

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pulumi/pulumi-go-provider/infer"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/rediskit/rediskit/components/selfhosted"
 	"github.com/rediskit/rediskit/internal/httpget"
@@ -257,5 +258,59 @@ func TestControllerFailsWhenTheMetricsPortIsTaken(t *testing.T) {
 func init() {
 	controllerBinary = func() (string, error) {
 		return "", errors.New("unit tests start no controller (use RunController)")
+	}
+}
+
+// With autoRecover the controller starts a crashed node again, without a pulumi run.
+func TestControllerRecoversACrashedNode(t *testing.T) {
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		t.Skip("redis-server is not installed (make tools)")
+	}
+	args := singleArgs(t, 7692)
+	args.SnapshotRetentionDays, args.AutoRecover = 0, true
+	at, err := place(args, testSecrets, selfhosted.Placement{}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(args.DataDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	e, err := engineFor(t.Context(), args, testSecrets, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Up(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = e.Stop(context.Background()) })
+	was := superviseEvery
+	superviseEvery = 200 * time.Millisecond
+	t.Cleanup(func() { superviseEvery = was })
+
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() {
+		done <- RunController(ctx, ControllerSpec{Args: args, Secrets: testSecrets, Placement: at}, time.Minute, t.Logf)
+	}()
+	defer func() { cancel(); <-done }()
+
+	n := e.Plan.Nodes[0]
+	before := NewDaemonRunner(args.DataDir).pid(n.ID)
+	if err := e.Runner.Kill(n.ID); err != nil {
+		t.Fatal(err)
+	}
+	c := redis.NewClient(&redis.Options{Addr: n.Addr(), Username: e.Plan.Deployment.AppUserName(), Password: testSecrets.AppToken,
+		MaxRetries: -1, DialTimeout: time.Second})
+	defer c.Close()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		pid := NewDaemonRunner(args.DataDir).pid(n.ID)
+		if pid != 0 && pid != before && c.Ping(t.Context()).Err() == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not started again by the controller (pid %d, was %d)", n.ID, pid, before)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

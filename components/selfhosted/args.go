@@ -51,6 +51,8 @@ type DeploymentArgs struct {
 	Tags  []string `pulumi:"tags,optional"`
 	// MetricsPort is where the controller serves /metrics, /status and /healthz on Host; 0: none.
 	MetricsPort int `pulumi:"metricsPort,optional"`
+	// AutoRecover makes the controller restart crashed processes between pulumi runs.
+	AutoRecover bool `pulumi:"autoRecover,optional"`
 }
 
 // Placement is where existing nodes live: the port each holds and, with the docker driver,
@@ -116,6 +118,7 @@ func FromSpec(c *spec.Cache, root string) DeploymentArgs {
 		NodeMemoryMB:          mem,
 		Image:                 s.Image,
 		MetricsPort:           s.MetricsPort,
+		AutoRecover:           s.AutoRecover,
 	}
 	if c.Mode == spec.ModeCluster {
 		a.Shards = c.ShardCount()

@@ -64,6 +64,7 @@ func Inputs(a DeploymentArgs) pulumi.Map {
 	opt("tags", len(a.Tags) > 0, pulumi.ToStringArray(a.Tags))
 	opt("image", a.Image != "", pulumi.String(a.Image))
 	opt("metricsPort", a.MetricsPort != 0, pulumi.Int(a.MetricsPort))
+	opt("autoRecover", a.AutoRecover, pulumi.Bool(a.AutoRecover))
 	opt("tokenRevision", a.TokenRevision != "", pulumi.String(a.TokenRevision))
 	opt("tokenUpdateStrategy", a.TokenUpdateStrategy != "", pulumi.String(a.TokenUpdateStrategy))
 	if a.AuthToken != nil {

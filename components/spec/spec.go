@@ -113,6 +113,10 @@ type SelfHosted struct {
 	// MetricsPort, when set, is where the deployment's controller serves /metrics (Prometheus,
 	// under CloudWatch's metric names), /status and /healthz on Host; 0 serves none.
 	MetricsPort int `json:"metricsPort,omitempty"`
+	// AutoRecover makes the deployment's controller start a crashed node or sentinel again
+	// within seconds, as ElastiCache replaces a failed node (a returning primary rejoins as a
+	// replica); off, a dead node waits for the next `pulumi up`, which shows it as drift.
+	AutoRecover bool `json:"autoRecover,omitempty"`
 }
 
 // AuthMode is how clients authenticate.
