@@ -19,6 +19,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/rediskit/rediskit/components/selfhosted"
+	"github.com/rediskit/rediskit/engine"
 	"github.com/rediskit/rediskit/internal/httpget"
 )
 
@@ -63,26 +64,9 @@ func TestControllerSpecRoundTrip(t *testing.T) {
 // The controller of a deployment whose window contains now takes the day's automatic snapshot
 // at once, and only one: a controller started again the same day (after an update) takes none.
 func TestControllerTakesTheDaysAutomaticSnapshot(t *testing.T) {
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Skip("redis-server is not installed (make tools)")
-	}
 	args := singleArgs(t, 7690)
 	args.MetricsPort = 7695
-	at, err := place(args, testSecrets, selfhosted.Placement{}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(args.DataDir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	e, err := engineFor(t.Context(), args, testSecrets, at)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Up(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = e.Stop(context.Background()) })
+	e, at := upDeployment(t, args)
 	spec := ControllerSpec{Args: args, Secrets: testSecrets, Placement: at}
 
 	var mu sync.Mutex
@@ -263,26 +247,9 @@ func init() {
 
 // With autoRecover the controller starts a crashed node again, without a pulumi run.
 func TestControllerRecoversACrashedNode(t *testing.T) {
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Skip("redis-server is not installed (make tools)")
-	}
 	args := singleArgs(t, 7692)
 	args.SnapshotRetentionDays, args.AutoRecover = 0, true
-	at, err := place(args, testSecrets, selfhosted.Placement{}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(args.DataDir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	e, err := engineFor(t.Context(), args, testSecrets, at)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Up(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = e.Stop(context.Background()) })
+	e, at := upDeployment(t, args)
 	was := superviseEvery
 	superviseEvery = 200 * time.Millisecond
 	t.Cleanup(func() { superviseEvery = was })
@@ -313,4 +280,29 @@ func TestControllerRecoversACrashedNode(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// upDeployment places and brings up a deployment with the process driver, as Create does, and
+// stops it when the test ends.
+func upDeployment(t *testing.T, args selfhosted.DeploymentArgs) (*engine.Engine, selfhosted.Placement) {
+	t.Helper()
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		t.Skip("redis-server is not installed (make tools)")
+	}
+	at, err := place(args, testSecrets, selfhosted.Placement{}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(args.DataDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	e, err := engineFor(t.Context(), args, testSecrets, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Up(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = e.Stop(context.Background()) })
+	return e, at
 }
