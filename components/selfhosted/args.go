@@ -205,6 +205,9 @@ func Validate(a DeploymentArgs) []validate.Problem {
 	default:
 		ps.Add("tokenUpdateStrategy", a.TokenUpdateStrategy, "rotate (old and new token valid) or set (only the new one)")
 	}
+	if a.MetricsPort != 0 && (a.MetricsPort < 1024 || a.MetricsPort > 65535) {
+		ps.Add("metricsPort", a.MetricsPort, "0 (no metrics endpoint) or 1024-65535")
+	}
 	switch a.AuthMode {
 	case "token", "rbac":
 	default:
