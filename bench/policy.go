@@ -56,16 +56,6 @@ func ReplicateStack(base *policies.Stack, n int) *policies.Stack {
 	return s
 }
 
-// stackFromPlan is what `rediskit policy check` hands the rules (cmd/rediskit StackFromPlan).
-func stackFromPlan(p *plan.Plan, config map[string]string) *policies.Stack {
-	s := &policies.Stack{Name: p.Stack, Project: p.Project, Config: config}
-	for _, r := range p.Resources {
-		s.Resources = append(s.Resources, policies.Resource{URN: r.URN, Type: r.Type, Name: r.Name, Custom: r.Custom,
-			Parent: r.Parent, Inputs: r.Inputs, DependsOn: r.DependsOn})
-	}
-	return s
-}
-
 // Policy times policies.Evaluate on offline plans of the given sizes and, when asked, a
 // preview of the local stack with and without the pack.
 func Policy(ctx context.Context, cfg *Config, logf func(string, ...any)) (*PolicyResult, error) {
@@ -78,7 +68,7 @@ func Policy(ctx context.Context, cfg *Config, logf func(string, ...any)) (*Polic
 	if err != nil {
 		return res, err
 	}
-	base := stackFromPlan(p, stackCfg)
+	base := plan.PolicyStack(p, stackCfg)
 	pc := policies.DefaultConfig()
 	for _, n := range cfg.PolicySizes {
 		s := ReplicateStack(base, n)

@@ -173,8 +173,8 @@ func (e *Engine) wipe() error {
 	return nil
 }
 
-// tailLog returns the last lines of a process log, for error messages.
-func tailLog(path string, lines int) string {
+// TailLog returns the last lines of a process log, for error messages.
+func TailLog(path string, lines int) string {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return ""
@@ -382,7 +382,7 @@ func (e *Engine) waitReady(ctx context.Context, n *Node) error {
 	return waitFor(ctx, e.timeout(), "node "+n.ID+" to answer", func(ctx context.Context) error {
 		if !e.Runner.Running(n.ID) {
 			log := filepath.Join(n.Dir, "redis.log")
-			return permanent(fmt.Errorf("node %s exited; %s ends with:\n%s", n.ID, log, tailLog(log, 5)))
+			return permanent(fmt.Errorf("node %s exited; %s ends with:\n%s", n.ID, log, TailLog(log, 5)))
 		}
 		info, err := Info(ctx, c, "persistence")
 		if err != nil {

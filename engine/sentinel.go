@@ -59,7 +59,7 @@ func (e *Engine) startSentinel(ctx context.Context, s *Sentinel) error {
 	return waitFor(ctx, e.timeout(), "sentinel "+s.ID+" to answer", func(ctx context.Context) error {
 		if !e.Runner.Running(s.ID) {
 			log := filepath.Join(s.Dir, "sentinel.log")
-			return permanent(fmt.Errorf("sentinel %s exited; %s ends with:\n%s", s.ID, log, tailLog(log, 5)))
+			return permanent(fmt.Errorf("sentinel %s exited; %s ends with:\n%s", s.ID, log, TailLog(log, 5)))
 		}
 		return c.Ping(ctx).Err()
 	})

@@ -176,7 +176,7 @@ func startController(ctx context.Context, spec ControllerSpec) error {
 		}
 		if !r.Running(controllerID) {
 			log := filepath.Join(dir, controllerLog)
-			return fmt.Errorf("starting the controller of %s: it exited; %s ends with:\n%s", spec.Args.Name, log, tail(log, 5))
+			return fmt.Errorf("starting the controller of %s: it exited; %s ends with:\n%s", spec.Args.Name, log, engine.TailLog(log, 5))
 		}
 		if ctx.Err() != nil {
 			_ = r.Stop(context.Background(), controllerID)
@@ -188,16 +188,6 @@ func startController(ctx context.Context, spec ControllerSpec) error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-// tail returns the last n lines of a file.
-func tail(file string, n int) string {
-	raw, _ := os.ReadFile(file)
-	lines := strings.Split(strings.TrimRight(string(raw), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }
 
 // LoadControllerSpec reads a spec written by startController.

@@ -91,21 +91,10 @@ func checkStack(root, stackName string, cfg *policies.Config) (*report.Result, e
 	if err != nil {
 		return nil, err
 	}
-	s := StackFromPlan(p, stackCfg)
+	s := plan.PolicyStack(p, stackCfg)
 	return &report.Result{
 		Stack: p.Stack, Project: p.Project, Resources: len(p.Resources), Config: cfg,
 		Source:     filepath.ToSlash(filepath.Join("stacks", "Pulumi."+stackName+".yaml")),
 		Violations: policies.Evaluate(s, cfg),
 	}, nil
-}
-
-// StackFromPlan gives the rules the plan's resources and the stack's config, where
-// rediskit:environment says whether production rules apply.
-func StackFromPlan(p *plan.Plan, config map[string]string) *policies.Stack {
-	s := &policies.Stack{Name: p.Stack, Project: p.Project, Config: config}
-	for _, r := range p.Resources {
-		s.Resources = append(s.Resources, policies.Resource{URN: r.URN, Type: r.Type, Name: r.Name, Custom: r.Custom,
-			Parent: r.Parent, Inputs: r.Inputs, DependsOn: r.DependsOn})
-	}
-	return s
 }

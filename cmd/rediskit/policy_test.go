@@ -71,7 +71,7 @@ func TestPlanViolationsAreFound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := StackFromPlan(p, cfg)
+	s := plan.PolicyStack(p, cfg)
 	found := false
 	for i, r := range s.Resources {
 		if r.Type == "aws:elasticache/replicationGroup:ReplicationGroup" {
@@ -100,7 +100,7 @@ func TestSelfHostedPlanIsJudged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := StackFromPlan(p, map[string]string{"rediskit:environment": "prod"})
+	s := plan.PolicyStack(p, map[string]string{"rediskit:environment": "prod"})
 	found := false
 	for i, r := range s.Resources {
 		if r.Type == policies.TypeSelfHostedDeployment {
