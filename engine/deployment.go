@@ -16,7 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rediskit/rediskit/components/paramgroup"
+	"github.com/rediskit/rediskit/paramgroup"
 	"github.com/rediskit/rediskit/internal/validate"
 )
 

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/rediskit/rediskit/components/paramgroup"
+	"github.com/rediskit/rediskit/paramgroup"
 )
 
 // MemoryLimit returns the memory available to this process in bytes: the lowest cgroup

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rediskit/rediskit/components/paramgroup"
+	"github.com/rediskit/rediskit/paramgroup"
 )
 
 // ManifestFile describes a snapshot directory.

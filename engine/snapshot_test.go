@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rediskit/rediskit/components/paramgroup"
+	"github.com/rediskit/rediskit/paramgroup"
 )
 
 func TestSnapshotFromReplicaAndRestore(t *testing.T) {

@@ -10,7 +10,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/rediskit/rediskit/components/paramgroup"
+	"github.com/rediskit/rediskit/paramgroup"
 	"github.com/rediskit/rediskit/internal/validate"
 )
 

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/rediskit/rediskit/components/paramgroup"
+	"github.com/rediskit/rediskit/paramgroup"
 )
 
 // Resource types the stack rules join caches with.

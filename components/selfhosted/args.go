@@ -7,7 +7,7 @@ package selfhosted
 import (
 	"path/filepath"
 
-	"github.com/rediskit/rediskit/components/paramgroup"
+	"github.com/rediskit/rediskit/paramgroup"
 	"github.com/rediskit/rediskit/components/spec"
 	"github.com/rediskit/rediskit/engine"
 	"github.com/rediskit/rediskit/internal/validate"

@@ -1,6 +1,6 @@
 package spec
 
-import "github.com/rediskit/rediskit/components/paramgroup"
+import "github.com/rediskit/rediskit/paramgroup"
 
 // Best-practice defaults. Each is overridable from stack config.
 const (

@@ -5,7 +5,7 @@
 package spec
 
 import (
-	"github.com/rediskit/rediskit/components/paramgroup"
+	"github.com/rediskit/rediskit/paramgroup"
 )
 
 // Target selects where a cache runs.
