@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"github.com/rediskit/rediskit/internal/testenv"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -23,11 +24,9 @@ func engineImage() string {
 func requireImage(t *testing.T) string {
 	t.Helper()
 	img := engineImage()
-	if _, err := exec.LookPath("docker"); err != nil {
-		t.Skip("docker not installed")
-	}
+	testenv.RequireCommands(t, "the docker engine", "docker")
 	if out, err := exec.Command("docker", "image", "inspect", img).CombinedOutput(); err != nil {
-		t.Skipf("image %s missing (make image builds it): %s", img, strings.TrimSpace(string(out)))
+		testenv.Missing(t, "image %s missing (make image builds it): %s", img, strings.TrimSpace(string(out)))
 	}
 	return img
 }

@@ -16,8 +16,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rediskit/rediskit/paramgroup"
 	"github.com/rediskit/rediskit/internal/validate"
+	"github.com/rediskit/rediskit/paramgroup"
 )
 
 // Mode is the ElastiCache deployment mode.

@@ -11,7 +11,7 @@ image: apt-packages
 	@bash engine/image/build.sh $(ENGINE_BASE_IMAGE) $(ENGINE_IMAGE)
 
 engine-test: apt-packages image
-	go test -count=1 -p 1 -timeout 20m ./engine/... ./paramgroup/...
+	RK_REQUIRE_DEPS=1 go test -count=1 -p 1 -timeout 20m ./engine/... ./paramgroup/...
 
 # The container test needs the image.
 TEST_DEPS += image

@@ -2,17 +2,15 @@ package engine
 
 import (
 	"context"
-	"fmt"
-	"math/rand/v2"
-	"net"
-	"os/exec"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gruntwork-io/terratest/modules/retry"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/rediskit/rediskit/internal/testenv"
+	"github.com/rediskit/rediskit/internal/testports"
 )
 
 const (
@@ -22,38 +20,12 @@ const (
 
 func requireRedis(t *testing.T) {
 	t.Helper()
-	for _, b := range []string{"redis-server", "redis-sentinel", "redis-cli"} {
-		if _, err := exec.LookPath(b); err != nil {
-			t.Skipf("%s not installed (make apt-packages installs it)", b)
-		}
-	}
+	testenv.RequireCommands(t, "make apt-packages installs it", "redis-server", "redis-sentinel", "redis-cli")
 }
 
-// freeBasePortE finds n consecutive free ports (and their cluster bus ports, +10000).
-func freeBasePortE(n int) (int, error) {
-	for attempt := 0; attempt < 50; attempt++ {
-		base := 20000 + rand.IntN(25000)
-		ok := true
-		var ls []net.Listener
-		for p := base; p < base+n && ok; p++ {
-			for _, q := range []int{p, p + 10000} {
-				l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(q))
-				if err != nil {
-					ok = false
-					break
-				}
-				ls = append(ls, l)
-			}
-		}
-		for _, l := range ls {
-			l.Close()
-		}
-		if ok {
-			return base, nil
-		}
-	}
-	return 0, fmt.Errorf("no free port range of %d", n)
-}
+// freeBasePortE finds n consecutive free ports (and their cluster bus ports, +10000) below
+// the kernel's ephemeral range, so no client socket takes one before the node binds it.
+func freeBasePortE(n int) (int, error) { return testports.Block(n, true) }
 
 func freeBasePort(t *testing.T, n int) int {
 	t.Helper()

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -21,6 +20,7 @@ import (
 	"github.com/rediskit/rediskit/components/selfhosted"
 	"github.com/rediskit/rediskit/engine"
 	"github.com/rediskit/rediskit/internal/httpget"
+	"github.com/rediskit/rediskit/internal/testenv"
 )
 
 // windowAroundNow is a snapshot window that contains the present minute, wrapping past
@@ -286,9 +286,7 @@ func TestControllerRecoversACrashedNode(t *testing.T) {
 // stops it when the test ends.
 func upDeployment(t *testing.T, args selfhosted.DeploymentArgs) (*engine.Engine, selfhosted.Placement) {
 	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Skip("redis-server is not installed (make tools)")
-	}
+	testenv.RequireCommands(t, "make tools", "redis-server")
 	at, err := place(args, testSecrets, selfhosted.Placement{}, "")
 	if err != nil {
 		t.Fatal(err)

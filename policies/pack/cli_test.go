@@ -19,6 +19,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/rediskit/rediskit/internal/testenv"
 )
 
 // These tests drive the real Pulumi CLI with the built pack binary. `make test` provides the
@@ -79,7 +80,7 @@ func exists(p string) bool { _, err := os.Stat(p); return err == nil }
 func needCLI(t *testing.T) {
 	t.Helper()
 	if pulumiBin == "" {
-		t.Skip("no Pulumi CLI: run `make pulumi-cli` (make test does)")
+		testenv.Missing(t, "no Pulumi CLI: run `make pulumi-cli` (make test does)")
 	}
 }
 
