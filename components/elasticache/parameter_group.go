@@ -6,9 +6,9 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/elasticache"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/rediskit/rediskit/paramgroup"
 	"github.com/rediskit/rediskit/components/spec"
 	"github.com/rediskit/rediskit/internal/validate"
+	"github.com/rediskit/rediskit/paramgroup"
 )
 
 // ParameterGroupArgs: the cache (engine, version, mode and parameter overrides).

@@ -7,10 +7,10 @@ package selfhosted
 import (
 	"path/filepath"
 
-	"github.com/rediskit/rediskit/paramgroup"
 	"github.com/rediskit/rediskit/components/spec"
 	"github.com/rediskit/rediskit/engine"
 	"github.com/rediskit/rediskit/internal/validate"
+	"github.com/rediskit/rediskit/paramgroup"
 )
 
 // DeploymentArgs are the inputs of rediskit:index:Deployment.

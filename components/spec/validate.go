@@ -5,8 +5,8 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/rediskit/rediskit/paramgroup"
 	"github.com/rediskit/rediskit/internal/validate"
+	"github.com/rediskit/rediskit/paramgroup"
 )
 
 var (
