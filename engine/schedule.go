@@ -7,25 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"time"
-)
 
-// InWindow reports whether t (UTC) falls in a daily "hh:mm-hh:mm" window; windows may
-// wrap past midnight (23:30-00:30).
-func InWindow(window string, t time.Time) (bool, error) {
-	if !windowRe.MatchString(window) {
-		return false, fmt.Errorf("snapshot window %q is not hh:mm-hh:mm", window)
-	}
-	var h1, m1, h2, m2 int
-	if _, err := fmt.Sscanf(window, "%d:%d-%d:%d", &h1, &m1, &h2, &m2); err != nil {
-		return false, fmt.Errorf("snapshot window %q: %w", window, err)
-	}
-	t = t.UTC()
-	now, start, end := t.Hour()*60+t.Minute(), h1*60+m1, h2*60+m2
-	if start <= end {
-		return now >= start && now < end, nil
-	}
-	return now >= start || now < end, nil
-}
+	"github.com/rediskit/rediskit/window"
+)
 
 // DefaultSnapshotWindow is the daily window automatic snapshots use when a retention
 // period is set without one. Like ElastiCache, which picks a 60-minute window in an
@@ -84,12 +68,17 @@ func (e *Engine) RunSnapshotSchedule(ctx context.Context, tick time.Duration) {
 
 // runSnapshotSchedule is RunSnapshotSchedule driven by the given clock ticks.
 func (e *Engine) runSnapshotSchedule(ctx context.Context, ticks <-chan time.Time) {
-	window := e.Plan.Deployment.snapshotWindow()
-	if window == "" {
+	raw := e.Plan.Deployment.snapshotWindow()
+	if raw == "" {
+		return
+	}
+	w, err := window.ParseDaily(raw)
+	if err != nil { // Validate refused it already; a deployment built by hand gets told
+		e.logf("automatic snapshots off: snapshot window %q: %v", raw, err)
 		return
 	}
 	if e.Plan.Deployment.Snapshot.Window == "" {
-		e.logf("automatic snapshots in the default window %s UTC", window)
+		e.logf("automatic snapshots in the default window %s UTC", raw)
 	}
 	// An automatic snapshot abandoned by a killed schedule is never finished: clear it away.
 	if stale, _ := filepath.Glob(filepath.Join(e.snapshotRoot(), e.Plan.Deployment.Name+"-auto-*.partial")); len(stale) > 0 {
@@ -104,16 +93,17 @@ func (e *Engine) runSnapshotSchedule(ctx context.Context, ticks <-chan time.Time
 	if last, err := e.LastAutomaticSnapshot(); err != nil {
 		e.logf("automatic snapshots: %v", err)
 	} else if last != nil {
-		lastDay = windowDay(window, last.Created)
+		lastDay = w.Opened(last.Created)
+		// Said once at start, so that whoever restarted the schedule can tell it has looked.
+		e.logf("automatic snapshots: the window opened %s already has %s", lastDay, last.Name)
 	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case now := <-ticks:
-			in, err := InWindow(window, now)
-			day := windowDay(window, now)
-			if err != nil || !in || day == lastDay {
+			day := w.Opened(now)
+			if !w.Contains(now) || day == lastDay {
 				continue
 			}
 			dir, err := e.AutomaticSnapshot(ctx, now)
@@ -127,20 +117,6 @@ func (e *Engine) runSnapshotSchedule(ctx context.Context, ticks <-chan time.Time
 			}
 		}
 	}
-}
-
-// windowDay names the daily window t falls in by the UTC date the window opened: a window
-// that wraps past midnight (23:30-00:30) is one window, not one on each side of midnight.
-func windowDay(window string, t time.Time) string {
-	t = t.UTC()
-	var h1, m1, h2, m2 int
-	if _, err := fmt.Sscanf(window, "%d:%d-%d:%d", &h1, &m1, &h2, &m2); err == nil {
-		start, end, now := h1*60+m1, h2*60+m2, t.Hour()*60+t.Minute()
-		if start > end && now < end {
-			t = t.AddDate(0, 0, -1)
-		}
-	}
-	return t.Format("2006-01-02")
 }
 
 // SnapshotWindow is the daily UTC window automatic snapshots are taken in, "" when the

@@ -9,41 +9,18 @@ import (
 	"sort"
 	"testing"
 	"time"
-)
 
-func TestInWindow(t *testing.T) {
-	at := func(h, m int) time.Time { return time.Date(2026, 1, 2, h, m, 0, 0, time.UTC) }
-	for _, c := range []struct {
-		window string
-		t      time.Time
-		want   bool
-	}{
-		{"05:00-06:00", at(5, 0), true},
-		{"05:00-06:00", at(5, 59), true},
-		{"05:00-06:00", at(6, 0), false},
-		{"05:00-06:00", at(4, 59), false},
-		{"23:30-00:30", at(23, 45), true},
-		{"23:30-00:30", at(0, 10), true},
-		{"23:30-00:30", at(12, 0), false},
-	} {
-		got, err := InWindow(c.window, c.t)
-		if err != nil || got != c.want {
-			t.Errorf("InWindow(%s, %s) = %v, %v", c.window, c.t.Format("15:04"), got, err)
-		}
-	}
-	if _, err := InWindow("5-6", at(5, 0)); err == nil {
-		t.Error("bad window accepted")
-	}
-}
+	"github.com/rediskit/rediskit/window"
+)
 
 func TestDefaultSnapshotWindow(t *testing.T) {
 	for _, name := range []string{"rk", "orders-cache", "a-very-long-replication-group-name-0001"} {
 		w := DefaultSnapshotWindow(name)
-		var h1, m1, h2, m2 int
-		if _, err := fmt.Sscanf(w, "%d:%d-%d:%d", &h1, &m1, &h2, &m2); err != nil || !windowRe.MatchString(w) {
+		p, err := window.ParseDaily(w)
+		if err != nil {
 			t.Fatalf("%s: window %q: %v", name, w, err)
 		}
-		if h1 < 0 || h1 > 7 || m1 != 0 || h2 != h1+1 || m2 != 0 {
+		if p.Start < 0 || p.Start > 7*60 || p.Start%60 != 0 || p.Minutes() != 60 {
 			t.Fatalf("%s: window %q is not 60 minutes starting between 00:00 and 07:00", name, w)
 		}
 		if DefaultSnapshotWindow(name) != w {
@@ -176,24 +153,4 @@ func TestSnapshotSchedule(t *testing.T) {
 			t.Fatalf("LastAutomaticSnapshot = %+v, %v; want %s", last, err, want[1])
 		}
 	})
-}
-
-// A window that wraps past midnight is one window: its snapshot is counted on the day it opened.
-func TestWindowDay(t *testing.T) {
-	at := func(day, h, m int) time.Time { return time.Date(2030, 1, day, h, m, 0, 0, time.UTC) }
-	for _, c := range []struct {
-		window string
-		t      time.Time
-		want   string
-	}{
-		{"23:30-00:30", at(1, 23, 40), "2030-01-01"},
-		{"23:30-00:30", at(2, 0, 10), "2030-01-01"},
-		{"23:30-00:30", at(2, 23, 31), "2030-01-02"},
-		{"05:00-06:00", at(2, 5, 10), "2030-01-02"},
-		{"00:00-01:00", at(2, 0, 10), "2030-01-02"},
-	} {
-		if got := windowDay(c.window, c.t); got != c.want {
-			t.Errorf("windowDay(%s, %s) = %s, want %s", c.window, c.t.Format("01-02 15:04"), got, c.want)
-		}
-	}
 }

@@ -205,7 +205,7 @@ func operationsRules() []*Rule {
 				if len(out) > 0 || !snapshots {
 					return out
 				}
-				overlap, err := WindowsOverlap(c.MaintenanceWindow.Value, c.SnapshotWindow.Value)
+				overlap, err := windowsOverlap(c.MaintenanceWindow.Value, c.SnapshotWindow.Value)
 				if err != nil {
 					return []string{err.Error()}
 				}

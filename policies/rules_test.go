@@ -72,7 +72,7 @@ func TestGroupRules(t *testing.T) {
 			[]string{"maintenance-snapshot-windows advisory rk-prod: maintenanceWindow is not set: AWS picks one at random",
 				"maintenance-snapshot-windows advisory rk-prod: snapshotWindow is not set: AWS picks one at random"}},
 		{"bad window", map[string]any{"maintenanceWindow": "sunday 5am"},
-			[]string{`maintenance-snapshot-windows advisory rk-prod: maintenanceWindow "sunday 5am": not in the form ddd:hh24:mi-ddd:hh24:mi`}},
+			[]string{`maintenance-snapshot-windows advisory rk-prod: maintenanceWindow "sunday 5am": not in the form ddd:hh24:mi-ddd:hh24:mi in UTC, e.g. sun:05:00-sun:06:00`}},
 		{"burstable in prod", map[string]any{"nodeType": "cache.t4g.medium"},
 			[]string{"production-node-types advisory rk-prod: nodeType cache.t4g.medium is a burstable family (t4g) in production"}},
 		{"previous generation in prod", map[string]any{"nodeType": "cache.r3.large"},

@@ -12,8 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rediskit/rediskit/components/selfhosted"
 	"github.com/rediskit/rediskit/engine"
+	"github.com/rediskit/rediskit/provider/schema"
 )
 
 // The controller is a deployment's resident process, doing between two `pulumi up`s what
@@ -43,15 +43,15 @@ const (
 // inputs, credentials and placement the provider used. It holds secrets and is written
 // readable by the owner only, beside node files that hold the admin password already.
 type ControllerSpec struct {
-	Args      selfhosted.DeploymentArgs `json:"args"`
-	Secrets   selfhosted.Secrets        `json:"secrets"`
-	Placement selfhosted.Placement      `json:"placement"`
+	Args      schema.DeploymentArgs `json:"args"`
+	Secrets   schema.Secrets        `json:"secrets"`
+	Placement schema.Placement      `json:"placement"`
 }
 
 func controllerDir(dataDir string) string { return filepath.Join(dataDir, controllerID) }
 
 // wantsController reports whether the deployment has anything for a controller to do.
-func wantsController(args selfhosted.DeploymentArgs) bool {
+func wantsController(args schema.DeploymentArgs) bool {
 	return args.SnapshotRetentionDays > 0 || args.MetricsPort != 0 || args.AutoRecover
 }
 
@@ -59,7 +59,7 @@ func wantsController(args selfhosted.DeploymentArgs) bool {
 var superviseEvery = 5 * time.Second
 
 // metricsEndpoint is the URL of the deployment's metrics, "" when it serves none.
-func metricsEndpoint(args selfhosted.DeploymentArgs) string {
+func metricsEndpoint(args schema.DeploymentArgs) string {
 	if args.MetricsPort == 0 {
 		return ""
 	}
@@ -68,7 +68,7 @@ func metricsEndpoint(args selfhosted.DeploymentArgs) string {
 
 // checkMetricsPort refuses a metrics port that a node or sentinel of the plan holds on the
 // same host (the docker driver's nodes listen on their containers' addresses instead).
-func checkMetricsPort(args selfhosted.DeploymentArgs, p *engine.Plan) error {
+func checkMetricsPort(args schema.DeploymentArgs, p *engine.Plan) error {
 	if args.MetricsPort == 0 || args.Driver != "process" {
 		return nil
 	}
@@ -214,7 +214,7 @@ func RunController(ctx context.Context, spec ControllerSpec, tick time.Duration,
 	if err != nil {
 		return err
 	}
-	e, err := engine.New(selfhosted.ToEngine(spec.Args, spec.Secrets, spec.Placement), r)
+	e, err := engine.New(schema.ToEngine(spec.Args, spec.Secrets, spec.Placement), r)
 	if err != nil {
 		return fmt.Errorf("planning %s: %w", spec.Args.Name, err)
 	}
@@ -269,3 +269,8 @@ func ControllerOwnsPidFile(dir string) bool {
 
 // ControllerPID returns the pid of the deployment's running controller, 0 when none runs.
 func ControllerPID(dataDir string) int { return NewDaemonRunner(dataDir).pid(controllerID) }
+
+// ControllerLogFile is where the deployment's controller logs.
+func ControllerLogFile(dataDir string) string {
+	return filepath.Join(controllerDir(dataDir), controllerLog)
+}

@@ -307,3 +307,40 @@ func HTTPGet(t testing.TestingT, url string) string {
 	}
 	return body
 }
+
+// CountLogLines counts the lines of a log file that contain substr (0 for a missing file).
+func CountLogLines(file, substr string) int {
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, line := range strings.Split(string(raw), "\n") {
+		if strings.Contains(line, substr) {
+			n++
+		}
+	}
+	return n
+}
+
+// WaitForLogLineE waits until at least n lines of the log file contain substr.
+func WaitForLogLineE(file, substr string, n int, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		got := CountLogLines(file, substr)
+		if got >= n {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s: %d lines with %q after %s, want %d", file, got, substr, timeout, n)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// WaitForLogLine is WaitForLogLineE that fails the test.
+func WaitForLogLine(t testing.TestingT, file, substr string, n int, timeout time.Duration) {
+	if err := WaitForLogLineE(file, substr, n, timeout); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -62,6 +62,9 @@ func (s shape) config() string {
 	}
 	if s.window != "" {
 		c["snapshots"] = map[string]any{"retentionDays": 1, "window": s.window}
+		// The default maintenance window (sun:05:00-sun:06:00) would clash with a snapshot
+		// window around the present hour on some days: put it half a day away.
+		c["maintenanceWindow"] = maintenanceAwayFrom(time.Now())
 	}
 	b, _ := json.Marshal(c)
 	return string(b)
@@ -425,4 +428,13 @@ func (w testWriter) Write(p []byte) (int, error) {
 		}
 	}
 	return len(p), nil
+}
+
+// maintenanceAwayFrom is a one-hour weekly maintenance window twelve hours after t, so that it
+// never meets a daily snapshot window of a few hours around t.
+func maintenanceAwayFrom(t time.Time) string {
+	start := t.UTC().Add(12 * time.Hour).Truncate(time.Hour)
+	end := start.Add(time.Hour)
+	day := func(x time.Time) string { return strings.ToLower(x.Weekday().String()[:3]) }
+	return fmt.Sprintf("%s:%s-%s:%s", day(start), start.Format("15:04"), day(end), end.Format("15:04"))
 }

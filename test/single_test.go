@@ -137,6 +137,8 @@ func TestSelfHostedSingleNode(t *testing.T) {
 
 	test_structure.RunTestStage(t, "update parameters", func() {
 		before := c.Info(ctx, "server").Val()
+		ctlLog := provider.ControllerLogFile(dataDir)
+		seen := CountLogLines(ctlLog, "already has") // the controller log is appended to across restarts
 		if _, err := deploy.Up(ctx, opts("allkeys-lru")); err != nil {
 			t.Fatal(err)
 		}
@@ -163,7 +165,8 @@ func TestSelfHostedSingleNode(t *testing.T) {
 			t.Errorf("the controller from before the update (pid %d) still runs", controller)
 		}
 		controller = pid
-		time.Sleep(2 * time.Second) // the new controller reads the clock at once
+		// The new controller reads the clock at once and says it found the day's snapshot.
+		WaitForLogLine(t, ctlLog, "already has", seen+1, 30*time.Second)
 		if names, err := AutomaticSnapshotsE(dataDir + "-snapshots"); err != nil || len(names) != 1 {
 			t.Errorf("automatic snapshots after the update: %v, %v; want still one", names, err)
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/rediskit/rediskit/internal/validate"
 	"github.com/rediskit/rediskit/paramgroup"
+	"github.com/rediskit/rediskit/window"
 )
 
 var (
@@ -295,17 +296,23 @@ func (c *Cache) validateOperations(ps *validate.Problems) {
 	if r < 0 || r > 35 {
 		ps.Add("snapshots.retentionDays", r, "0-35 days")
 	}
-	mw, errM := ParseMaintenanceWindow(c.MaintenanceWindow)
+	mw, errM := window.ParseWeekly(c.MaintenanceWindow)
+	if errM == nil {
+		errM = mw.CheckElastiCache()
+	}
 	if c.Mode == ModeServerless {
 		errM = fmt.Errorf("none") // AWS maintains serverless caches without a window
 	} else if errM != nil {
 		ps.Add("maintenanceWindow", c.MaintenanceWindow, "%v", errM)
 	}
-	sw, errS := ParseSnapshotWindow(c.Snapshots.Window)
+	sw, errS := window.ParseDaily(c.Snapshots.Window)
+	if errS == nil {
+		errS = sw.CheckElastiCache()
+	}
 	if errS != nil {
 		ps.Add("snapshots.window", c.Snapshots.Window, "%v", errS)
 	}
-	if errM == nil && errS == nil && WindowsOverlap(mw, sw) {
+	if errM == nil && errS == nil && window.Overlap(mw, sw) {
 		ps.Add("snapshots.window", c.Snapshots.Window, "it overlaps the maintenance window %s; pick hours outside it", c.MaintenanceWindow)
 	}
 	if c.Snapshots.RestoreFromSnapshot != "" && len(c.Snapshots.RestoreFromRdb) > 0 {
@@ -400,36 +407,6 @@ func (c *Cache) validateServerless(ps *validate.Problems) {
 	if len(c.Zones) == 1 {
 		ps.Add("zones", c.Zones, "serverless caches need subnets in at least 2 zones")
 	}
-}
-
-// ValidateSelfHosted checks what the self-hosted target needs beyond Validate; the settings are
-// inert on AWS.
-func (c *Cache) ValidateSelfHosted() []validate.Problem {
-	ps := &validate.Problems{}
-	s := c.SelfHosted
-	switch s.Driver {
-	case "process", "docker":
-	default:
-		ps.Add("selfHosted.driver", s.Driver, "process or docker")
-	}
-	if s.BasePort < 1024 || s.BasePort > 60000 {
-		ps.Add("selfHosted.basePort", s.BasePort, "1024-60000 (nodes, buses and sentinels take the ports after it)")
-	}
-	switch s.Persistence {
-	case "rdb", "aof", "rdb+aof", "none":
-	default:
-		ps.Add("selfHosted.persistence", s.Persistence, "rdb, aof, rdb+aof or none")
-	}
-	if s.MetricsPort != 0 && (s.MetricsPort < 1024 || s.MetricsPort > 65535) {
-		ps.Add("selfHosted.metricsPort", s.MetricsPort, "0 (no metrics endpoint) or 1024-65535")
-	}
-	if s.NodeMemoryMB < 0 || (s.NodeMemoryMB > 0 && s.NodeMemoryMB < 32) {
-		ps.Add("selfHosted.nodeMemoryMb", s.NodeMemoryMB, "at least 32 MB, or 0 for the node type's memory")
-	}
-	if c.Mode == ModeServerless {
-		ps.Add("mode", string(c.Mode), "the self-hosted engine runs single, replication and cluster modes, not serverless")
-	}
-	return ps.List
 }
 
 var validLogRetention = map[int]bool{1: true, 3: true, 5: true, 7: true, 14: true, 30: true, 60: true, 90: true,

@@ -169,33 +169,6 @@ func TestTokenIsNeverEchoed(t *testing.T) {
 	}
 }
 
-func TestWindowsOverlap(t *testing.T) {
-	cases := []struct {
-		mw, sw string
-		want   bool
-	}{
-		{"sun:05:00-sun:06:00", "03:00-04:00", false},
-		{"sun:05:00-sun:06:00", "05:59-07:00", true},
-		{"sun:23:30-mon:00:30", "00:00-01:00", true},  // wraps midnight
-		{"sat:23:00-sun:01:00", "23:30-00:30", true},  // wraps the week
-		{"wed:10:00-wed:11:00", "11:00-12:00", false}, // touching is fine
-		{"mon:01:00-mon:02:00", "23:30-01:30", true},  // snapshot wraps midnight
-	}
-	for _, tc := range cases {
-		m, err := ParseMaintenanceWindow(tc.mw)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := ParseSnapshotWindow(tc.sw)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := WindowsOverlap(m, s); got != tc.want {
-			t.Errorf("%s vs %s: overlap=%v, want %v", tc.mw, tc.sw, got, tc.want)
-		}
-	}
-}
-
 func TestNetworkValidation(t *testing.T) {
 	n := Network{CIDR: "10.0.0.0/16", AllowedCIDRs: map[string]string{"world": "0.0.0.0/0", "v6": "::/0"}}
 	ps := n.Validate([]string{"a", "b"})
@@ -243,36 +216,3 @@ func TestNewVpcZones(t *testing.T) {
 	}
 }
 
-// The self-hosted settings are checked together, each naming its field, value and what is allowed.
-func TestSelfHostedSettings(t *testing.T) {
-	c, err := Resolve(valid())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ps := c.ValidateSelfHosted(); len(ps) != 0 {
-		t.Fatalf("defaults: %v", ps)
-	}
-	c.SelfHosted.MetricsPort = 9121
-	if ps := c.ValidateSelfHosted(); len(ps) != 0 {
-		t.Fatalf("metricsPort 9121: %v", ps)
-	}
-	c.SelfHosted.Driver, c.SelfHosted.BasePort, c.SelfHosted.MetricsPort, c.SelfHosted.NodeMemoryMB = "podman", 80, 70000, 8
-	var got []string
-	for _, p := range c.ValidateSelfHosted() {
-		got = append(got, p.String())
-	}
-	all := strings.Join(got, "\n")
-	for _, want := range []string{
-		`selfHosted.driver: "podman" is not allowed; process or docker`,
-		"selfHosted.basePort: 80 is not allowed; 1024-60000",
-		"selfHosted.metricsPort: 70000 is not allowed; 0 (no metrics endpoint) or 1024-65535",
-		"selfHosted.nodeMemoryMb: 8 is not allowed; at least 32 MB",
-	} {
-		if !strings.Contains(all, want) {
-			t.Errorf("missing %q in:\n%s", want, all)
-		}
-	}
-	if len(got) != 4 {
-		t.Errorf("want exactly 4 problems, got %d:\n%s", len(got), all)
-	}
-}
