@@ -19,6 +19,7 @@ import (
 	"github.com/rediskit/rediskit/infra/plan"
 	"github.com/rediskit/rediskit/infra/program"
 	"github.com/rediskit/rediskit/policies"
+	"github.com/rediskit/rediskit/policies/fromplan"
 )
 
 // ReplicateStack returns a stack of exactly n resources made of copies of base's resources
@@ -68,7 +69,7 @@ func Policy(ctx context.Context, cfg *Config, logf func(string, ...any)) (*Polic
 	if err != nil {
 		return res, err
 	}
-	base := plan.PolicyStack(p, stackCfg)
+	base := fromplan.Stack(p, stackCfg)
 	pc := policies.DefaultConfig()
 	for _, n := range cfg.PolicySizes {
 		s := ReplicateStack(base, n)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rediskit/rediskit/infra/plan"
 	"github.com/rediskit/rediskit/policies"
+	"github.com/rediskit/rediskit/policies/fromplan"
 	"github.com/rediskit/rediskit/policies/report"
 )
 
@@ -91,7 +92,7 @@ func checkStack(root, stackName string, cfg *policies.Config) (*report.Result, e
 	if err != nil {
 		return nil, err
 	}
-	s := plan.PolicyStack(p, stackCfg)
+	s := fromplan.Stack(p, stackCfg)
 	return &report.Result{
 		Stack: p.Stack, Project: p.Project, Resources: len(p.Resources), Config: cfg,
 		Source:     filepath.ToSlash(filepath.Join("stacks", "Pulumi."+stackName+".yaml")),

@@ -18,6 +18,7 @@ import (
 
 	"github.com/rediskit/rediskit/infra/plan"
 	"github.com/rediskit/rediskit/policies"
+	"github.com/rediskit/rediskit/policies/fromplan"
 )
 
 const repoRoot = "../.."
@@ -71,7 +72,7 @@ func TestPlanViolationsAreFound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := plan.PolicyStack(p, cfg)
+	s := fromplan.Stack(p, cfg)
 	found := false
 	for i, r := range s.Resources {
 		if r.Type == "aws:elasticache/replicationGroup:ReplicationGroup" {
@@ -100,7 +101,7 @@ func TestSelfHostedPlanIsJudged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := plan.PolicyStack(p, map[string]string{"rediskit:environment": "prod"})
+	s := fromplan.Stack(p, map[string]string{"rediskit:environment": "prod"})
 	found := false
 	for i, r := range s.Resources {
 		if r.Type == policies.TypeSelfHostedDeployment {
