@@ -18,6 +18,7 @@ import (
 
 	"github.com/rediskit/rediskit/internal/validate"
 	"github.com/rediskit/rediskit/paramgroup"
+	"github.com/rediskit/rediskit/window"
 )
 
 // Mode is the ElastiCache deployment mode.
@@ -247,8 +248,8 @@ func (d *Deployment) Validate() error {
 	}
 	d.validateAuth(&ps)
 	d.validateTLS(&ps)
-	if d.BasePort < 1 || d.BasePort > 65535-10000-d.nodeCount()-5 {
-		ps.Add("basePort", d.BasePort, "a port from 1 that leaves room for every node, sentinel and cluster bus port (+10000)")
+	if top := d.highestBasePort(); d.BasePort < MinPort || d.BasePort > top {
+		ps.Add("basePort", d.BasePort, "%d-%d: unprivileged, with room after it for every node, sentinel and cluster bus port (+10000)", MinPort, top)
 	}
 	for id, p := range d.NodePorts {
 		if p < 1 || p > 55535 {
@@ -269,13 +270,13 @@ func (d *Deployment) Validate() error {
 	if d.Snapshot.RetentionDays < 0 || d.Snapshot.RetentionDays > 35 {
 		ps.Add("snapshot.retentionDays", d.Snapshot.RetentionDays, "0-35 days")
 	}
-	if d.Snapshot.Window != "" && !windowRe.MatchString(d.Snapshot.Window) {
-		ps.Add("snapshot.window", d.Snapshot.Window, "hh:mm-hh:mm in UTC, e.g. 05:00-06:00")
+	if d.Snapshot.Window != "" {
+		if _, err := window.ParseDaily(d.Snapshot.Window); err != nil {
+			ps.Add("snapshot.window", d.Snapshot.Window, "%v", err)
+		}
 	}
 	return ps.Err()
 }
-
-var windowRe = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$`)
 
 func printable(s string) bool {
 	for _, r := range s {
@@ -390,5 +391,12 @@ func (d *Deployment) shardCount() int {
 	}
 	return 1
 }
+
+// MinPort is the lowest port a node takes: the engine never asks for a privileged one.
+const MinPort = 1024
+
+// highestBasePort leaves room above the base port for every node and sentinel (two ports
+// each with TLS preferred) and their cluster bus ports, 10000 higher.
+func (d *Deployment) highestBasePort() int { return 65535 - 10000 - 2*(d.nodeCount()+5) }
 
 func (d *Deployment) nodeCount() int { return d.shardCount() * (1 + d.ReplicasPerShard) }

@@ -15,6 +15,9 @@ import (
 // ImageUID is the non-root user the engine image runs as.
 const ImageUID = 10001
 
+// DefaultImage is the engine image `make image` builds for the docker driver.
+const DefaultImage = "rediskit/engine:dev"
+
 // DockerRunner runs each process of a plan in its own container of the engine image, on a
 // private Docker network with the node's planned address (Deployment.NodeHosts). The
 // process directory is mounted at the same path, so the rendered configuration is valid

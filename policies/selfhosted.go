@@ -9,7 +9,7 @@ import (
 const TypeSelfHostedDeployment = "rediskit:index:Deployment"
 
 // SelfHostedDeploymentView reads a rediskit:index:Deployment (inputs as in
-// components/selfhosted.DeploymentArgs). Every cache rule that has a meaning for a self-hosted
+// components/schema.DeploymentArgs). Every cache rule that has a meaning for a self-hosted
 // engine applies to it unchanged: TLS, AUTH, snapshots, final snapshot, engine version,
 // replicas in other zones than their primary, persistence outside dev; cache-alarms asks for
 // its metrics endpoint instead of CloudWatch alarms. The AWS-only ones (KMS, subnet groups,

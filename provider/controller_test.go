@@ -17,10 +17,10 @@ import (
 	"github.com/pulumi/pulumi-go-provider/infer"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/rediskit/rediskit/components/selfhosted"
 	"github.com/rediskit/rediskit/engine"
 	"github.com/rediskit/rediskit/internal/httpget"
 	"github.com/rediskit/rediskit/internal/testenv"
+	"github.com/rediskit/rediskit/provider/schema"
 )
 
 // windowAroundNow is a snapshot window that contains the present minute, wrapping past
@@ -30,8 +30,8 @@ func windowAroundNow() string {
 	return now.Add(-10*time.Minute).Format("15:04") + "-" + now.Add(20*time.Minute).Format("15:04")
 }
 
-func singleArgs(t *testing.T, port int) selfhosted.DeploymentArgs {
-	return selfhosted.DeploymentArgs{Name: "rk-ctl", Mode: "single", Engine: "redis", EngineVersion: "7.0",
+func singleArgs(t *testing.T, port int) schema.DeploymentArgs {
+	return schema.DeploymentArgs{Name: "rk-ctl", Mode: "single", Engine: "redis", EngineVersion: "7.0",
 		AuthMode: "token", Persistence: "rdb", Driver: "process", Host: "127.0.0.1", BasePort: port,
 		DataDir: filepath.Join(t.TempDir(), "data"), NodeMemoryMB: 64, Zones: []string{"a"},
 		SnapshotRetentionDays: 2, SnapshotWindow: windowAroundNow()}
@@ -40,7 +40,7 @@ func singleArgs(t *testing.T, port int) selfhosted.DeploymentArgs {
 func TestControllerSpecRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	spec := ControllerSpec{Args: clusterArgs(3, "process"), Secrets: testSecrets,
-		Placement: selfhosted.Placement{Ports: map[string]int{"rk-0001-001": 7000}}}
+		Placement: schema.Placement{Ports: map[string]int{"rk-0001-001": 7000}}}
 	file := filepath.Join(dir, controllerSpec)
 	raw := mustJSON(t, spec)
 	if err := os.WriteFile(file, raw, 0o600); err != nil {
@@ -164,11 +164,11 @@ func mustJSON(t *testing.T, v any) []byte {
 func TestDiffShowsAMissingController(t *testing.T) {
 	args := clusterArgs(3, "process")
 	args.SnapshotRetentionDays = 7
-	st := selfhosted.DeploymentState{DeploymentArgs: args, Healthy: true, ControllerRunning: true,
-		Nodes: []selfhosted.NodeStatus{{ID: "rk-0001-001", Alive: true}}}
-	diff := func(st selfhosted.DeploymentState, in selfhosted.DeploymentArgs) map[string]bool {
+	st := schema.DeploymentState{DeploymentArgs: args, Healthy: true, ControllerRunning: true,
+		Nodes: []schema.NodeStatus{{ID: "rk-0001-001", Alive: true}}}
+	diff := func(st schema.DeploymentState, in schema.DeploymentArgs) map[string]bool {
 		t.Helper()
-		resp, err := (&Deployment{}).Diff(t.Context(), infer.DiffRequest[selfhosted.DeploymentArgs, selfhosted.DeploymentState]{State: st, Inputs: in})
+		resp, err := (&Deployment{}).Diff(t.Context(), infer.DiffRequest[schema.DeploymentArgs, schema.DeploymentState]{State: st, Inputs: in})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -199,7 +199,7 @@ func TestDiffShowsAMissingController(t *testing.T) {
 // A metrics port a node holds is refused before anything starts, naming the field and the node.
 func TestMetricsPortMustNotBeANodePort(t *testing.T) {
 	args := clusterArgs(1, "process")
-	at, err := place(args, testSecrets, selfhosted.Placement{}, "")
+	at, err := place(args, testSecrets, schema.Placement{}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,10 +284,10 @@ func TestControllerRecoversACrashedNode(t *testing.T) {
 
 // upDeployment places and brings up a deployment with the process driver, as Create does, and
 // stops it when the test ends.
-func upDeployment(t *testing.T, args selfhosted.DeploymentArgs) (*engine.Engine, selfhosted.Placement) {
+func upDeployment(t *testing.T, args schema.DeploymentArgs) (*engine.Engine, schema.Placement) {
 	t.Helper()
 	testenv.RequireCommands(t, "make tools", "redis-server")
-	at, err := place(args, testSecrets, selfhosted.Placement{}, "")
+	at, err := place(args, testSecrets, schema.Placement{}, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,8 +14,8 @@ import (
 	p "github.com/pulumi/pulumi-go-provider"
 	"github.com/pulumi/pulumi-go-provider/infer"
 
-	"github.com/rediskit/rediskit/components/selfhosted"
 	"github.com/rediskit/rediskit/engine"
+	"github.com/rediskit/rediskit/provider/schema"
 )
 
 // Deployment is the rediskit:index:Deployment resource.
@@ -28,15 +28,15 @@ func (d *Deployment) Annotate(a infer.Annotator) {
 }
 
 // Check validates the inputs as the engine will, naming each bad field.
-func (d *Deployment) Check(ctx context.Context, req infer.CheckRequest) (infer.CheckResponse[selfhosted.DeploymentArgs], error) {
-	args, failures, err := infer.DefaultCheck[selfhosted.DeploymentArgs](ctx, req.NewInputs)
+func (d *Deployment) Check(ctx context.Context, req infer.CheckRequest) (infer.CheckResponse[schema.DeploymentArgs], error) {
+	args, failures, err := infer.DefaultCheck[schema.DeploymentArgs](ctx, req.NewInputs)
 	if err != nil || len(failures) > 0 {
-		return infer.CheckResponse[selfhosted.DeploymentArgs]{Inputs: args, Failures: failures}, err
+		return infer.CheckResponse[schema.DeploymentArgs]{Inputs: args, Failures: failures}, err
 	}
-	for _, prob := range selfhosted.Validate(args) {
+	for _, prob := range schema.Validate(args) {
 		failures = append(failures, p.CheckFailure{Property: prob.Field, Reason: prob.String()})
 	}
-	return infer.CheckResponse[selfhosted.DeploymentArgs]{Inputs: args, Failures: failures}, nil
+	return infer.CheckResponse[schema.DeploymentArgs]{Inputs: args, Failures: failures}, nil
 }
 
 // tokenAlphabet is valid for ElastiCache AUTH tokens and the engine's ACL rules alike.
@@ -55,8 +55,8 @@ func generateSecret(n int) (string, error) {
 }
 
 // secretsFor keeps the credentials a state already has and generates the missing ones.
-func secretsFor(args selfhosted.DeploymentArgs, old *selfhosted.DeploymentState) (selfhosted.Secrets, error) {
-	s := selfhosted.Secrets{UserPasswords: map[string]string{}}
+func secretsFor(args schema.DeploymentArgs, old *schema.DeploymentState) (schema.Secrets, error) {
+	s := schema.Secrets{UserPasswords: map[string]string{}}
 	if old != nil {
 		s = old.Secrets()
 		if s.UserPasswords == nil {
@@ -105,12 +105,12 @@ func secretsFor(args selfhosted.DeploymentArgs, old *selfhosted.DeploymentState)
 
 // engineFor plans the deployment with its nodes where at says and returns its engine with
 // the runner of its driver.
-func engineFor(ctx context.Context, args selfhosted.DeploymentArgs, s selfhosted.Secrets, at selfhosted.Placement) (*engine.Engine, error) {
+func engineFor(ctx context.Context, args schema.DeploymentArgs, s schema.Secrets, at schema.Placement) (*engine.Engine, error) {
 	r, err := runnerFor(args)
 	if err != nil {
 		return nil, err
 	}
-	e, err := engine.New(selfhosted.ToEngine(args, s, at), r)
+	e, err := engine.New(schema.ToEngine(args, s, at), r)
 	if err != nil {
 		return nil, err
 	}
@@ -126,11 +126,11 @@ func engineFor(ctx context.Context, args selfhosted.DeploymentArgs, s selfhosted
 }
 
 // Create bootstraps the deployment and waits until it is healthy.
-func (d *Deployment) Create(ctx context.Context, req infer.CreateRequest[selfhosted.DeploymentArgs]) (infer.CreateResponse[selfhosted.DeploymentState], error) {
+func (d *Deployment) Create(ctx context.Context, req infer.CreateRequest[schema.DeploymentArgs]) (infer.CreateResponse[schema.DeploymentState], error) {
 	args := req.Inputs
-	resp := infer.CreateResponse[selfhosted.DeploymentState]{ID: args.Name}
+	resp := infer.CreateResponse[schema.DeploymentState]{ID: args.Name}
 	if req.DryRun {
-		resp.Output = selfhosted.DeploymentState{DeploymentArgs: args}
+		resp.Output = schema.DeploymentState{DeploymentArgs: args}
 		return resp, nil
 	}
 	s, err := secretsFor(args, nil)
@@ -142,11 +142,11 @@ func (d *Deployment) Create(ctx context.Context, req infer.CreateRequest[selfhos
 		if err := requireImage(ctx, args.Image); err != nil {
 			return resp, err
 		}
-		if subnet, err = ensureNetwork(ctx, selfhosted.NetworkName(args.Name)); err != nil {
+		if subnet, err = ensureNetwork(ctx, schema.NetworkName(args.Name)); err != nil {
 			return resp, err
 		}
 	}
-	at, err := place(args, s, selfhosted.Placement{}, subnet)
+	at, err := place(args, s, schema.Placement{}, subnet)
 	if err != nil {
 		return resp, err
 	}
@@ -178,8 +178,8 @@ func (d *Deployment) Create(ctx context.Context, req infer.CreateRequest[selfhos
 	return resp, nil
 }
 
-func newState(args selfhosted.DeploymentArgs, s selfhosted.Secrets, e *engine.Engine, subnet string) selfhosted.DeploymentState {
-	st := selfhosted.DeploymentState{
+func newState(args schema.DeploymentArgs, s schema.Secrets, e *engine.Engine, subnet string) schema.DeploymentState {
+	st := schema.DeploymentState{
 		DeploymentArgs:   args,
 		AppUser:          e.Plan.Deployment.AppUserName(),
 		AppToken:         s.AppToken,
@@ -194,7 +194,7 @@ func newState(args selfhosted.DeploymentArgs, s selfhosted.Secrets, e *engine.En
 	}
 	st.NodePorts = PlanPorts(e.Plan)
 	if args.Driver == "docker" {
-		st.Network, st.Subnet = selfhosted.NetworkName(args.Name), subnet
+		st.Network, st.Subnet = schema.NetworkName(args.Name), subnet
 		st.NodeHosts = e.Plan.Deployment.NodeHosts
 	}
 	for _, sn := range e.Plan.Sentinels {
@@ -205,9 +205,9 @@ func newState(args selfhosted.DeploymentArgs, s selfhosted.Secrets, e *engine.En
 
 // Read refreshes what the deployment looks like now: a dead node or a changed role shows up
 // as drift. A deployment whose data directory is gone no longer exists.
-func (d *Deployment) Read(ctx context.Context, req infer.ReadRequest[selfhosted.DeploymentArgs, selfhosted.DeploymentState]) (infer.ReadResponse[selfhosted.DeploymentArgs, selfhosted.DeploymentState], error) {
+func (d *Deployment) Read(ctx context.Context, req infer.ReadRequest[schema.DeploymentArgs, schema.DeploymentState]) (infer.ReadResponse[schema.DeploymentArgs, schema.DeploymentState], error) {
 	st := req.State
-	resp := infer.ReadResponse[selfhosted.DeploymentArgs, selfhosted.DeploymentState]{ID: req.ID, Inputs: req.Inputs, State: st}
+	resp := infer.ReadResponse[schema.DeploymentArgs, schema.DeploymentState]{ID: req.ID, Inputs: req.Inputs, State: st}
 	if _, err := os.Stat(st.DataDir); os.IsNotExist(err) {
 		resp.ID = ""
 		return resp, nil
@@ -224,7 +224,7 @@ func (d *Deployment) Read(ctx context.Context, req infer.ReadRequest[selfhosted.
 var replaceFields = map[string]bool{"name": true, "mode": true, "dataDir": true, "host": true, "basePort": true, "driver": true, "engine": true}
 
 // Diff compares the new inputs with the checkpoint field by field.
-func (d *Deployment) Diff(_ context.Context, req infer.DiffRequest[selfhosted.DeploymentArgs, selfhosted.DeploymentState]) (infer.DiffResponse, error) {
+func (d *Deployment) Diff(_ context.Context, req infer.DiffRequest[schema.DeploymentArgs, schema.DeploymentState]) (infer.DiffResponse, error) {
 	changes := diffArgs(req.State.DeploymentArgs, req.Inputs)
 	resp := infer.DiffResponse{DetailedDiff: map[string]p.PropertyDiff{}}
 	for _, f := range changes {
@@ -251,7 +251,7 @@ func (d *Deployment) Diff(_ context.Context, req infer.DiffRequest[selfhosted.De
 
 // diffArgs lists the input fields (by their pulumi names) that differ. A nil token means "keep
 // the generated one", so it differs only when one is given.
-func diffArgs(old, new selfhosted.DeploymentArgs) []string {
+func diffArgs(old, new schema.DeploymentArgs) []string {
 	ov, nv := reflect.ValueOf(old), reflect.ValueOf(new)
 	t := ov.Type()
 	var out []string
@@ -292,7 +292,7 @@ func equalish(a, b any) bool {
 
 // Delete takes a final snapshot (unless finalSnapshot is false), stops every process and removes
 // the data directory. The snapshot directory is kept.
-func (d *Deployment) Delete(ctx context.Context, req infer.DeleteRequest[selfhosted.DeploymentState]) (infer.DeleteResponse, error) {
+func (d *Deployment) Delete(ctx context.Context, req infer.DeleteRequest[schema.DeploymentState]) (infer.DeleteResponse, error) {
 	st := req.State
 	e, err := engineFor(ctx, st.DeploymentArgs, st.Secrets(), st.Placement())
 	if err != nil {
@@ -359,7 +359,7 @@ func stopStray(ctx context.Context, dataDir string) error {
 }
 
 // placedIDs lists every process id a placement knows.
-func placedIDs(at selfhosted.Placement) []string {
+func placedIDs(at schema.Placement) []string {
 	var ids []string
 	for id := range at.Ports {
 		ids = append(ids, id)
@@ -368,7 +368,7 @@ func placedIDs(at selfhosted.Placement) []string {
 	return ids
 }
 
-func anyDown(nodes []selfhosted.NodeStatus) bool {
+func anyDown(nodes []schema.NodeStatus) bool {
 	for _, n := range nodes {
 		if !n.Alive {
 			return true

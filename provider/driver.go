@@ -8,18 +8,18 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/rediskit/rediskit/components/selfhosted"
 	"github.com/rediskit/rediskit/engine"
+	"github.com/rediskit/rediskit/provider/schema"
 )
 
 // runnerFor returns the runner of a deployment's driver: detached local processes, or one
 // container of the engine image per node on the deployment's private Docker network.
-func runnerFor(args selfhosted.DeploymentArgs) (engine.Runner, error) {
+func runnerFor(args schema.DeploymentArgs) (engine.Runner, error) {
 	switch args.Driver {
 	case "process":
 		return NewDaemonRunner(args.DataDir), nil
 	case "docker":
-		r := &engine.DockerRunner{Image: args.Image, Network: selfhosted.NetworkName(args.Name)}
+		r := &engine.DockerRunner{Image: args.Image, Network: schema.NetworkName(args.Name)}
 		if args.TLS {
 			// The generated certificates live beside the node directories.
 			r.Mounts = []string{filepath.Join(args.DataDir, "tls")}
@@ -86,8 +86,8 @@ func removeNetwork(ctx context.Context, r *engine.DockerRunner, ids []string) er
 // place decides where every node and sentinel of the deployment lives: existing ones keep
 // their port (and container address), new ones get ports after the highest in use and the next
 // free addresses of the subnet, so adding a node never moves a running one.
-func place(args selfhosted.DeploymentArgs, s selfhosted.Secrets, held selfhosted.Placement, subnet string) (selfhosted.Placement, error) {
-	at := selfhosted.Placement{Ports: map[string]int{}, CertHosts: selfhosted.SubnetHosts(subnet)}
+func place(args schema.DeploymentArgs, s schema.Secrets, held schema.Placement, subnet string) (schema.Placement, error) {
+	at := schema.Placement{Ports: map[string]int{}, CertHosts: schema.SubnetHosts(subnet)}
 	// With TLS preferred every process holds its pinned port and the one after it.
 	step := 1
 	if args.TLS && args.TLSMode == "preferred" {
@@ -98,7 +98,7 @@ func place(args selfhosted.DeploymentArgs, s selfhosted.Secrets, held selfhosted
 		at.Ports[id] = p
 		highest = max(highest, p+step-1)
 	}
-	trial, err := engine.PlanFor(selfhosted.ToEngine(args, s, at))
+	trial, err := engine.PlanFor(schema.ToEngine(args, s, at))
 	if err != nil {
 		return at, err
 	}
@@ -136,7 +136,7 @@ func place(args selfhosted.DeploymentArgs, s selfhosted.Secrets, held selfhosted
 		at.Ports = PlanPorts(trial)
 	}
 	if args.Driver == "docker" {
-		if at.Hosts, err = selfhosted.AssignHosts(subnet, ids, held.Hosts); err != nil {
+		if at.Hosts, err = schema.AssignHosts(subnet, ids, held.Hosts); err != nil {
 			return at, err
 		}
 	}

@@ -3,13 +3,13 @@ package provider
 import (
 	"context"
 
-	"github.com/rediskit/rediskit/components/selfhosted"
 	"github.com/rediskit/rediskit/engine"
+	"github.com/rediskit/rediskit/provider/schema"
 )
 
 // observe records the deployment's live topology in st: roles, liveness, slot coverage and the
 // endpoint clients should use.
-func observe(ctx context.Context, e *engine.Engine, st *selfhosted.DeploymentState) {
+func observe(ctx context.Context, e *engine.Engine, st *schema.DeploymentState) {
 	status := e.Status(ctx)
 	byAddr := map[string]string{}
 	for _, n := range e.Plan.Nodes {
@@ -22,7 +22,7 @@ func observe(ctx context.Context, e *engine.Engine, st *selfhosted.DeploymentSta
 		if !ns.Reachable {
 			role = "down"
 		}
-		st.Nodes = append(st.Nodes, selfhosted.NodeStatus{
+		st.Nodes = append(st.Nodes, schema.NodeStatus{
 			ID: ns.ID, Shard: n.Shard, Role: role, Zone: ns.Zone, Host: n.Host, Port: n.Port(),
 			PrimaryID: byAddr[ns.PrimaryAddr], Alive: ns.Reachable,
 		})

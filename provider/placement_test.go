@@ -4,22 +4,22 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/rediskit/rediskit/components/selfhosted"
+	"github.com/rediskit/rediskit/provider/schema"
 )
 
-func clusterArgs(shards int, driver string) selfhosted.DeploymentArgs {
-	return selfhosted.DeploymentArgs{Name: "rk", Mode: "cluster", Shards: shards, ReplicasPerShard: 1, Engine: "redis",
+func clusterArgs(shards int, driver string) schema.DeploymentArgs {
+	return schema.DeploymentArgs{Name: "rk", Mode: "cluster", Shards: shards, ReplicasPerShard: 1, Engine: "redis",
 		EngineVersion: "7.0", AuthMode: "token", TLS: true, TLSMode: "required", Persistence: "rdb", Driver: driver,
 		Image: "rediskit/engine:dev", Host: "127.0.0.1", BasePort: 7000, DataDir: "/tmp/rk-placement", NodeMemoryMB: 64,
 		Zones: []string{"a", "b", "c"}}
 }
 
-var testSecrets = selfhosted.Secrets{AppToken: "app-token-0123456789", AdminPassword: "admin-password-0123"}
+var testSecrets = schema.Secrets{AppToken: "app-token-0123456789", AdminPassword: "admin-password-0123"}
 
 // A new deployment takes consecutive ports; growing it pins every existing process and gives
 // the new ones the ports after the highest in use, so no running node moves.
 func TestPlaceKeepsRunningNodesWhereTheyAre(t *testing.T) {
-	first, err := place(clusterArgs(2, "process"), testSecrets, selfhosted.Placement{}, "")
+	first, err := place(clusterArgs(2, "process"), testSecrets, schema.Placement{}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func TestPlaceKeepsRunningNodesWhereTheyAre(t *testing.T) {
 func TestPlaceStepsOverTheSecondPortOfPreferredTLS(t *testing.T) {
 	a := clusterArgs(1, "process")
 	a.TLSMode = "preferred"
-	held := selfhosted.Placement{Ports: map[string]int{"rk-0001-001": 7000, "rk-0001-002": 7002}}
+	held := schema.Placement{Ports: map[string]int{"rk-0001-001": 7000, "rk-0001-002": 7002}}
 	a.Shards = 2
 	got, err := place(a, testSecrets, held, "")
 	if err != nil {
@@ -69,7 +69,7 @@ func TestPlaceStepsOverTheSecondPortOfPreferredTLS(t *testing.T) {
 // The docker driver gives each container its own address on the deployment's subnet, keeps
 // them across updates, and the generated certificate names the whole subnet.
 func TestPlaceDockerAddresses(t *testing.T) {
-	first, err := place(clusterArgs(1, "docker"), testSecrets, selfhosted.Placement{}, "10.201.3.0/24")
+	first, err := place(clusterArgs(1, "docker"), testSecrets, schema.Placement{}, "10.201.3.0/24")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +108,7 @@ func TestSecretsRotateAndSet(t *testing.T) {
 	if len(s.AppToken) != 48 || len(s.AdminPassword) != 48 || s.PreviousAppToken != "" {
 		t.Fatalf("a new deployment gets a 48-character token and admin password, nothing previous: %+v", s)
 	}
-	st := selfhosted.DeploymentState{DeploymentArgs: a, AppToken: s.AppToken, AdminPassword: s.AdminPassword}
+	st := schema.DeploymentState{DeploymentArgs: a, AppToken: s.AppToken, AdminPassword: s.AdminPassword}
 
 	same, _ := secretsFor(a, &st)
 	if same.AppToken != s.AppToken || same.PreviousAppToken != "" || same.AdminPassword != s.AdminPassword {
@@ -121,7 +121,7 @@ func TestSecretsRotateAndSet(t *testing.T) {
 		t.Errorf("a new revision rotates: new token, the old one kept as previous, admin unchanged: %+v", rotated)
 	}
 
-	st2 := selfhosted.DeploymentState{DeploymentArgs: a, AppToken: rotated.AppToken, PreviousAppToken: rotated.PreviousAppToken, AdminPassword: s.AdminPassword}
+	st2 := schema.DeploymentState{DeploymentArgs: a, AppToken: rotated.AppToken, PreviousAppToken: rotated.PreviousAppToken, AdminPassword: s.AdminPassword}
 	a.TokenUpdateStrategy = "set"
 	set, _ := secretsFor(a, &st2)
 	if set.AppToken != rotated.AppToken || set.PreviousAppToken != "" {
@@ -160,7 +160,7 @@ func TestDiffNamesChangedInputsAndReplacements(t *testing.T) {
 func TestPlaceStepsOverTheMetricsPort(t *testing.T) {
 	a := clusterArgs(1, "process")
 	a.MetricsPort = 7002
-	held := selfhosted.Placement{Ports: map[string]int{"rk-0001-001": 7000, "rk-0001-002": 7001}}
+	held := schema.Placement{Ports: map[string]int{"rk-0001-001": 7000, "rk-0001-002": 7001}}
 	a.Shards = 2
 	got, err := place(a, testSecrets, held, "")
 	if err != nil {

@@ -9,8 +9,8 @@ import (
 	p "github.com/pulumi/pulumi-go-provider"
 	"github.com/pulumi/pulumi-go-provider/infer"
 
-	"github.com/rediskit/rediskit/components/selfhosted"
 	"github.com/rediskit/rediskit/engine"
+	"github.com/rediskit/rediskit/provider/schema"
 )
 
 // notOnline fields have no online path in this provider yet; the error says so before
@@ -25,9 +25,9 @@ var notOnline = map[string]string{
 // immediately with CONFIG SET, parameters that need a restart with a rolling restart (replicas
 // first, then each primary after a planned failover), credentials with ACL changes that keep
 // the old token valid (a rotation), and scaling through the engine.
-func (d *Deployment) Update(ctx context.Context, req infer.UpdateRequest[selfhosted.DeploymentArgs, selfhosted.DeploymentState]) (infer.UpdateResponse[selfhosted.DeploymentState], error) {
+func (d *Deployment) Update(ctx context.Context, req infer.UpdateRequest[schema.DeploymentArgs, schema.DeploymentState]) (infer.UpdateResponse[schema.DeploymentState], error) {
 	old, args := req.State, req.Inputs
-	resp := infer.UpdateResponse[selfhosted.DeploymentState]{Output: old}
+	resp := infer.UpdateResponse[schema.DeploymentState]{Output: old}
 	changes := diffArgs(old.DeploymentArgs, args)
 	for _, f := range changes {
 		if what, ok := notOnline[f]; ok {
@@ -135,7 +135,7 @@ func (d *Deployment) Update(ctx context.Context, req infer.UpdateRequest[selfhos
 // applyParameters changes the parameter group as ElastiCache does: the engine sets immediate
 // parameters on every node now, and the ones that apply at start are applied by a rolling
 // restart (replicas first, each primary after a coordinated failover), never all at once.
-func applyParameters(ctx context.Context, args selfhosted.DeploymentArgs, s selfhosted.Secrets, at selfhosted.Placement, oldParams map[string]string, e *engine.Engine) error {
+func applyParameters(ctx context.Context, args schema.DeploymentArgs, s schema.Secrets, at schema.Placement, oldParams map[string]string, e *engine.Engine) error {
 	// The engine diffs against the group its plan holds: plan the new layout with the old group.
 	withOld := args
 	withOld.Parameters = oldParams
@@ -157,7 +157,7 @@ func applyParameters(ctx context.Context, args selfhosted.DeploymentArgs, s self
 }
 
 // credentialsChanged reports whether the tokens or user passwords differ.
-func credentialsChanged(a, b selfhosted.Secrets) bool {
+func credentialsChanged(a, b schema.Secrets) bool {
 	if len(a.UserPasswords) == 0 && len(b.UserPasswords) == 0 {
 		return a.AppToken != b.AppToken || a.PreviousAppToken != b.PreviousAppToken
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/rediskit/rediskit/components/selfhosted"
 	"github.com/rediskit/rediskit/components/spec"
 	"github.com/rediskit/rediskit/internal/validate"
+	"github.com/rediskit/rediskit/provider/schema"
 )
 
 // CacheArgs is everything a stack says about one cache.
@@ -93,7 +94,7 @@ func Resolve(args *CacheArgs) (spec.Cache, spec.Network, error) {
 		}
 	}
 	if target == spec.TargetSelfHosted {
-		ps.Merge("cache", c.ValidateSelfHosted())
+		ps.Merge("cache", selfhosted.Check(&c))
 	} else {
 		ps.Merge("network", n.Validate(c.Zones))
 	}
@@ -110,16 +111,14 @@ func NewCache(ctx *pulumi.Context, name string, args *CacheArgs, opts ...pulumi.
 	if target == "" {
 		target = spec.TargetAWS
 	}
-	var shArgs selfhosted.DeploymentArgs
+	var shArgs schema.DeploymentArgs
 	if target == spec.TargetSelfHosted {
 		root, err := os.Getwd()
 		if err != nil {
 			return nil, fmt.Errorf("finding the working directory for the data directory: %w", err)
 		}
+		// Resolve ran the provider's rules on these already.
 		shArgs = selfhosted.FromSpec(&c, root)
-		if err := selfhosted.Err(fmt.Sprintf("cache %q", name), selfhosted.Validate(shArgs)); err != nil {
-			return nil, err
-		}
 	}
 	comp := &Cache{}
 	if err := ctx.RegisterComponentResource("rediskit:index:Cache", name, comp, opts...); err != nil {
@@ -159,7 +158,7 @@ func NewCache(ctx *pulumi.Context, name string, args *CacheArgs, opts ...pulumi.
 }
 
 // buildSelfHosted registers the deployment with the rediskit provider.
-func buildSelfHosted(ctx *pulumi.Context, name string, comp *Cache, c *spec.Cache, a selfhosted.DeploymentArgs) error {
+func buildSelfHosted(ctx *pulumi.Context, name string, comp *Cache, c *spec.Cache, a schema.DeploymentArgs) error {
 	d, err := selfhosted.NewDeployment(ctx, name, a, pulumi.Parent(comp))
 	if err != nil {
 		return err

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/rediskit/rediskit/provider/schema"
 )
 
 // Type is the token of the provider's resource.
@@ -32,7 +34,7 @@ type Deployment struct {
 }
 
 // Inputs renders the args as the resource's inputs; the token, when given, as a secret.
-func Inputs(a DeploymentArgs) pulumi.Map {
+func Inputs(a schema.DeploymentArgs) pulumi.Map {
 	m := pulumi.Map{
 		"name":                  pulumi.String(a.Name),
 		"mode":                  pulumi.String(a.Mode),
@@ -81,8 +83,8 @@ func Inputs(a DeploymentArgs) pulumi.Map {
 }
 
 // NewDeployment registers a deployment with the rediskit provider after validating it.
-func NewDeployment(ctx *pulumi.Context, name string, args DeploymentArgs, opts ...pulumi.ResourceOption) (*Deployment, error) {
-	if err := Err(fmt.Sprintf("self-hosted deployment %q", args.Name), Validate(args)); err != nil {
+func NewDeployment(ctx *pulumi.Context, name string, args schema.DeploymentArgs, opts ...pulumi.ResourceOption) (*Deployment, error) {
+	if err := schema.Err(fmt.Sprintf("self-hosted deployment %q", args.Name), schema.Validate(args)); err != nil {
 		return nil, err
 	}
 	var res Deployment

@@ -12,6 +12,7 @@ import (
 	"github.com/rediskit/rediskit/components/selfhosted"
 	"github.com/rediskit/rediskit/infra/plan"
 	"github.com/rediskit/rediskit/infra/program"
+	"github.com/rediskit/rediskit/provider/schema"
 )
 
 // localConfig is the local stack's config with edits to its rediskit:cache object.
@@ -69,7 +70,7 @@ func TestPreviewLocalStack(t *testing.T) {
 	// registered (auth needs TLS), so the pack meets it on a Deployment declared directly with
 	// the rediskit provider, in a production-marked stack, and blocks the preview.
 	direct := func(ctx *pulumi.Context) error {
-		a := selfhosted.DeploymentArgs{Name: "legacy", Environment: "prod", Mode: "single", Engine: "redis", EngineVersion: "7.0",
+		a := schema.DeploymentArgs{Name: "legacy", Environment: "prod", Mode: "single", Engine: "redis", EngineVersion: "7.0",
 			AuthMode: "token", TLS: false, Persistence: "rdb", SnapshotRetentionDays: 7, FinalSnapshot: true,
 			Driver: "process", Host: "127.0.0.1", BasePort: 7700, DataDir: t.TempDir()}
 		_, err := selfhosted.NewDeployment(ctx, "legacy", a)

@@ -1,4 +1,4 @@
-package selfhosted
+package schema
 
 import (
 	"strings"
@@ -30,5 +30,26 @@ func TestValidateNamesEachBadInput(t *testing.T) {
 		if !strings.Contains(all, want) {
 			t.Errorf("missing %q in:\n%s", want, all)
 		}
+	}
+}
+
+// An unknown persistence value is refused by name; it used to mean neither RDB nor AOF.
+func TestPersistence(t *testing.T) {
+	for in, want := range map[string][2]bool{"none": {false, false}, "rdb": {true, false}, "aof": {false, true}, "rdb+aof": {true, true}} {
+		a := validArgs()
+		a.Persistence = in
+		if ps := Validate(a); len(ps) != 0 {
+			t.Errorf("%s: %v", in, ps)
+		}
+		p := ToEngine(a, Secrets{}, Placement{}).Persistence
+		if p.RDB != want[0] || p.AOF != want[1] {
+			t.Errorf("%s: engine persistence %+v", in, p)
+		}
+	}
+	a := validArgs()
+	a.Persistence = "sometimes"
+	ps := Validate(a)
+	if len(ps) != 1 || ps[0].String() != `persistence: "sometimes" is not allowed; rdb, aof, rdb+aof or none` {
+		t.Fatalf("got %v", ps)
 	}
 }

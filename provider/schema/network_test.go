@@ -1,4 +1,4 @@
-package selfhosted
+package schema
 
 import (
 	"reflect"

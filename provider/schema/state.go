@@ -1,4 +1,4 @@
-package selfhosted
+package schema
 
 // NodeStatus is one node as the provider last saw it.
 type NodeStatus struct {
