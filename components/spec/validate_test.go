@@ -215,4 +215,3 @@ func TestNewVpcZones(t *testing.T) {
 		}
 	}
 }
-

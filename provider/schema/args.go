@@ -91,7 +91,7 @@ func ToEngine(a DeploymentArgs, s Secrets, at Placement) engine.Deployment {
 		Zones:            a.Zones,
 		Auth:             engine.Auth{AppToken: s.AppToken, PreviousAppToken: s.PreviousAppToken, AdminPassword: s.AdminPassword},
 		TLS:              engine.TLS{Enabled: a.TLS, Mode: a.TLSMode, Hosts: at.CertHosts},
-		Persistence: persistenceModes[a.Persistence],
+		Persistence:      persistenceModes[a.Persistence],
 		Snapshot: engine.Snapshot{
 			RetentionDays: a.SnapshotRetentionDays,
 			Window:        a.SnapshotWindow,
