@@ -9,9 +9,9 @@ BIN            := $(CURDIR)/bin
 export PATH    := $(BIN):$(PATH)
 export PULUMI_VERSION
 
-# Debian packages the project needs: Redis 7 for the self-hosted engine and its tests,
-# debootstrap for building the engine's base image without a registry.
-APT_PACKAGES := redis-server redis-sentinel redis-tools debootstrap
+# Debian packages the project needs: Valkey 8.0 (bookworm-backports) and Redis OSS 7.0 for the
+# self-hosted engine's process driver and its tests, debootstrap for the engine images.
+APT_PACKAGES := valkey-server valkey-sentinel valkey-tools redis-server redis-sentinel redis-tools debootstrap
 
 # Extra prerequisites of `make test`, appended to by the area makefiles below.
 TEST_DEPS :=
@@ -29,13 +29,7 @@ help:
 tools: apt-packages pulumi-cli
 
 apt-packages:
-	@missing=""; for p in $(APT_PACKAGES); do \
-	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing:$$missing"; \
-	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq $$missing; \
-	fi
+	@bash hack/apt-packages.sh $(APT_PACKAGES)
 
 pulumi-cli:
 	@bash hack/pulumi-cli.sh $(BIN)

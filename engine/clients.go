@@ -41,14 +41,27 @@ func Replan(cur *Plan, mutate func(*Deployment)) (*Plan, error) {
 	d := cur.Deployment
 	// mutate gets its own maps and slices: changing them must not change cur.
 	d.Parameters, d.Zones, d.NodeHosts = maps.Clone(d.Parameters), slices.Clone(d.Zones), maps.Clone(d.NodeHosts)
-	ports := map[string]int{}
-	for _, n := range cur.Nodes {
-		ports[n.ID] = n.Port()
-	}
-	for _, s := range cur.Sentinels {
-		ports[s.ID] = s.Port()
-	}
-	d.NodePorts = ports
+	d.NodePorts = PinnedPorts(cur)
 	mutate(&d)
 	return PlanFor(d)
+}
+
+// PinnedPorts lists the first port every node and sentinel of a plan holds, the form
+// Deployment.NodePorts pins them in: with TLS preferred that is the plaintext port, and the
+// TLS port follows it.
+func PinnedPorts(p *Plan) map[string]int {
+	first := func(plain, tls int) int {
+		if plain != 0 {
+			return plain
+		}
+		return tls
+	}
+	ports := map[string]int{}
+	for _, n := range p.Nodes {
+		ports[n.ID] = first(n.PlainPort, n.TLSPort)
+	}
+	for _, s := range p.Sentinels {
+		ports[s.ID] = first(s.PlainPort, s.TLSPort)
+	}
+	return ports
 }

@@ -13,12 +13,13 @@ import (
 	"time"
 )
 
-// engineImage is the image `make image` builds.
+// engineImage is the image `make image` builds for the tests' engine version (redis 7.0,
+// newDeployment's), or ENGINE_IMAGE.
 func engineImage() string {
 	if img := os.Getenv("ENGINE_IMAGE"); img != "" {
 		return img
 	}
-	return "rediskit/engine:dev"
+	return ImageFor("redis", "7.0")
 }
 
 func requireImage(t *testing.T) string {
@@ -166,7 +167,7 @@ func TestContainerCluster(t *testing.T) {
 func TestContainerAllInOne(t *testing.T) {
 	img := requireImage(t)
 	dir := t.TempDir()
-	deployment := `{"name":"rk-aio","mode":"replication","replicasPerShard":1,"engine":"redis","engineVersion":"7.1",
+	deployment := `{"name":"rk-aio","mode":"replication","replicasPerShard":1,"engine":"redis","engineVersion":"7.0",
 		"basePort":6379,"dataDir":"/data","nodeMemory":134217728,"persistence":{"rdb":true},
 		"timing":{"downAfter":1000000000,"failoverTimeout":5000000000}}`
 	if err := os.WriteFile(dir+"/deployment.json", []byte(deployment), 0o644); err != nil {

@@ -10,13 +10,26 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/rediskit/rediskit/paramgroup"
 )
 
 // ImageUID is the non-root user the engine image runs as.
 const ImageUID = 10001
 
-// DefaultImage is the engine image `make image` builds for the docker driver.
-const DefaultImage = "rediskit/engine:dev"
+// ImageRepository is where `make image` puts the engine images, one tag per engine version.
+const ImageRepository = "rediskit/engine"
+
+// The labels an engine image carries, so the docker driver can tell which engine it runs.
+const (
+	ImageEngineLabel  = "io.rediskit.engine"
+	ImageVersionLabel = "io.rediskit.engine-version"
+)
+
+// ImageFor is the image `make image` builds for an engine version, e.g. rediskit/engine:valkey-8.0.
+func ImageFor(e paramgroup.Engine, version string) string {
+	return ImageRepository + ":" + string(e) + "-" + majorMinor(version)
+}
 
 // DockerRunner runs each process of a plan in its own container of the engine image, on a
 // private Docker network with the node's planned address (Deployment.NodeHosts). The
@@ -43,15 +56,40 @@ func (r *DockerRunner) uid() int {
 
 func (r *DockerRunner) name(id string) string { return r.Prefix + id }
 
-func docker(ctx context.Context, args ...string) (string, error) {
+func docker(ctx context.Context, args ...string) (string, error) { return Docker(ctx, args...) }
+
+// Docker runs the docker command line and returns its trimmed output; a failure names the
+// command and carries what docker said.
+func Docker(ctx context.Context, args ...string) (string, error) {
 	var out bytes.Buffer
 	cmd := exec.CommandContext(ctx, "docker", args...)
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
+	s := strings.TrimSpace(out.String())
 	if err != nil {
-		return out.String(), fmt.Errorf("docker %s: %w: %s", args[0], err, strings.TrimSpace(out.String()))
+		return s, fmt.Errorf("docker %s: %w: %s", strings.Join(args, " "), err, s)
 	}
-	return strings.TrimSpace(out.String()), nil
+	return s, nil
+}
+
+// CheckEngine implements EngineChecker: the image must exist and say (by its labels, which
+// `make image` sets) that it runs exactly this engine version.
+func (r *DockerRunner) CheckEngine(ctx context.Context, e paramgroup.Engine, version string) error {
+	if _, err := exec.LookPath("docker"); err != nil {
+		return fmt.Errorf("driver docker: the docker command is not installed")
+	}
+	out, err := Docker(ctx, "image", "inspect", "-f", `{{index .Config.Labels "`+ImageEngineLabel+`"}} {{index .Config.Labels "`+ImageVersionLabel+`"}}`, r.Image)
+	if err != nil {
+		return fmt.Errorf("image: %q is not on this machine (make image builds %s): %w", r.Image, ImageFor(e, version), err)
+	}
+	f := strings.Fields(out)
+	if len(f) != 2 {
+		return fmt.Errorf("image: %q does not say which engine it runs (no %s/%s labels); make image builds %s", r.Image, ImageEngineLabel, ImageVersionLabel, ImageFor(e, version))
+	}
+	if f[0] != string(e) || majorMinor(f[1]) != majorMinor(version) {
+		return fmt.Errorf("engineVersion: %s %s is not allowed; image %s runs %s %s (make image builds %s)", e, version, r.Image, f[0], f[1], ImageFor(e, version))
+	}
+	return nil
 }
 
 // chownTree hands a host directory to the container user, so a non-root process can write
@@ -98,7 +136,7 @@ func (r *DockerRunner) Start(ctx context.Context, p Process) error {
 	for _, m := range r.Mounts {
 		args = append(args, "-v", m+":"+m+":ro")
 	}
-	args = append(args, r.Image, "exec", string(p.Kind), filepath.Join(p.Dir, p.ConfFile))
+	args = append(args, r.Image, "exec", p.Program, filepath.Join(p.Dir, p.ConfFile))
 	if _, err := docker(ctx, args...); err != nil {
 		return fmt.Errorf("starting %s: %w", p.ID, err)
 	}

@@ -46,8 +46,16 @@ func New(d Deployment, r Runner) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	if c, ok := r.(EngineChecker); ok {
+		if err := c.CheckEngine(context.Background(), d.Engine, d.EngineVersion); err != nil {
+			return nil, fmt.Errorf("deployment %s: %w", d.Name, err)
+		}
+	}
 	return &Engine{Plan: p, Runner: r}, nil
 }
+
+// programs are the executables of the deployment's engine.
+func (e *Engine) programs() Programs { return ProgramsFor(e.Plan.Deployment.Engine) }
 
 func (e *Engine) logf(format string, args ...any) {
 	if e.Logf != nil {
@@ -342,7 +350,7 @@ func (e *Engine) startNode(ctx context.Context, n *Node, replicaOf string) error
 		role = "cluster node" // its role comes from nodes.conf and the cluster
 	}
 	e.logf("starting node %s on %s as %s", n.ID, n.Addr(), role)
-	if err := e.Runner.Start(ctx, Process{ID: n.ID, Kind: KindRedis, Dir: n.Dir, ConfFile: RedisConfFile, Host: n.Host, Port: n.Port(),
+	if err := e.Runner.Start(ctx, Process{ID: n.ID, Kind: KindRedis, Program: e.programs().Server, Dir: n.Dir, ConfFile: RedisConfFile, Host: n.Host, Port: n.Port(),
 		TLS: n.TLSPort != 0, Memory: e.Plan.Deployment.NodeMemory}); err != nil {
 		return fmt.Errorf("starting node %s: %w", n.ID, err)
 	}

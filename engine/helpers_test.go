@@ -20,7 +20,7 @@ const (
 
 func requireRedis(t *testing.T) {
 	t.Helper()
-	testenv.RequireCommands(t, "make apt-packages installs it", "redis-server", "redis-sentinel", "redis-cli")
+	testenv.RequireCommands(t, "make apt-packages installs it", "redis-server", "redis-sentinel", "redis-cli", "valkey-server", "valkey-sentinel")
 }
 
 // freeBasePortE finds n consecutive free ports (and their cluster bus ports, +10000) below
@@ -41,7 +41,7 @@ func newDeployment(t *testing.T, mode Mode, shards, replicas int) Deployment {
 	t.Helper()
 	return Deployment{
 		Name: "rk-" + strings.ToLower(string(mode)), Mode: mode, Shards: shards, ReplicasPerShard: replicas,
-		Engine: "redis", EngineVersion: "7.1",
+		Engine: "redis", EngineVersion: "7.0",
 		Auth:        Auth{AppToken: appToken, AdminPassword: adminPass},
 		BasePort:    freeBasePort(t, 24),
 		DataDir:     t.TempDir(),

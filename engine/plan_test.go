@@ -334,3 +334,33 @@ func TestMajorityPrimary(t *testing.T) {
 		}
 	}
 }
+
+// Replan pins every process to the ports it holds. With TLS preferred a process holds a
+// plaintext port and the TLS port after it; pinning the TLS port as the first one moved every
+// node up by one.
+func TestReplanKeepsPortsWithTLSPreferred(t *testing.T) {
+	for _, mode := range []string{"preferred", "required", ""} {
+		d := testDeployment(ModeReplication, 1, 2)
+		d.TLS = TLS{Enabled: mode != "", Mode: mode}
+		cur, err := PlanFor(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		next, err := Replan(cur, func(d *Deployment) { d.Parameters = map[string]string{"maxmemory-policy": "allkeys-lru"} })
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, n := range cur.Nodes {
+			m := next.Nodes[i]
+			if m.PlainPort != n.PlainPort || m.TLSPort != n.TLSPort {
+				t.Errorf("tls %q: %s moved from %d/%d to %d/%d", mode, n.ID, n.PlainPort, n.TLSPort, m.PlainPort, m.TLSPort)
+			}
+		}
+		for i, s := range cur.Sentinels {
+			m := next.Sentinels[i]
+			if m.PlainPort != s.PlainPort || m.TLSPort != s.TLSPort {
+				t.Errorf("tls %q: sentinel %s moved from %d/%d to %d/%d", mode, s.ID, s.PlainPort, s.TLSPort, m.PlainPort, m.TLSPort)
+			}
+		}
+	}
+}

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/rediskit/rediskit/paramgroup"
 )
 
 // ProcessKind says which program a process runs.
@@ -23,8 +25,11 @@ const (
 // Process is one program the engine asks a Runner to run. Its configuration file has
 // already been written to Dir/ConfFile by the engine.
 type Process struct {
-	ID       string
-	Kind     ProcessKind
+	ID   string
+	Kind ProcessKind
+	// Program is the executable the deployment's engine runs for this kind (valkey-server,
+	// redis-sentinel, ...): see ProgramsFor.
+	Program  string
 	Dir      string
 	ConfFile string
 	Host     string
@@ -52,11 +57,16 @@ type Runner interface {
 	Running(id string) bool
 }
 
-// LocalRunner runs redis-server and redis-sentinel as children of this process.
-type LocalRunner struct {
-	// RedisServer and RedisSentinel are the binaries; defaults from PATH.
-	RedisServer, RedisSentinel string
+// EngineChecker is a Runner that can tell, before anything starts, whether it can run an
+// engine version: the process runners look at this machine's executables, the container
+// runner at its image. New asks it, so a stack never silently runs another engine.
+type EngineChecker interface {
+	CheckEngine(ctx context.Context, e paramgroup.Engine, version string) error
+}
 
+// LocalRunner runs each process's program (valkey-server, redis-sentinel, ...) from PATH as
+// a child of this process.
+type LocalRunner struct {
 	mu    sync.Mutex
 	procs map[string]*localProc
 }
@@ -66,9 +76,14 @@ type localProc struct {
 	done chan struct{}
 }
 
-// NewLocalRunner returns a runner using redis-server and redis-sentinel from PATH.
+// NewLocalRunner returns a runner of programs from PATH.
 func NewLocalRunner() *LocalRunner {
-	return &LocalRunner{RedisServer: "redis-server", RedisSentinel: "redis-sentinel", procs: map[string]*localProc{}}
+	return &LocalRunner{procs: map[string]*localProc{}}
+}
+
+// CheckEngine implements EngineChecker: the engine version's programs must be installed here.
+func (r *LocalRunner) CheckEngine(_ context.Context, e paramgroup.Engine, version string) error {
+	return CheckHostEngine(e, version)
 }
 
 // Start implements Runner.
@@ -78,9 +93,9 @@ func (r *LocalRunner) Start(ctx context.Context, p Process) error {
 	if lp, ok := r.procs[p.ID]; ok && !lp.exited() {
 		return fmt.Errorf("starting %s: already running (pid %d)", p.ID, lp.cmd.Process.Pid)
 	}
-	bin := r.RedisServer
-	if p.Kind == KindSentinel {
-		bin = r.RedisSentinel
+	bin := p.Program
+	if bin == "" {
+		return fmt.Errorf("starting %s: no program to run", p.ID)
 	}
 	logf, err := os.OpenFile(filepath.Join(p.Dir, string(p.Kind)+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {

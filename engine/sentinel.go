@@ -50,7 +50,7 @@ func replicaOfArg(n *Node) string { return fmt.Sprintf("%s %d", n.Host, n.Port()
 
 func (e *Engine) startSentinel(ctx context.Context, s *Sentinel) error {
 	e.logf("starting sentinel %s on %s", s.ID, s.Addr())
-	if err := e.Runner.Start(ctx, Process{ID: s.ID, Kind: KindSentinel, Dir: s.Dir, ConfFile: SentinelConfFile, Host: s.Host, Port: s.Port(),
+	if err := e.Runner.Start(ctx, Process{ID: s.ID, Kind: KindSentinel, Program: e.programs().Sentinel, Dir: s.Dir, ConfFile: SentinelConfFile, Host: s.Host, Port: s.Port(),
 		TLS: s.TLSPort != 0}); err != nil {
 		return fmt.Errorf("starting sentinel %s: %w", s.ID, err)
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/rediskit/rediskit/engine"
+	"github.com/rediskit/rediskit/paramgroup"
 )
 
 // DaemonRunner runs the engine's processes detached from the provider: a provider plugin lives
@@ -23,8 +24,7 @@ import (
 // update, destroy) use to find it again.
 type DaemonRunner struct {
 	// DataDir is the deployment's root; process id X lives in DataDir/X.
-	DataDir                    string
-	RedisServer, RedisSentinel string
+	DataDir string
 
 	mu   sync.Mutex
 	dirs map[string]string
@@ -32,7 +32,7 @@ type DaemonRunner struct {
 
 // NewDaemonRunner returns a runner for a deployment rooted at dataDir.
 func NewDaemonRunner(dataDir string) *DaemonRunner {
-	return &DaemonRunner{DataDir: dataDir, RedisServer: "redis-server", RedisSentinel: "redis-sentinel", dirs: map[string]string{}}
+	return &DaemonRunner{DataDir: dataDir, dirs: map[string]string{}}
 }
 
 const pidFile = "process.pid"
@@ -48,11 +48,15 @@ func (r *DaemonRunner) dir(id string) string {
 
 // Start implements engine.Runner.
 func (r *DaemonRunner) Start(_ context.Context, p engine.Process) error {
-	bin := r.RedisServer
-	if p.Kind == engine.KindSentinel {
-		bin = r.RedisSentinel
+	if p.Program == "" {
+		return fmt.Errorf("starting %s: no program to run", p.ID)
 	}
-	return r.startDaemon(p.ID, p.Dir, string(p.Kind)+".log", bin, filepath.Join(p.Dir, p.ConfFile))
+	return r.startDaemon(p.ID, p.Dir, string(p.Kind)+".log", p.Program, filepath.Join(p.Dir, p.ConfFile))
+}
+
+// CheckEngine implements engine.EngineChecker: the programs run on this machine.
+func (r *DaemonRunner) CheckEngine(_ context.Context, e paramgroup.Engine, version string) error {
+	return engine.CheckHostEngine(e, version)
 }
 
 // startDaemon starts argv as process id, detached, working in dir with its output appended

@@ -24,8 +24,7 @@ func fakeServer(t *testing.T) (*DaemonRunner, engine.Process) {
 		t.Fatal(err)
 	}
 	r := NewDaemonRunner(filepath.Join(root, "data"))
-	r.RedisServer = bin
-	p := engine.Process{ID: "n1", Kind: engine.KindRedis, Dir: filepath.Join(root, "data", "n1"), ConfFile: "redis.conf"}
+	p := engine.Process{ID: "n1", Kind: engine.KindRedis, Program: bin, Dir: filepath.Join(root, "data", "n1"), ConfFile: "redis.conf"}
 	if err := os.MkdirAll(p.Dir, 0o700); err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/pulumi/pulumi-go-provider/infer"
 
 	"github.com/rediskit/rediskit/engine"
+	"github.com/rediskit/rediskit/paramgroup"
 	"github.com/rediskit/rediskit/provider/schema"
 )
 
@@ -139,7 +140,9 @@ func (d *Deployment) Create(ctx context.Context, req infer.CreateRequest[schema.
 	}
 	subnet := ""
 	if args.Driver == "docker" {
-		if err := requireImage(ctx, args.Image); err != nil {
+		// Before the network exists: a missing or wrong image is this run's error.
+		r := &engine.DockerRunner{Image: args.EngineImage()}
+		if err := r.CheckEngine(ctx, paramgroup.Engine(args.Engine), args.EngineVersion); err != nil {
 			return resp, err
 		}
 		if subnet, err = ensureNetwork(ctx, schema.NetworkName(args.Name)); err != nil {
@@ -192,7 +195,7 @@ func newState(args schema.DeploymentArgs, s schema.Secrets, e *engine.Engine, su
 	if e.Plan.TLS != nil {
 		st.CAFile = e.Plan.TLS.CAFile
 	}
-	st.NodePorts = PlanPorts(e.Plan)
+	st.NodePorts = engine.PinnedPorts(e.Plan)
 	if args.Driver == "docker" {
 		st.Network, st.Subnet = schema.NetworkName(args.Name), subnet
 		st.NodeHosts = e.Plan.Deployment.NodeHosts
@@ -323,26 +326,6 @@ func (d *Deployment) Delete(ctx context.Context, req infer.DeleteRequest[schema.
 		return infer.DeleteResponse{}, fmt.Errorf("removing %s: %w", st.DataDir, err)
 	}
 	return infer.DeleteResponse{}, nil
-}
-
-// PlanPorts lists the port every node and sentinel of a plan holds.
-func PlanPorts(p *engine.Plan) map[string]int {
-	ports := map[string]int{}
-	// The first port a process holds: with TLS preferred that is the plaintext one, the TLS
-	// port follows it.
-	first := func(plain, tls int) int {
-		if plain != 0 {
-			return plain
-		}
-		return tls
-	}
-	for _, n := range p.Nodes {
-		ports[n.ID] = first(n.PlainPort, n.TLSPort)
-	}
-	for _, s := range p.Sentinels {
-		ports[s.ID] = first(s.PlainPort, s.TLSPort)
-	}
-	return ports
 }
 
 // stopStray stops every process that has a pid file under dataDir.

@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os/exec"
 	"path/filepath"
-	"strings"
 
 	"github.com/rediskit/rediskit/engine"
 	"github.com/rediskit/rediskit/provider/schema"
@@ -19,7 +17,7 @@ func runnerFor(args schema.DeploymentArgs) (engine.Runner, error) {
 	case "process":
 		return NewDaemonRunner(args.DataDir), nil
 	case "docker":
-		r := &engine.DockerRunner{Image: args.Image, Network: schema.NetworkName(args.Name)}
+		r := &engine.DockerRunner{Image: args.EngineImage(), Network: schema.NetworkName(args.Name)}
 		if args.TLS {
 			// The generated certificates live beside the node directories.
 			r.Mounts = []string{filepath.Join(args.DataDir, "tls")}
@@ -29,38 +27,17 @@ func runnerFor(args schema.DeploymentArgs) (engine.Runner, error) {
 	return nil, fmt.Errorf("driver %q: want process or docker", args.Driver)
 }
 
-// dockerCLI runs the docker command line and returns its trimmed output.
-func dockerCLI(ctx context.Context, args ...string) (string, error) {
-	out, err := exec.CommandContext(ctx, "docker", args...).CombinedOutput()
-	s := strings.TrimSpace(string(out))
-	if err != nil {
-		return s, fmt.Errorf("docker %s: %w: %s", strings.Join(args, " "), err, s)
-	}
-	return s, nil
-}
-
-// requireImage fails early, before anything is created, when the engine image is missing.
-func requireImage(ctx context.Context, image string) error {
-	if _, err := exec.LookPath("docker"); err != nil {
-		return fmt.Errorf("driver docker: the docker command is not installed")
-	}
-	if _, err := dockerCLI(ctx, "image", "inspect", image); err != nil {
-		return fmt.Errorf("driver docker: image %q is not on this machine (make image builds rediskit/engine:dev): %w", image, err)
-	}
-	return nil
-}
-
 // ensureNetwork returns the /24 subnet of the deployment's network, creating the network on
 // a free private subnet when it does not exist yet.
 func ensureNetwork(ctx context.Context, name string) (string, error) {
-	if subnet, err := dockerCLI(ctx, "network", "inspect", "-f", "{{range .IPAM.Config}}{{.Subnet}}{{end}}", name); err == nil {
+	if subnet, err := engine.Docker(ctx, "network", "inspect", "-f", "{{range .IPAM.Config}}{{.Subnet}}{{end}}", name); err == nil {
 		return subnet, nil
 	}
 	var last error
 	// A random subnet from a range Docker does not hand out by itself; retried when taken.
 	for attempt := 0; attempt < 20; attempt++ {
 		subnet := fmt.Sprintf("10.%d.%d.0/24", 200+rand.IntN(50), rand.IntN(250))
-		_, err := dockerCLI(ctx, "network", "create", "--label", "rediskit.deployment="+name, "--subnet", subnet, name)
+		_, err := engine.Docker(ctx, "network", "create", "--label", "rediskit.deployment="+name, "--subnet", subnet, name)
 		if err == nil {
 			return subnet, nil
 		}
@@ -74,10 +51,10 @@ func removeNetwork(ctx context.Context, r *engine.DockerRunner, ids []string) er
 	if err := r.Remove(ctx, ids...); err != nil {
 		return fmt.Errorf("removing containers: %w", err)
 	}
-	if _, err := dockerCLI(ctx, "network", "inspect", r.Network); err != nil {
+	if _, err := engine.Docker(ctx, "network", "inspect", r.Network); err != nil {
 		return nil
 	}
-	if _, err := dockerCLI(ctx, "network", "rm", r.Network); err != nil {
+	if _, err := engine.Docker(ctx, "network", "rm", r.Network); err != nil {
 		return fmt.Errorf("removing network: %w", err)
 	}
 	return nil
@@ -133,7 +110,7 @@ func place(args schema.DeploymentArgs, s schema.Secrets, held schema.Placement, 
 			}
 		}
 	} else {
-		at.Ports = PlanPorts(trial)
+		at.Ports = engine.PinnedPorts(trial)
 	}
 	if args.Driver == "docker" {
 		if at.Hosts, err = schema.AssignHosts(subnet, ids, held.Hosts); err != nil {

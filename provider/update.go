@@ -62,7 +62,7 @@ func (d *Deployment) Update(ctx context.Context, req infer.UpdateRequest[schema.
 	}()
 	held := old.Placement()
 	if len(held.Ports) == 0 {
-		held.Ports = PlanPorts(oldEngine.Plan) // a state from before ports were recorded
+		held.Ports = engine.PinnedPorts(oldEngine.Plan) // a state from before ports were recorded
 	}
 	at, err := place(args, s, held, old.Subnet)
 	if err != nil {
@@ -112,7 +112,7 @@ func (d *Deployment) Update(ctx context.Context, req infer.UpdateRequest[schema.
 	if changed["image"] {
 		// A new engine image (a new redis-server) rolls in node by node, as an engine upgrade.
 		if err := e.RollingRestart(ctx); err != nil {
-			return resp, fmt.Errorf("updating %s to image %s: %w", old.Name, args.Image, err)
+			return resp, fmt.Errorf("updating %s to image %s: %w", old.Name, args.EngineImage(), err)
 		}
 	}
 	if credentialsChanged(old.Secrets(), s) || changed["users"] {

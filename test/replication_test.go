@@ -13,11 +13,12 @@ import (
 	test_structure "github.com/gruntwork-io/terratest/modules/test-structure"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/rediskit/rediskit/engine"
 	"github.com/rediskit/rediskit/infra/deploy"
 )
 
 // engineImage is the image `make image` builds; the docker driver runs it.
-const engineImage = "rediskit/engine:dev"
+var engineImage = engine.ImageFor("redis", "7.0")
 
 func requireImage(t *testing.T) {
 	t.Helper()

@@ -204,15 +204,15 @@ func cmdSnapshot(args []string) error {
 	return nil
 }
 
-// cmdExec replaces this process with redis-server or redis-sentinel, so the container's
+// cmdExec replaces this process with the engine's server or sentinel, so the container's
 // signals (docker stop: SIGTERM) reach redis directly and it shuts down cleanly.
 func cmdExec(args []string) error {
 	if len(args) != 2 {
-		return fmt.Errorf("usage: exec redis|sentinel <conf>")
+		return fmt.Errorf("usage: exec valkey-server|valkey-sentinel|redis-server|redis-sentinel <conf>")
 	}
-	bin := map[string]string{"redis": "redis-server", "sentinel": "redis-sentinel"}[args[0]]
-	if bin == "" {
-		return fmt.Errorf("exec: unknown process kind %q", args[0])
+	bin := args[0]
+	if !engine.KnownProgram(bin) {
+		return fmt.Errorf("exec: %q is not an engine program (valkey-server, valkey-sentinel, redis-server, redis-sentinel)", bin)
 	}
 	path, err := exec.LookPath(bin)
 	if err != nil {

@@ -13,8 +13,6 @@ const (
 	DefaultLogRetentionDays  = 30
 	DefaultNodeQuota         = 90
 	DefaultShards            = 3
-	// DefaultEngineImage is the image `make image` builds for the docker driver.
-	DefaultEngineImage = "rediskit/engine:dev"
 )
 
 // Defaults returns a copy of c with every unset field filled in. It never fails: invalid values
@@ -83,9 +81,6 @@ func serverlessDefaults(c Cache) Cache {
 func commonDefaults(c Cache) Cache {
 	if c.SelfHosted.Driver == "" {
 		c.SelfHosted.Driver = "process"
-	}
-	if c.SelfHosted.Driver == "docker" && c.SelfHosted.Image == "" {
-		c.SelfHosted.Image = DefaultEngineImage
 	}
 	if c.SelfHosted.Host == "" {
 		c.SelfHosted.Host = "127.0.0.1"

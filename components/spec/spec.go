@@ -107,8 +107,9 @@ type SelfHosted struct {
 	Persistence string `json:"persistence,omitempty"`
 	// NodeMemoryMB caps each node's memory; default the node type's memory.
 	NodeMemoryMB int `json:"nodeMemoryMb,omitempty"`
-	// Image is the engine image the docker driver runs (default rediskit/engine:dev, which
-	// `make image` builds).
+	// Image is the engine image the docker driver runs; by default the image `make image`
+	// builds for the engine version (rediskit/engine:valkey-8.0, ...), whose labels must
+	// name the same engine version.
 	Image string `json:"image,omitempty"`
 	// MetricsPort, when set, is where the deployment's controller serves /metrics (Prometheus,
 	// under CloudWatch's metric names), /status and /healthz on Host; 0 serves none.

@@ -1,16 +1,40 @@
 #!/usr/bin/env bash
-# Builds the engine image: the base (debootstrap, once, cached as a Docker image) and the
-# engine image on top of it. Usage: build.sh <base-image> <image>
+# Builds the engine images, one per engine version listed in engine/image/versions (or only
+# those named, e.g. `build.sh valkey-8.0`): a debootstrap base (built once, cached as a Docker
+# image) and the rediskit-engine binary on top, labelled with the engine and version the
+# image's server really reports, so the docker driver can refuse an image of another engine.
 set -euo pipefail
-base=${1:?usage: build.sh <base-image> <image>}
-img=${2:?usage: build.sh <base-image> <image>}
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-docker image inspect "$base" >/dev/null 2>&1 || bash "$here/build-base.sh" "$base"
+want=" $* "
 ctx=$(mktemp -d)
 trap 'rm -rf "$ctx"' EXIT
 (cd "$root" && CGO_ENABLED=0 go build -trimpath -o "$ctx/rediskit-engine" ./cmd/rediskit-engine)
 cp "$here/Dockerfile" "$ctx/"
-# The classic builder uses the local base image without contacting a registry.
-DOCKER_BUILDKIT=0 docker build -q --build-arg BASE_IMAGE="$base" -t "$img" "$ctx" >/dev/null
-echo "built $img (base $base)"
+built=0
+while read -r engine version suite packages backports; do
+  case "$engine" in ''|'#'*) continue ;; esac
+  tag="$engine-$version"
+  [ "$want" = "  " ] || [[ "$want" == *" $tag "* ]] || continue
+  base="rediskit/engine-base:$tag"
+  if ! docker image inspect "$base" >/dev/null 2>&1; then
+    bp=""; [ "$backports" = "-" ] || bp=$backports
+    bash "$here/build-base.sh" "$base" "$suite" "$packages" $bp
+  fi
+  server="$engine-server"
+  # The version the packaged server reports is the label, never what the table hopes for.
+  got=$(docker run --rm --entrypoint "$server" "$base" --version | sed -n 's/.* v=\([0-9]*\.[0-9]*\)\..*/\1/p')
+  if [ "$got" != "$version" ]; then
+    echo "$base runs $server $got, not $version: fix engine/image/versions" >&2
+    exit 1
+  fi
+  # The classic builder uses the local base image without contacting a registry.
+  DOCKER_BUILDKIT=0 docker build -q --build-arg BASE_IMAGE="$base" --build-arg ENGINE="$engine" \
+    --build-arg ENGINE_VERSION="$got" -t "rediskit/engine:$tag" "$ctx" >/dev/null
+  echo "built rediskit/engine:$tag ($server $got, Debian $suite${bp:+ + $bp})"
+  built=$((built + 1))
+done <"$here/versions"
+if [ "$built" = 0 ]; then
+  echo "no engine version matched '$*'; engine/image/versions lists them" >&2
+  exit 1
+fi

@@ -77,6 +77,15 @@ type Secrets struct {
 	UserPasswords    map[string]string
 }
 
+// EngineImage is the image the docker driver runs: the one given, or the one `make image`
+// builds for the deployment's engine version.
+func (a DeploymentArgs) EngineImage() string {
+	if a.Image != "" {
+		return a.Image
+	}
+	return engine.ImageFor(paramgroup.Engine(a.Engine), a.EngineVersion)
+}
+
 // ToEngine renders the engine's deployment from the inputs, the credentials and where the
 // existing nodes live.
 func ToEngine(a DeploymentArgs, s Secrets, at Placement) engine.Deployment {
@@ -123,11 +132,7 @@ func Validate(a DeploymentArgs) []validate.Problem {
 		s.UserPasswords[u.Name] = "placeholder-user-0000"
 	}
 	switch a.Driver {
-	case "process":
-	case "docker":
-		if a.Image == "" {
-			ps.Add("image", a.Image, "the engine image the docker driver runs, e.g. %s", engine.DefaultImage)
-		}
+	case "process", "docker":
 	default:
 		ps.Add("driver", a.Driver, "process or docker")
 	}
