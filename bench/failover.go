@@ -154,7 +154,7 @@ func failoverRep(ctx context.Context, t failoverTarget, rep int, warmup, maxWait
 		}
 	}
 	var pres []bool
-	err = waitUntil(ctx, 30*time.Second, 200*time.Millisecond, "reading back the acknowledged writes", func() error {
+	err = engine.Poll(ctx, 30*time.Second, 200*time.Millisecond, "reading back the acknowledged writes", func(context.Context) error {
 		var err error
 		pres, err = t.present(ctx, keys)
 		return err
@@ -312,7 +312,7 @@ func (o *oursReplication) recover(ctx context.Context) error {
 func (o *oursReplication) close() { o.c.Close(); stopEngine(o.e) }
 
 func waitReady(ctx context.Context, e *engine.Engine) error {
-	return waitUntil(ctx, 90*time.Second, 250*time.Millisecond, "deployment ready", func() error {
+	return engine.Poll(ctx, 90*time.Second, 250*time.Millisecond, "deployment ready", func(context.Context) error {
 		st := e.Status(ctx)
 		if !st.Ready {
 			return fmt.Errorf("not ready: %s", strings.Join(st.Problems, "; "))
@@ -452,7 +452,7 @@ func newBareSentinel(ctx context.Context, cfg *Config, ps *Ports) (_ *bareSentin
 	// Wait until every sentinel sees the replica and the other sentinels.
 	for _, s := range b.sentinels {
 		c := s.Client("", "")
-		err := waitUntil(ctx, 60*time.Second, 200*time.Millisecond, "sentinel discovery", func() error {
+		err := engine.Poll(ctx, 60*time.Second, 200*time.Millisecond, "sentinel discovery", func(context.Context) error {
 			m, err := c.Do(ctx, "sentinel", "master", "mymaster").Result()
 			if err != nil {
 				return err
@@ -479,8 +479,8 @@ func newBareSentinel(ctx context.Context, cfg *Config, ps *Ports) (_ *bareSentin
 func waitLinkUp(ctx context.Context, p *Proc) error {
 	c := p.Client("", "")
 	defer c.Close()
-	return waitUntil(ctx, 60*time.Second, 100*time.Millisecond, p.Addr()+" replication link up", func() error {
-		info, err := infoMap(ctx, c, "replication")
+	return engine.Poll(ctx, 60*time.Second, 100*time.Millisecond, p.Addr()+" replication link up", func(context.Context) error {
+		info, err := engine.Info(ctx, c, "replication")
 		if err != nil {
 			return err
 		}
@@ -614,12 +614,12 @@ func waitReplicasSynced(ctx context.Context, procs []*Proc, want int) error {
 	if want == 0 {
 		return nil
 	}
-	return waitUntil(ctx, 90*time.Second, 100*time.Millisecond, "replicas in sync", func() error {
+	return engine.Poll(ctx, 90*time.Second, 100*time.Millisecond, "replicas in sync", func(context.Context) error {
 		synced := 0
 		var pending []string
 		for _, p := range procs {
 			c := p.Client("", "")
-			info, err := infoMap(ctx, c, "replication")
+			info, err := engine.Info(ctx, c, "replication")
 			c.Close()
 			if err != nil {
 				return err
@@ -644,7 +644,7 @@ func waitReplicasSynced(ctx context.Context, procs []*Proc, want int) error {
 func waitClusterOK(ctx context.Context, procs []*Proc) error {
 	for _, p := range procs {
 		c := p.Client("", "")
-		err := waitUntil(ctx, 90*time.Second, 100*time.Millisecond, p.Addr()+" cluster ok", func() error {
+		err := engine.Poll(ctx, 90*time.Second, 100*time.Millisecond, p.Addr()+" cluster ok", func(context.Context) error {
 			s, err := c.ClusterInfo(ctx).Result()
 			if err != nil {
 				return err

@@ -111,7 +111,7 @@ func (p *Proc) start(ctx context.Context, bin string) error {
 			return nil
 		} else if time.Now().After(deadline) || p.exited() {
 			b, _ := os.ReadFile(filepath.Join(p.Dir, "log.txt"))
-			return fmt.Errorf("%s on port %d did not answer: %v\n%s", bin, p.Port, err, tail(string(b), 10))
+			return fmt.Errorf("%s on port %d did not answer: %v\n%s", bin, p.Port, err, engine.TailLines(string(b), 10))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -155,14 +155,6 @@ func KillAll(ps []*Proc) {
 	for _, p := range ps {
 		p.Kill()
 	}
-}
-
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }
 
 // bareConf is a redis.conf with Redis's own defaults and only what a hand-started node
@@ -230,40 +222,7 @@ func runCmd(ctx context.Context, timeout time.Duration, name string, args ...str
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return string(out), fmt.Errorf("%s %s: %w\n%s", name, strings.Join(args, " "), err, tail(string(out), 15))
+		return string(out), fmt.Errorf("%s %s: %w\n%s", name, strings.Join(args, " "), err, engine.TailLines(string(out), 15))
 	}
 	return string(out), nil
-}
-
-// waitUntil polls check every interval until it succeeds or timeout passes.
-func waitUntil(ctx context.Context, timeout, interval time.Duration, what string, check func() error) error {
-	deadline := time.Now().Add(timeout)
-	var last error
-	for {
-		if last = check(); last == nil {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s: not after %s: %w", what, timeout, last)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(interval):
-		}
-	}
-}
-
-func infoMap(ctx context.Context, c *redis.Client, section string) (map[string]string, error) {
-	s, err := c.Info(ctx, section).Result()
-	if err != nil {
-		return nil, err
-	}
-	m := map[string]string{}
-	for _, l := range strings.Split(s, "\n") {
-		if k, v, ok := strings.Cut(strings.TrimSpace(l), ":"); ok {
-			m[k] = v
-		}
-	}
-	return m, nil
 }

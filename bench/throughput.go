@@ -51,7 +51,7 @@ func ParseBenchCSV(out string) (map[string]BenchStat, error) {
 		return nil, fmt.Errorf("parsing redis-benchmark CSV: %w", err)
 	}
 	if len(recs) == 0 || len(recs[0]) < 7 || recs[0][0] != "test" {
-		return nil, fmt.Errorf("redis-benchmark printed no CSV header: %q", tail(out, 5))
+		return nil, fmt.Errorf("redis-benchmark printed no CSV header: %q", engine.TailLines(out, 5))
 	}
 	col := map[string]int{}
 	for i, h := range recs[0] {

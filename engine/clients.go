@@ -46,6 +46,42 @@ func Replan(cur *Plan, mutate func(*Deployment)) (*Plan, error) {
 	return PlanFor(d)
 }
 
+// BusOffset is the distance of a node's cluster bus port from its client port, as Redis
+// Cluster computes it by default.
+const BusOffset = 10000
+
+// PortsFrom lists every port a process pinned at first may hold: with TLS preferred the TLS
+// port after it, and for each a cluster bus port BusOffset higher. Anything else on the
+// machine (the controller's metrics port) must stay off all of them.
+func PortsFrom(first int, tlsPreferred bool) []int {
+	ports := []int{first, first + BusOffset}
+	if tlsPreferred {
+		ports = append(ports, first+1, first+1+BusOffset)
+	}
+	return ports
+}
+
+// HeldPorts maps every port the plan's processes hold (client, TLS and bus ports) to the
+// process holding it.
+func (p *Plan) HeldPorts() map[int]string {
+	held := map[int]string{}
+	for _, n := range p.Nodes {
+		for _, port := range []int{n.PlainPort, n.TLSPort, n.BusPort} {
+			if port != 0 {
+				held[port] = n.ID
+			}
+		}
+	}
+	for _, s := range p.Sentinels {
+		for _, port := range []int{s.PlainPort, s.TLSPort} {
+			if port != 0 {
+				held[port] = s.ID
+			}
+		}
+	}
+	return held
+}
+
 // PinnedPorts lists the first port every node and sentinel of a plan holds, the form
 // Deployment.NodePorts pins them in: with TLS preferred that is the plaintext port, and the
 // TLS port follows it.

@@ -397,6 +397,6 @@ const MinPort = 1024
 
 // highestBasePort leaves room above the base port for every node and sentinel (two ports
 // each with TLS preferred) and their cluster bus ports, 10000 higher.
-func (d *Deployment) highestBasePort() int { return 65535 - 10000 - 2*(d.nodeCount()+5) }
+func (d *Deployment) highestBasePort() int { return 65535 - BusOffset - 2*(d.nodeCount()+5) }
 
 func (d *Deployment) nodeCount() int { return d.shardCount() * (1 + d.ReplicasPerShard) }

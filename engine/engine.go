@@ -187,9 +187,14 @@ func TailLog(path string, lines int) string {
 	if err != nil {
 		return ""
 	}
-	ls := strings.Split(strings.TrimSpace(string(b)), "\n")
-	if len(ls) > lines {
-		ls = ls[len(ls)-lines:]
+	return TailLines(string(b), lines)
+}
+
+// TailLines returns the last n lines of s.
+func TailLines(s string, n int) string {
+	ls := strings.Split(strings.TrimSpace(s), "\n")
+	if len(ls) > n {
+		ls = ls[len(ls)-n:]
 	}
 	return strings.Join(ls, "\n")
 }
@@ -446,11 +451,22 @@ func (p permanentError) Unwrap() error { return p.error }
 // permanent marks an error that no amount of waiting fixes.
 func permanent(err error) error { return permanentError{err} }
 
-// waitFor polls check until it succeeds, returns a permanent error, or timeout passes.
+// waitFor polls check until it succeeds, returns a permanent error, or timeout passes, first
+// often, then backing off to about half a second.
 func waitFor(ctx context.Context, timeout time.Duration, what string, check func(context.Context) error) error {
+	return Poll(ctx, timeout, 0, what, check)
+}
+
+// Poll runs check every interval (0: from 50 ms, doubling to about half a second) until it
+// succeeds, returns a permanent error, or timeout passes. Measurements (the benchmarks) pass
+// a fixed interval, which bounds their resolution.
+func Poll(ctx context.Context, timeout, interval time.Duration, what string, check func(context.Context) error) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	delay := 50 * time.Millisecond
+	delay := interval
+	if delay == 0 {
+		delay = 50 * time.Millisecond
+	}
 	for {
 		err := check(ctx)
 		if err == nil {
@@ -465,18 +481,8 @@ func waitFor(ctx context.Context, timeout time.Duration, what string, check func
 			return fmt.Errorf("waiting for %s: gave up after %s: %w", what, timeout, err)
 		case <-time.After(delay):
 		}
-		if delay < 500*time.Millisecond {
+		if interval == 0 && delay < 500*time.Millisecond {
 			delay *= 2
 		}
 	}
-}
-
-// hasData reports whether a node directory holds persisted data (an RDB file with content
-// or an AOF directory), the evidence the engine uses before letting a node lead.
-func hasData(dir string) bool {
-	if st, err := os.Stat(filepath.Join(dir, RDBFile)); err == nil && st.Size() > 0 {
-		return true
-	}
-	ents, err := os.ReadDir(filepath.Join(dir, AOFDir))
-	return err == nil && len(ents) > 0
 }

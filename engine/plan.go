@@ -240,7 +240,7 @@ func PlanFor(d Deployment) (*Plan, error) {
 				n.PrimaryID = p.ShardNodes(s)[0].ID
 			}
 			if d.Mode == ModeCluster {
-				n.BusPort = n.Port() + 10000
+				n.BusPort = n.Port() + BusOffset
 			}
 			n.Dir = filepath.Join(d.DataDir, n.ID)
 			p.Nodes = append(p.Nodes, n)

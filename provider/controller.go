@@ -72,16 +72,7 @@ func checkMetricsPort(args schema.DeploymentArgs, p *engine.Plan) error {
 	if args.MetricsPort == 0 || args.Driver != "process" {
 		return nil
 	}
-	taken := map[int]string{}
-	for _, n := range p.Nodes {
-		for _, port := range []int{n.PlainPort, n.TLSPort, n.BusPort} {
-			taken[port] = n.ID
-		}
-	}
-	for _, s := range p.Sentinels {
-		taken[s.PlainPort], taken[s.TLSPort] = s.ID, s.ID
-	}
-	if id, ok := taken[args.MetricsPort]; ok {
+	if id, ok := p.HeldPorts()[args.MetricsPort]; ok {
 		return fmt.Errorf("metricsPort: %d is not allowed; %s uses it (pick a port outside the nodes' range)", args.MetricsPort, id)
 	}
 	return nil

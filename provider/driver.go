@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 
 	"github.com/rediskit/rediskit/engine"
 	"github.com/rediskit/rediskit/provider/schema"
@@ -91,12 +92,7 @@ func place(args schema.DeploymentArgs, s schema.Secrets, held schema.Placement, 
 		if args.MetricsPort == 0 || args.Driver != "process" {
 			return false
 		}
-		for q := port; q < port+step; q++ {
-			if q == args.MetricsPort || q+10000 == args.MetricsPort {
-				return true
-			}
-		}
-		return false
+		return slices.Contains(engine.PortsFrom(port, step == 2), args.MetricsPort)
 	}
 	if len(held.Ports) > 0 {
 		for _, id := range ids {

@@ -10,7 +10,7 @@ import (
 func clusterArgs(shards int, driver string) schema.DeploymentArgs {
 	return schema.DeploymentArgs{Name: "rk", Mode: "cluster", Shards: shards, ReplicasPerShard: 1, Engine: "redis",
 		EngineVersion: "7.0", AuthMode: "token", TLS: true, TLSMode: "required", Persistence: "rdb", Driver: driver,
-		Image: "rediskit/engine:dev", Host: "127.0.0.1", BasePort: 7000, DataDir: "/tmp/rk-placement", NodeMemoryMB: 64,
+		Host: "127.0.0.1", BasePort: 7000, DataDir: "/tmp/rk-placement", NodeMemoryMB: 64,
 		Zones: []string{"a", "b", "c"}}
 }
 

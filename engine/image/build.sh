@@ -17,8 +17,8 @@ while read -r engine version suite packages backports; do
   tag="$engine-$version"
   [ "$want" = "  " ] || [[ "$want" == *" $tag "* ]] || continue
   base="rediskit/engine-base:$tag"
+  bp=""; [ "$backports" = "-" ] || bp=$backports
   if ! docker image inspect "$base" >/dev/null 2>&1; then
-    bp=""; [ "$backports" = "-" ] || bp=$backports
     bash "$here/build-base.sh" "$base" "$suite" "$packages" $bp
   fi
   server="$engine-server"
@@ -30,7 +30,8 @@ while read -r engine version suite packages backports; do
   fi
   # The classic builder uses the local base image without contacting a registry.
   DOCKER_BUILDKIT=0 docker build -q --build-arg BASE_IMAGE="$base" --build-arg ENGINE="$engine" \
-    --build-arg ENGINE_VERSION="$got" -t "rediskit/engine:$tag" "$ctx" >/dev/null
+    --build-arg ENGINE_VERSION="$got" -t "rediskit/engine:$tag" "$ctx" >"$ctx/build.log" 2>&1 || {
+    grep -v -e DEPRECATED -e BuildKit -e 'environment-variable' "$ctx/build.log" >&2; exit 1; }
   echo "built rediskit/engine:$tag ($server $got, Debian $suite${bp:+ + $bp})"
   built=$((built + 1))
 done <"$here/versions"
