@@ -69,8 +69,11 @@ func metricsEndpoint(args schema.DeploymentArgs) string {
 // checkMetricsPort refuses a metrics port that a node or sentinel of the plan holds on the
 // same host (the docker driver's nodes listen on their containers' addresses instead).
 func checkMetricsPort(args schema.DeploymentArgs, p *engine.Plan) error {
-	if args.MetricsPort == 0 || args.Driver != "process" {
+	if args.MetricsPort == 0 {
 		return nil
+	}
+	if drv, err := driverFor(args); err != nil || !drv.SharesHostPorts() {
+		return err
 	}
 	if id, ok := p.HeldPorts()[args.MetricsPort]; ok {
 		return fmt.Errorf("metricsPort: %d is not allowed; %s uses it (pick a port outside the nodes' range)", args.MetricsPort, id)
@@ -201,11 +204,11 @@ func LoadControllerSpec(file string) (ControllerSpec, error) {
 // often it looks at the clock (a minute in the real daemon). It writes its ready file once it
 // serves, and fails at once when it cannot (the metrics port taken).
 func RunController(ctx context.Context, spec ControllerSpec, tick time.Duration, logf func(string, ...any)) error {
-	r, err := runnerFor(spec.Args)
+	drv, err := driverFor(spec.Args)
 	if err != nil {
 		return err
 	}
-	e, err := engine.New(schema.ToEngine(spec.Args, spec.Secrets, spec.Placement), r)
+	e, err := engine.New(schema.ToEngine(spec.Args, spec.Secrets, spec.Placement), drv.Runner())
 	if err != nil {
 		return fmt.Errorf("planning %s: %w", spec.Args.Name, err)
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/big"
 	"os"
-	"path/filepath"
 	"reflect"
 	"sort"
 	"time"
@@ -15,7 +14,6 @@ import (
 	"github.com/pulumi/pulumi-go-provider/infer"
 
 	"github.com/rediskit/rediskit/engine"
-	"github.com/rediskit/rediskit/paramgroup"
 	"github.com/rediskit/rediskit/provider/schema"
 )
 
@@ -107,11 +105,11 @@ func secretsFor(args schema.DeploymentArgs, old *schema.DeploymentState) (schema
 // engineFor plans the deployment with its nodes where at says and returns its engine with
 // the runner of its driver.
 func engineFor(ctx context.Context, args schema.DeploymentArgs, s schema.Secrets, at schema.Placement) (*engine.Engine, error) {
-	r, err := runnerFor(args)
+	drv, err := driverFor(args)
 	if err != nil {
 		return nil, err
 	}
-	e, err := engine.New(schema.ToEngine(args, s, at), r)
+	e, err := engine.New(schema.ToEngine(args, s, at), drv.Runner())
 	if err != nil {
 		return nil, err
 	}
@@ -138,16 +136,13 @@ func (d *Deployment) Create(ctx context.Context, req infer.CreateRequest[schema.
 	if err != nil {
 		return resp, err
 	}
-	subnet := ""
-	if args.Driver == "docker" {
-		// Before the network exists: a missing or wrong image is this run's error.
-		r := &engine.DockerRunner{Image: args.EngineImage()}
-		if err := r.CheckEngine(ctx, paramgroup.Engine(args.Engine), args.EngineVersion); err != nil {
-			return resp, err
-		}
-		if subnet, err = ensureNetwork(ctx, schema.NetworkName(args.Name)); err != nil {
-			return resp, err
-		}
+	drv, err := driverFor(args)
+	if err != nil {
+		return resp, err
+	}
+	subnet, err := drv.Prepare(ctx)
+	if err != nil {
+		return resp, err
 	}
 	at, err := place(args, s, schema.Placement{}, subnet)
 	if err != nil {
@@ -164,10 +159,9 @@ func (d *Deployment) Create(ctx context.Context, req infer.CreateRequest[schema.
 		return resp, fmt.Errorf("creating data directory: %w", err)
 	}
 	if err := e.Up(ctx); err != nil {
-		// The engine stopped what it started; the network goes too, so nothing is left over.
-		if r, ok := e.Runner.(*engine.DockerRunner); ok {
-			_ = removeNetwork(ctx, r, placedIDs(at))
-		}
+		// The engine stopped what it started; what the driver made goes too, so nothing is
+		// left over.
+		_ = drv.Teardown(ctx, placedIDs(at))
 		return resp, fmt.Errorf("creating deployment %s: %w", args.Name, err)
 	}
 	st := newState(args, s, e, subnet)
@@ -196,8 +190,8 @@ func newState(args schema.DeploymentArgs, s schema.Secrets, e *engine.Engine, su
 		st.CAFile = e.Plan.TLS.CAFile
 	}
 	st.NodePorts = engine.PinnedPorts(e.Plan)
-	if args.Driver == "docker" {
-		st.Network, st.Subnet = schema.NetworkName(args.Name), subnet
+	if drv, err := driverFor(args); err == nil && drv.Network() != "" {
+		st.Network, st.Subnet = drv.Network(), subnet
 		st.NodeHosts = e.Plan.Deployment.NodeHosts
 	}
 	for _, sn := range e.Plan.Sentinels {
@@ -315,30 +309,17 @@ func (d *Deployment) Delete(ctx context.Context, req infer.DeleteRequest[schema.
 		return infer.DeleteResponse{}, fmt.Errorf("stopping %s: %w", st.Name, err)
 	}
 	// Any other process of the deployment (a node of an interrupted scaling) goes too.
-	if r, ok := e.Runner.(*engine.DockerRunner); ok {
-		if err := removeNetwork(ctx, r, placedIDs(st.Placement())); err != nil {
-			return infer.DeleteResponse{}, fmt.Errorf("deleting %s: %w", st.Name, err)
-		}
-	} else if err := stopStray(ctx, st.DataDir); err != nil {
+	drv, err := driverFor(st.DeploymentArgs)
+	if err != nil {
 		return infer.DeleteResponse{}, err
+	}
+	if err := drv.Teardown(ctx, placedIDs(st.Placement())); err != nil {
+		return infer.DeleteResponse{}, fmt.Errorf("deleting %s: %w", st.Name, err)
 	}
 	if err := os.RemoveAll(st.DataDir); err != nil {
 		return infer.DeleteResponse{}, fmt.Errorf("removing %s: %w", st.DataDir, err)
 	}
 	return infer.DeleteResponse{}, nil
-}
-
-// stopStray stops every process that has a pid file under dataDir.
-func stopStray(ctx context.Context, dataDir string) error {
-	r := NewDaemonRunner(dataDir)
-	pids, _ := filepath.Glob(filepath.Join(dataDir, "*", pidFile))
-	for _, pf := range pids {
-		id := filepath.Base(filepath.Dir(pf))
-		if err := r.Stop(ctx, id); err != nil {
-			return fmt.Errorf("stopping %s: %w", id, err)
-		}
-	}
-	return nil
 }
 
 // placedIDs lists every process id a placement knows.

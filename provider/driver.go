@@ -8,24 +8,110 @@ import (
 	"slices"
 
 	"github.com/rediskit/rediskit/engine"
+	"github.com/rediskit/rediskit/paramgroup"
 	"github.com/rediskit/rediskit/provider/schema"
 )
 
-// runnerFor returns the runner of a deployment's driver: detached local processes, or one
-// container of the engine image per node on the deployment's private Docker network.
-func runnerFor(args schema.DeploymentArgs) (engine.Runner, error) {
+// driver is how a deployment's processes are placed and run, one implementation per
+// selfHosted.driver, so the rest of the provider asks it rather than comparing names. A
+// Kubernetes placement is a third implementation of the same questions.
+type driver interface {
+	// Runner runs the deployment's processes.
+	Runner() engine.Runner
+	// Prepare readies what the processes need before any is placed, failing before anything
+	// exists when the engine version cannot run; it returns the subnet processes get addresses
+	// in ("" where they share this machine's addresses).
+	Prepare(ctx context.Context) (subnet string, err error)
+	// Hosts gives every id without an address one, keeping held ones; nil where processes
+	// share this machine's addresses.
+	Hosts(subnet string, ids []string, held map[string]string) (map[string]string, error)
+	// SharesHostPorts reports whether processes listen on this machine's own ports, where the
+	// controller's metrics port must stay off theirs.
+	SharesHostPorts() bool
+	// Network is the deployment's private network ("" for none), recorded in the state.
+	Network() string
+	// Teardown removes what is left of the deployment's processes once the engine stopped
+	// them: every process of ids, and whatever the driver made for them.
+	Teardown(ctx context.Context, ids []string) error
+}
+
+// driverFor returns the driver a deployment names.
+func driverFor(args schema.DeploymentArgs) (driver, error) {
 	switch args.Driver {
 	case "process":
-		return NewDaemonRunner(args.DataDir), nil
+		return processDriver{args: args, runner: NewDaemonRunner(args.DataDir)}, nil
 	case "docker":
 		r := &engine.DockerRunner{Image: args.EngineImage(), Network: schema.NetworkName(args.Name)}
 		if args.TLS {
 			// The generated certificates live beside the node directories.
 			r.Mounts = []string{filepath.Join(args.DataDir, "tls")}
 		}
-		return r, nil
+		return dockerDriver{args: args, runner: r}, nil
 	}
 	return nil, fmt.Errorf("driver %q: want process or docker", args.Driver)
+}
+
+// processDriver runs detached processes on this machine, on its loopback addresses.
+type processDriver struct {
+	args   schema.DeploymentArgs
+	runner *DaemonRunner
+}
+
+func (d processDriver) Runner() engine.Runner { return d.runner }
+
+func (d processDriver) Prepare(ctx context.Context) (string, error) {
+	return "", d.runner.CheckEngine(ctx, paramgroup.Engine(d.args.Engine), d.args.EngineVersion)
+}
+
+func (processDriver) Hosts(string, []string, map[string]string) (map[string]string, error) {
+	return nil, nil
+}
+
+func (processDriver) SharesHostPorts() bool { return true }
+
+func (processDriver) Network() string { return "" }
+
+// Teardown stops every process that still has a pid file under the data directory (a node
+// of an interrupted scaling is not in the plan).
+func (d processDriver) Teardown(ctx context.Context, _ []string) error {
+	pids, _ := filepath.Glob(filepath.Join(d.args.DataDir, "*", pidFile))
+	for _, pf := range pids {
+		id := filepath.Base(filepath.Dir(pf))
+		if err := d.runner.Stop(ctx, id); err != nil {
+			return fmt.Errorf("stopping %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// dockerDriver runs one container of the engine image per process, each with its own address
+// on the deployment's private network.
+type dockerDriver struct {
+	args   schema.DeploymentArgs
+	runner *engine.DockerRunner
+}
+
+func (d dockerDriver) Runner() engine.Runner { return d.runner }
+
+// Prepare checks the image before the network exists, so a missing or wrong image is this
+// run's error and leaves nothing behind.
+func (d dockerDriver) Prepare(ctx context.Context) (string, error) {
+	if err := d.runner.CheckEngine(ctx, paramgroup.Engine(d.args.Engine), d.args.EngineVersion); err != nil {
+		return "", err
+	}
+	return ensureNetwork(ctx, d.runner.Network)
+}
+
+func (dockerDriver) Hosts(subnet string, ids []string, held map[string]string) (map[string]string, error) {
+	return schema.AssignHosts(subnet, ids, held)
+}
+
+func (dockerDriver) SharesHostPorts() bool { return false }
+
+func (d dockerDriver) Network() string { return d.runner.Network }
+
+func (d dockerDriver) Teardown(ctx context.Context, ids []string) error {
+	return removeNetwork(ctx, d.runner, ids)
 }
 
 // ensureNetwork returns the /24 subnet of the deployment's network, creating the network on
@@ -65,6 +151,10 @@ func removeNetwork(ctx context.Context, r *engine.DockerRunner, ids []string) er
 // their port (and container address), new ones get ports after the highest in use and the next
 // free addresses of the subnet, so adding a node never moves a running one.
 func place(args schema.DeploymentArgs, s schema.Secrets, held schema.Placement, subnet string) (schema.Placement, error) {
+	drv, err := driverFor(args)
+	if err != nil {
+		return schema.Placement{}, err
+	}
 	at := schema.Placement{Ports: map[string]int{}, CertHosts: schema.SubnetHosts(subnet)}
 	// With TLS preferred every process holds its pinned port and the one after it.
 	step := 1
@@ -89,7 +179,7 @@ func place(args schema.DeploymentArgs, s schema.Secrets, held schema.Placement, 
 	}
 	// A new process never lands on the metrics port, with its client or its bus port.
 	clash := func(port int) bool {
-		if args.MetricsPort == 0 || args.Driver != "process" {
+		if args.MetricsPort == 0 || !drv.SharesHostPorts() {
 			return false
 		}
 		return slices.Contains(engine.PortsFrom(port, step == 2), args.MetricsPort)
@@ -108,10 +198,8 @@ func place(args schema.DeploymentArgs, s schema.Secrets, held schema.Placement, 
 	} else {
 		at.Ports = engine.PinnedPorts(trial)
 	}
-	if args.Driver == "docker" {
-		if at.Hosts, err = schema.AssignHosts(subnet, ids, held.Hosts); err != nil {
-			return at, err
-		}
+	if at.Hosts, err = drv.Hosts(subnet, ids, held.Hosts); err != nil {
+		return at, err
 	}
 	return at, nil
 }

@@ -46,4 +46,12 @@ func observe(ctx context.Context, e *engine.Engine, st *schema.DeploymentState) 
 		n := e.Plan.Nodes[0]
 		st.Endpoint, st.Port = n.Host, n.Port()
 	}
+	// Cluster clients bootstrap from any node: publish them all, in plan order (stable across
+	// refreshes), as ElastiCache's configuration endpoint resolves to every live node.
+	st.ConfigurationEndpoints = nil
+	if e.Plan.Deployment.Mode == engine.ModeCluster {
+		for _, n := range e.Plan.Nodes {
+			st.ConfigurationEndpoints = append(st.ConfigurationEndpoints, n.Addr())
+		}
+	}
 }

@@ -49,6 +49,8 @@ type Deployed struct {
 	Nodes    []Node
 	// Sentinels are the Sentinel addresses of a replication group.
 	Sentinels []string
+	// ConfigurationEndpoints is the cluster-mode seed list (every node's host:port).
+	ConfigurationEndpoints []string
 }
 
 // DeployedFromOutputsE reads the stack outputs.
@@ -66,13 +68,18 @@ func DeployedFromOutputsE(outs auto.OutputMap) (*Deployed, error) {
 	if err := json.Unmarshal(raw, &d.Nodes); err != nil {
 		return nil, fmt.Errorf("reading nodes output: %w", err)
 	}
-	if v, ok := outs["sentinels"].Value.([]any); ok {
-		for _, s := range v {
-			if str, ok := s.(string); ok {
-				d.Sentinels = append(d.Sentinels, str)
+	strs := func(k string) []string {
+		var out []string
+		if v, ok := outs[k].Value.([]any); ok {
+			for _, s := range v {
+				if str, ok := s.(string); ok {
+					out = append(out, str)
+				}
 			}
 		}
+		return out
 	}
+	d.Sentinels, d.ConfigurationEndpoints = strs("sentinels"), strs("configurationEndpoints")
 	if d.Endpoint == "" || d.Port == 0 || d.Token == "" || len(d.Nodes) == 0 {
 		return nil, fmt.Errorf("incomplete outputs: endpoint %q port %d token set %v nodes %d", d.Endpoint, d.Port, d.Token != "", len(d.Nodes))
 	}
@@ -343,4 +350,19 @@ func WaitForLogLine(t testing.TestingT, file, substr string, n int, timeout time
 	if err := WaitForLogLineE(file, substr, n, timeout); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// NewClientPingE bootstraps a new cluster-aware client (TLS, the app user) from the given seeds
+// and writes one key through it.
+func NewClientPingE(ctx context.Context, d *Deployed, seeds []string) error {
+	tc, err := TLSConfigE(d.CAFile)
+	if err != nil {
+		return err
+	}
+	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: seeds, Username: d.User, Password: d.Token, TLSConfig: tc,
+		DialTimeout: 2 * time.Second, ReadTimeout: 3 * time.Second, WriteTimeout: 3 * time.Second})
+	defer c.Close()
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	return c.Set(wctx, "seed-bootstrap", "ok", 0).Err()
 }

@@ -124,11 +124,18 @@ func TestSelfHostedCluster(t *testing.T) {
 	})
 
 	test_structure.RunTestStage(t, "failover", func() {
+		// The victim is the node behind the endpoint output, a primary.
 		var victim Node
 		for _, n := range d.Nodes {
-			if n.Role == "primary" && n.Shard == 0 {
+			if n.Host == d.Endpoint && n.Port == d.Port {
 				victim = n
 			}
+		}
+		if victim.Role != "primary" {
+			t.Fatalf("the endpoint %s:%d is not a primary's: %+v", d.Endpoint, d.Port, victim)
+		}
+		if len(d.ConfigurationEndpoints) != len(d.Nodes) {
+			t.Fatalf("configurationEndpoints %v: want every one of the %d nodes", d.ConfigurationEndpoints, len(d.Nodes))
 		}
 		start := time.Now()
 		KillNode(t, "process", dataDir, victim.ID)
@@ -146,6 +153,14 @@ func TestSelfHostedCluster(t *testing.T) {
 			return "ok", nil
 		})
 		logger.Logf(t, "cluster writes resumed %s after killing primary %s", time.Since(start).Round(10*time.Millisecond), victim.ID)
+		// A new client that knows only the endpoint cannot bootstrap while its node is down;
+		// one seeded with configurationEndpoints can.
+		if err := NewClientPingE(ctx, d, []string{fmt.Sprintf("%s:%d", d.Endpoint, d.Port)}); err == nil {
+			t.Errorf("a client seeded with the dead endpoint alone bootstrapped: the check cannot tell")
+		}
+		if err := NewClientPingE(ctx, d, d.ConfigurationEndpoints); err != nil {
+			t.Errorf("a new cluster client seeded with configurationEndpoints, while %s is down: %v", victim.ID, err)
+		}
 		// Bring the old primary back through the provider: it must return as a replica.
 		after := Up(t, ctx, opts(3))
 		for _, n := range after.Nodes {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 
 	"github.com/rediskit/rediskit/infra/deploy"
 )
@@ -70,6 +71,11 @@ func runUp(args []string, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "Connect (the token is read at run time, never printed):\n  REDISCLI_AUTH=\"$(go run ./cmd/rediskit token -s %s)\" redis-cli%s%s -h %v -p %v%s\n",
 		o.Stack, cluster, tls, get("endpoint"), get("port"), user)
+	if seeds := seedList(get("configurationEndpoints")); seeds != "" {
+		// Cluster clients take a seed list; any live node bootstraps them, so a client still
+		// connects while the node behind the endpoint is down.
+		fmt.Fprintf(out, "Seed nodes (cluster clients: any one bootstraps; e.g. go-redis ClusterOptions.Addrs, Lettuce/Jedis cluster URIs):\n  %s\n", seeds)
+	}
 	if m := get("metricsEndpoint"); m != "" && m != nil {
 		fmt.Fprintf(out, "Metrics (Prometheus, CloudWatch's names): %v\n", m)
 	}
@@ -102,4 +108,16 @@ func runToken(args []string, out io.Writer) error {
 	}
 	_, err = fmt.Fprint(out, v.Value)
 	return err
+}
+
+// seedList renders the configurationEndpoints output as host:port,host:port.
+func seedList(v any) string {
+	list, _ := v.([]any)
+	var out []string
+	for _, x := range list {
+		if s, ok := x.(string); ok && s != "" {
+			out = append(out, s)
+		}
+	}
+	return strings.Join(out, ",")
 }

@@ -40,6 +40,9 @@ type Cache struct {
 	PrimaryEndpoint       pulumi.StringOutput `pulumi:"primaryEndpoint"`
 	ReaderEndpoint        pulumi.StringOutput `pulumi:"readerEndpoint"`
 	ConfigurationEndpoint pulumi.StringOutput `pulumi:"configurationEndpoint"`
+	// ConfigurationEndpoints is the cluster-mode seed list as host:port: every node on the
+	// self-hosted target, the configuration endpoint (a DNS name over every node) on AWS.
+	ConfigurationEndpoints pulumi.StringArrayOutput `pulumi:"configurationEndpoints"`
 	// Sentinels are the Sentinel addresses (host:port) Sentinel-aware clients ask for the current
 	// primary: self-hosted replication mode only, empty elsewhere.
 	Sentinels          pulumi.StringArrayOutput `pulumi:"sentinels"`
@@ -134,26 +137,27 @@ func NewCache(ctx *pulumi.Context, name string, args *CacheArgs, opts ...pulumi.
 	comp.Target = pulumi.String(string(target)).ToStringOutput()
 	comp.Mode = pulumi.String(string(c.Mode)).ToStringOutput()
 	return comp, ctx.RegisterResourceOutputs(comp, pulumi.Map{
-		"target":                comp.Target,
-		"mode":                  comp.Mode,
-		"endpoint":              comp.Endpoint,
-		"primaryEndpoint":       comp.PrimaryEndpoint,
-		"readerEndpoint":        comp.ReaderEndpoint,
-		"configurationEndpoint": comp.ConfigurationEndpoint,
-		"sentinels":             comp.Sentinels,
-		"port":                  comp.Port,
-		"tlsEnabled":            comp.TLSEnabled,
-		"clusterModeEnabled":    comp.ClusterModeEnabled,
-		"authMode":              comp.AuthMode,
-		"authToken":             comp.AuthToken,
-		"authSecretArn":         comp.AuthSecretArn,
-		"connectionUrl":         comp.ConnectionURL,
-		"securityGroupId":       comp.SecurityGroupID,
-		"subnetGroupName":       comp.SubnetGroupName,
-		"authUser":              comp.AuthUser,
-		"caFile":                comp.CAFile,
-		"metricsEndpoint":       comp.MetricsEndpoint,
-		"nodes":                 comp.Nodes,
+		"target":                 comp.Target,
+		"mode":                   comp.Mode,
+		"endpoint":               comp.Endpoint,
+		"primaryEndpoint":        comp.PrimaryEndpoint,
+		"readerEndpoint":         comp.ReaderEndpoint,
+		"configurationEndpoint":  comp.ConfigurationEndpoint,
+		"configurationEndpoints": comp.ConfigurationEndpoints,
+		"sentinels":              comp.Sentinels,
+		"port":                   comp.Port,
+		"tlsEnabled":             comp.TLSEnabled,
+		"clusterModeEnabled":     comp.ClusterModeEnabled,
+		"authMode":               comp.AuthMode,
+		"authToken":              comp.AuthToken,
+		"authSecretArn":          comp.AuthSecretArn,
+		"connectionUrl":          comp.ConnectionURL,
+		"securityGroupId":        comp.SecurityGroupID,
+		"subnetGroupName":        comp.SubnetGroupName,
+		"authUser":               comp.AuthUser,
+		"caFile":                 comp.CAFile,
+		"metricsEndpoint":        comp.MetricsEndpoint,
+		"nodes":                  comp.Nodes,
 	})
 }
 
@@ -177,6 +181,7 @@ func buildSelfHosted(ctx *pulumi.Context, name string, comp *Cache, c *spec.Cach
 		comp.PrimaryEndpoint, comp.ConfigurationEndpoint = d.Endpoint, empty
 	}
 	comp.Sentinels = d.Sentinels
+	comp.ConfigurationEndpoints = d.ConfigurationEndpoints
 	comp.Port = d.Port
 	comp.TLSEnabled = pulumi.Bool(tls).ToBoolOutput()
 	comp.ClusterModeEnabled = pulumi.Bool(c.Mode == spec.ModeCluster).ToBoolOutput()
@@ -219,6 +224,7 @@ func buildAWS(ctx *pulumi.Context, name string, comp *Cache, c *spec.Cache, n *s
 		}
 		comp.Endpoint, comp.ReaderEndpoint, comp.Port = sc.Endpoint, sc.ReaderEndpoint, sc.Port
 		comp.PrimaryEndpoint, comp.ConfigurationEndpoint = sc.Endpoint, pulumi.String("").ToStringOutput()
+		comp.ConfigurationEndpoints = pulumi.StringArray{}.ToStringArrayOutput()
 		comp.TLSEnabled = pulumi.Bool(true).ToBoolOutput()
 		comp.ClusterModeEnabled = pulumi.Bool(false).ToBoolOutput()
 		comp.AuthMode = pulumi.String(string(c.Auth.Mode)).ToStringOutput()
@@ -254,6 +260,14 @@ func buildAWS(ctx *pulumi.Context, name string, comp *Cache, c *spec.Cache, n *s
 	comp.PrimaryEndpoint = rg.PrimaryEndpoint
 	comp.ReaderEndpoint = rg.ReaderEndpoint
 	comp.ConfigurationEndpoint = rg.ConfigurationEndpoint
+	// AWS's configuration endpoint is already a DNS name over every node: one seed is enough.
+	comp.ConfigurationEndpoints = pulumi.All(rg.ConfigurationEndpoint, rg.Port).ApplyT(func(v []any) []string {
+		host, _ := v[0].(string)
+		if host == "" {
+			return []string{}
+		}
+		return []string{fmt.Sprintf("%s:%d", host, v[1])}
+	}).(pulumi.StringArrayOutput)
 	comp.Port = rg.Port
 	comp.TLSEnabled = rg.TLSEnabled
 	comp.ClusterModeEnabled = rg.ClusterModeEnabled

@@ -15,20 +15,22 @@ const Type = "rediskit:index:Deployment"
 type Deployment struct {
 	pulumi.CustomResourceState
 
-	Endpoint      pulumi.StringOutput      `pulumi:"endpoint"`
-	Port          pulumi.IntOutput         `pulumi:"port"`
-	Sentinels     pulumi.StringArrayOutput `pulumi:"sentinels"`
-	CAFile        pulumi.StringOutput      `pulumi:"caFile"`
-	AppUser       pulumi.StringOutput      `pulumi:"appUser"`
-	AppToken      pulumi.StringOutput      `pulumi:"appToken"`
-	Healthy       pulumi.BoolOutput        `pulumi:"healthy"`
-	SlotsCovered  pulumi.IntOutput         `pulumi:"slotsCovered"`
-	Nodes         pulumi.ArrayOutput       `pulumi:"nodes"`
-	SnapshotDir   pulumi.StringOutput      `pulumi:"snapshotDir"`
-	DataDir       pulumi.StringOutput      `pulumi:"dataDir"`
-	Mode          pulumi.StringOutput      `pulumi:"mode"`
-	TLS           pulumi.BoolOutput        `pulumi:"tls"`
-	UserPasswords pulumi.StringMapOutput   `pulumi:"userPasswords"`
+	Endpoint  pulumi.StringOutput      `pulumi:"endpoint"`
+	Port      pulumi.IntOutput         `pulumi:"port"`
+	Sentinels pulumi.StringArrayOutput `pulumi:"sentinels"`
+	// ConfigurationEndpoints are every node's host:port in cluster mode (a client's seed list).
+	ConfigurationEndpoints pulumi.StringArrayOutput `pulumi:"configurationEndpoints"`
+	CAFile                 pulumi.StringOutput      `pulumi:"caFile"`
+	AppUser                pulumi.StringOutput      `pulumi:"appUser"`
+	AppToken               pulumi.StringOutput      `pulumi:"appToken"`
+	Healthy                pulumi.BoolOutput        `pulumi:"healthy"`
+	SlotsCovered           pulumi.IntOutput         `pulumi:"slotsCovered"`
+	Nodes                  pulumi.ArrayOutput       `pulumi:"nodes"`
+	SnapshotDir            pulumi.StringOutput      `pulumi:"snapshotDir"`
+	DataDir                pulumi.StringOutput      `pulumi:"dataDir"`
+	Mode                   pulumi.StringOutput      `pulumi:"mode"`
+	TLS                    pulumi.BoolOutput        `pulumi:"tls"`
+	UserPasswords          pulumi.StringMapOutput   `pulumi:"userPasswords"`
 	// MetricsEndpoint is the controller's /metrics URL ("" without metricsPort).
 	MetricsEndpoint pulumi.StringOutput `pulumi:"metricsEndpoint"`
 }

@@ -294,6 +294,7 @@ func Run(ctx *pulumi.Context) error {
 	ctx.Export("primaryEndpoint", c.PrimaryEndpoint)
 	ctx.Export("readerEndpoint", c.ReaderEndpoint)
 	ctx.Export("configurationEndpoint", c.ConfigurationEndpoint)
+	ctx.Export("configurationEndpoints", c.ConfigurationEndpoints)
 	ctx.Export("sentinels", c.Sentinels)
 	ctx.Export("port", c.Port)
 	ctx.Export("tlsEnabled", c.TLSEnabled)

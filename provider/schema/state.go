@@ -22,6 +22,9 @@ type DeploymentState struct {
 	// the current primary otherwise.
 	Endpoint string `pulumi:"endpoint"`
 	Port     int    `pulumi:"port"`
+	// ConfigurationEndpoints lists every node (host:port) in cluster mode: a cluster-aware
+	// client seeded with them bootstraps while any one node is down.
+	ConfigurationEndpoints []string `pulumi:"configurationEndpoints,optional"`
 	// Sentinels are the sentinel addresses in replication mode (clients ask them for the primary).
 	Sentinels []string     `pulumi:"sentinels,optional"`
 	Nodes     []NodeStatus `pulumi:"nodes"`
