@@ -95,6 +95,7 @@ func Resolve(args *CacheArgs) (spec.Cache, spec.Network, error) {
 	if target == spec.TargetSelfHosted {
 		ps.Merge("cache", c.ValidateSelfHosted())
 	} else {
+		ps.Merge("cache", c.ValidateAWS())
 		ps.Merge("network", n.Validate(c.Zones))
 	}
 	return c, n, ps.Err()

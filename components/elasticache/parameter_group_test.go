@@ -6,9 +6,9 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/rediskit/rediskit/paramgroup"
 	"github.com/rediskit/rediskit/components/spec"
 	"github.com/rediskit/rediskit/internal/pulumitest"
+	"github.com/rediskit/rediskit/paramgroup"
 )
 
 // An upgrade across families or an engine change must produce a new AWS name, so Pulumi creates

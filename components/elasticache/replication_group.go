@@ -295,9 +295,9 @@ func groupArgs(c *spec.Cache) *elasticache.ReplicationGroupArgs {
 }
 
 // SpreadZones places n nodes over zones: the primary in the first zone and the replicas round
-// robin over the others, so every node has a zone of its own while n <= len(zones) (which
-// validation requires with Multi-AZ) and no replica ever shares the primary's zone while there
-// are >= 2 zones.
+// robin over the others, so every node has a zone of its own while n <= len(zones) and no
+// replica ever shares the primary's zone while there are >= 2 zones. Beyond the zones nodes
+// share them, as AWS places them ("Minimizing downtime with Multi-AZ").
 func SpreadZones(zones []string, n int) []string {
 	out := make([]string, n)
 	for i := range out {

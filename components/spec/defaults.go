@@ -1,6 +1,11 @@
 package spec
 
-import "github.com/rediskit/rediskit/paramgroup"
+import (
+	"fmt"
+
+	"github.com/rediskit/rediskit/internal/validate"
+	"github.com/rediskit/rediskit/paramgroup"
+)
 
 // Best-practice defaults. Each is overridable from stack config.
 const (
@@ -106,6 +111,10 @@ func commonDefaults(c Cache) Cache {
 	c.Encryption.InTransit = defaultBool(c.Encryption.InTransit, true)
 	if c.Encryption.TransitMode == "" && Bool(c.Encryption.InTransit) {
 		c.Encryption.TransitMode = "required"
+		// A live group without TLS takes it in two updates: preferred first.
+		if c.Encryption.DeployedTransitMode == "off" {
+			c.Encryption.TransitMode = "preferred"
+		}
 	}
 
 	c.Snapshots.RetentionDays = defaultInt(c.Snapshots.RetentionDays, DefaultSnapshotRetention)
@@ -163,4 +172,19 @@ func defaultFloat(p *float64, v float64) {
 func Resolve(c Cache) (Cache, error) {
 	r := Defaults(c)
 	return r, r.Validate()
+}
+
+// ResolveAWS is Resolve plus what only ElastiCache enforces (ValidateAWS).
+func ResolveAWS(c Cache) (Cache, error) {
+	r := Defaults(c)
+	ps := &validate.Problems{What: fmt.Sprintf("cache %q", r.Name)}
+	if err := r.Validate(); err != nil {
+		verr, ok := err.(*validate.Error)
+		if !ok {
+			return r, err
+		}
+		ps.List = append(ps.List, verr.Problems...)
+	}
+	ps.List = append(ps.List, r.ValidateAWS()...)
+	return r, ps.Err()
 }

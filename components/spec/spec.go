@@ -158,7 +158,14 @@ type Encryption struct {
 	KmsKeyID  string `json:"kmsKeyId,omitempty"`
 	InTransit *bool  `json:"inTransit,omitempty"`
 	// TransitMode is required (TLS only) or preferred (TLS and plain text, for migrating clients).
+	// Default required, or preferred while DeployedTransitMode is off.
 	TransitMode string `json:"transitMode,omitempty"`
+	// DeployedTransitMode is what the existing group runs now: off, preferred or required. A
+	// program cannot read its group's previous state, so a stack that changes in-transit
+	// encryption of a live group says where it starts from: AWS turns TLS on (and off) only
+	// through preferred, one update per step ("Modifying in-transit encryption"). Empty: a new
+	// group, or no change of in-transit encryption.
+	DeployedTransitMode string `json:"deployedTransitMode,omitempty"`
 }
 
 // Snapshots configures automatic and final snapshots and restores.

@@ -1,0 +1,97 @@
+package spec
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/rediskit/rediskit/internal/validate"
+	"github.com/rediskit/rediskit/paramgroup"
+)
+
+// ValidateAWS checks what ElastiCache itself (or the AWS provider) refuses beyond Validate, the
+// target-neutral check: parameters as AWS has them for the engine version, node-type and
+// data-tiering rules, and the steps AWS requires to change in-transit encryption. Each rule
+// names the AWS page it comes from. The self-hosted target never calls it.
+func (c *Cache) ValidateAWS() []validate.Problem {
+	ps := &validate.Problems{}
+	c.validateAWSParameters(ps)
+	c.validateDataTiering(ps)
+	c.validateTransitChange(ps)
+	return ps.List
+}
+
+// validateAWSParameters reports what ElastiCache refuses in the parameter group and the
+// target-neutral check did not already report: parameters ElastiCache fixes but the
+// self-hosted engine honours (appendonly, appendfsync, activerehashing), parameters a later
+// version of the family added, sizes written with units.
+func (c *Cache) validateAWSParameters(ps *validate.Problems) {
+	if c.Mode == ModeServerless || len(c.Parameters) == 0 {
+		return
+	}
+	fam, err := paramgroup.FamilyFor(c.Engine, c.EngineVersion)
+	if err != nil {
+		return // Validate names the engine or version
+	}
+	seen := map[string]bool{}
+	for _, p := range paramgroup.ValidateFor(paramgroup.Common, fam, "", c.Parameters) {
+		seen[p.Field] = true
+	}
+	for _, p := range paramgroup.ValidateFor(paramgroup.ElastiCache, fam, c.EngineVersion, c.Parameters) {
+		if !seen[p.Field] {
+			ps.List = append(ps.List, p)
+		}
+	}
+}
+
+// validateDataTiering: r6gd nodes exist only with data tiering, and data tiering allows only
+// three eviction policies ("Data tiering in ElastiCache": prerequisites; "Redis OSS 6.x
+// parameter changes" note on r6gd).
+func (c *Cache) validateDataTiering(ps *validate.Problems) {
+	if c.Mode == ModeServerless {
+		return
+	}
+	nt, known := LookupNodeType(c.NodeType)
+	if known && nt.DataTiering && !c.DataTiering {
+		ps.Add("dataTiering", false, "%s nodes run only with data tiering: set dataTiering true, or pick an r6g/r7g node", c.NodeType)
+	}
+	if !c.DataTiering {
+		return
+	}
+	policy := c.Parameters["maxmemory-policy"]
+	if policy == "" {
+		policy = paramgroup.Schema(c.Family())["maxmemory-policy"].Default
+	}
+	if policy != "" && !slices.Contains(paramgroup.DataTieringEvictionPolicies, policy) {
+		ps.Add("parameters.maxmemory-policy", policy, "data tiering allows only %s", strings.Join(paramgroup.DataTieringEvictionPolicies, ", "))
+	}
+}
+
+// transitModes are what encryption.deployedTransitMode may say about a live group.
+var transitModes = []string{"off", "preferred", "required"}
+
+// validateTransitChange enforces "Modifying in-transit encryption": a live group turns TLS on
+// with transit mode preferred, and only a later update moves it to required; turning TLS off
+// goes back through preferred the same way.
+func (c *Cache) validateTransitChange(ps *validate.Problems) {
+	from := c.Encryption.DeployedTransitMode
+	if from == "" {
+		return
+	}
+	if !slices.Contains(transitModes, from) {
+		ps.Add("encryption.deployedTransitMode", from, "off, preferred or required: what the existing group runs now")
+		return
+	}
+	on := Bool(c.Encryption.InTransit)
+	to := "off"
+	if on {
+		to = c.Encryption.TransitMode
+	}
+	switch {
+	case c.Mode == ModeServerless:
+		ps.Add("encryption.deployedTransitMode", from, "serverless caches are always TLS; remove it")
+	case from == "off" && to == "required":
+		ps.Add("encryption.transitMode", to, "a group without TLS turns it on in two updates: transitMode preferred now (the default), required once every client uses TLS")
+	case from == "required" && to == "off":
+		ps.Add("encryption.inTransit", false, "a group with TLS required turns it off in two updates: transitMode preferred first, then inTransit false")
+	}
+}

@@ -1,0 +1,158 @@
+package spec
+
+import (
+	"strings"
+	"testing"
+)
+
+func resolveAWS(c Cache) error { _, err := ResolveAWS(c); return err }
+
+// Each case is a combination the real ElastiCache API or the AWS provider refuses; the target-
+// neutral Validate lets some of them through, ResolveAWS must not.
+func TestAWSRefusesWhatElastiCacheRefuses(t *testing.T) {
+	cases := []struct {
+		name  string
+		mut   func(c *Cache)
+		wants []string
+	}{
+		{"r6gd without data tiering", func(c *Cache) { c.NodeType = "cache.r6gd.xlarge" },
+			[]string{"dataTiering: false is not allowed; cache.r6gd.xlarge nodes run only with data tiering"}},
+		{"data tiering with lfu", func(c *Cache) {
+			c.NodeType, c.DataTiering = "cache.r6gd.xlarge", true
+			c.Parameters = map[string]string{"maxmemory-policy": "allkeys-lfu"}
+		}, []string{`parameters.maxmemory-policy: "allkeys-lfu" is not allowed; data tiering allows only noeviction, volatile-lru, allkeys-lru`}},
+		{"appendonly on ElastiCache", func(c *Cache) { c.Parameters = map[string]string{"appendfsync": "always"} },
+			[]string{`parameters.appendfsync: "always" is not allowed; remove it: it is not modifiable on ElastiCache`}},
+		{"activerehashing on ElastiCache", func(c *Cache) { c.Parameters = map[string]string{"activerehashing": "no"} },
+			[]string{`parameters.activerehashing: "no" is not allowed; remove it: it is not modifiable on ElastiCache`}},
+		{"commandlog on 8.0", func(c *Cache) {
+			c.EngineVersion = "8.0"
+			c.Parameters = map[string]string{"commandlog-large-reply-max-len": "64"}
+		},
+			[]string{"needs engine version 8.1 or later of family valkey8 (this cache runs 8.0)"}},
+		{"units on ElastiCache", func(c *Cache) { c.Parameters = map[string]string{"repl-backlog-size": "64mb"} },
+			[]string{`parameters.repl-backlog-size: "64mb" is not allowed; a size in bytes (an integer: ElastiCache takes no units)`}},
+		{"tls on in one step", func(c *Cache) { c.Encryption.DeployedTransitMode = "off"; c.Encryption.TransitMode = "required" },
+			[]string{`encryption.transitMode: "required" is not allowed; a group without TLS turns it on in two updates`}},
+		{"tls off in one step", func(c *Cache) {
+			c.Encryption.DeployedTransitMode = "required"
+			c.Encryption.InTransit = bp(false)
+			c.Auth.Mode = AuthNone
+		}, []string{"encryption.inTransit: false is not allowed; a group with TLS required turns it off in two updates"}},
+		{"bad deployed mode", func(c *Cache) { c.Encryption.DeployedTransitMode = "on" },
+			[]string{`encryption.deployedTransitMode: "on" is not allowed; off, preferred or required`}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := valid()
+			tc.mut(&c)
+			err := resolveAWS(c)
+			if err == nil {
+				t.Fatal("expected an error")
+			}
+			for _, w := range tc.wants {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error does not mention %q:\n%v", w, err)
+				}
+			}
+			// Each AWS problem is reported once, not again by the neutral check.
+			if n := strings.Count(err.Error(), " is not allowed;"); n != len(tc.wants) {
+				t.Errorf("want %d problems, got %d:\n%v", len(tc.wants), n, err)
+			}
+		})
+	}
+}
+
+func TestAWSAcceptsWhatElastiCacheAccepts(t *testing.T) {
+	cases := map[string]func(c *Cache){
+		"data tiering on r6gd": func(c *Cache) {
+			c.NodeType, c.DataTiering = "cache.r6gd.xlarge", true
+			c.Parameters = map[string]string{"maxmemory-policy": "allkeys-lru"}
+		},
+		// AWS places nodes beyond the zone count in shared zones, replicas away from the primary.
+		"more replicas than zones": func(c *Cache) { c.Replicas = ip(5); c.Zones = []string{"a", "b"} },
+		"cluster wider than zones": func(c *Cache) { c.Mode = ModeCluster; c.Replicas = ip(3); c.Zones = []string{"a", "b"} },
+		"t2 with failover":         func(c *Cache) { c.NodeType = "cache.t2.medium" },
+		"tls second step":          func(c *Cache) { c.Encryption.DeployedTransitMode = "preferred"; c.Encryption.TransitMode = "required" },
+		"valkey 9.1 cluster-only": func(c *Cache) {
+			c.EngineVersion = "9.1"
+			c.Parameters = map[string]string{"search-enable-partial-results": "no"}
+		},
+		"rename commands":               func(c *Cache) { c.Parameters = map[string]string{"rename-commands": "KEYS keys-disabled"} },
+		"databases at creation":         func(c *Cache) { c.Parameters = map[string]string{"databases": "4"} },
+		"cluster mode compatible, 1 rp": func(c *Cache) { c.Mode = ModeCluster; c.Shards = ip(1); c.ClusterModeTransition = "compatible" },
+	}
+	for name, mut := range cases {
+		c := valid()
+		mut(&c)
+		if err := resolveAWS(c); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// Turning TLS on for a live group defaults to preferred, the first of AWS's two steps.
+func TestTransitDefaultsToPreferredWhenTurningTLSOn(t *testing.T) {
+	c := valid()
+	c.Encryption.DeployedTransitMode = "off"
+	r, err := ResolveAWS(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Encryption.TransitMode != "preferred" {
+		t.Fatalf("transitMode %q, want preferred", r.Encryption.TransitMode)
+	}
+	r, _ = ResolveAWS(valid())
+	if r.Encryption.TransitMode != "required" {
+		t.Fatalf("a new group: transitMode %q, want required", r.Encryption.TransitMode)
+	}
+}
+
+func TestProviderRejectedCombinations(t *testing.T) {
+	cases := []struct {
+		name  string
+		mut   func(c *Cache)
+		wants []string
+	}{
+		{"compatible without replicas", func(c *Cache) {
+			c.Mode = ModeCluster
+			c.Shards, c.Replicas = ip(1), ip(0)
+			c.MultiAZ = bp(false)
+			c.ClusterModeTransition = "compatible"
+		}, []string{`clusterModeTransition: "compatible" is not allowed; cluster mode compatible needs automaticFailover true and at least 1 replica`}},
+		{"global datastore on t4g", func(c *Cache) { c.CreateGlobalDatastore = true; c.NodeType = "cache.t4g.medium" },
+			[]string{"a global datastore runs on m5, m6g, m7g, r5, r6g, r6gd, r7g or c7gn nodes (large and up), not t4g"}},
+		{"global datastore on m4", func(c *Cache) { c.GlobalReplicationGroupID = "ldgnf-global"; c.NodeType = "cache.m4.large" },
+			[]string{"not m4"}},
+		{"serverless restore by name", func(c *Cache) {
+			*c = Cache{Name: "rk-sl", Mode: ModeServerless, Zones: []string{"a", "b"}}
+			c.Snapshots.RestoreFromSnapshot = "nightly"
+		}, []string{`snapshots.restoreFromSnapshot: "nightly" is not allowed; a serverless cache restores from snapshot ARNs`}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := valid()
+			tc.mut(&c)
+			err := resolve(c)
+			if err == nil {
+				t.Fatal("expected an error")
+			}
+			for _, w := range tc.wants {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error does not mention %q:\n%v", w, err)
+				}
+			}
+		})
+	}
+	sl := Cache{Name: "rk-sl", Mode: ModeServerless, Zones: []string{"a", "b"}}
+	sl.Snapshots.RestoreFromRdb = []string{"arn:aws:elasticache:eu-west-1:111122223333:serverlesscachesnapshot:nightly"}
+	if err := resolve(sl); err != nil {
+		t.Errorf("a serverless snapshot ARN must be accepted: %v", err)
+	}
+	if nt, _ := LookupNodeType("cache.t2.micro"); nt.Previous || nt.FailoverUnsupported {
+		t.Errorf("t2 is current generation with failover: %+v", nt)
+	}
+	if nt, _ := LookupNodeType("cache.m4.large"); nt.Previous {
+		t.Errorf("m4 is current generation: %+v", nt)
+	}
+}
