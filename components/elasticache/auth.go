@@ -123,8 +123,12 @@ func storeCredentials(ctx *pulumi.Context, name string, c *spec.Cache, cr *crede
 	if !c.AuthOn() {
 		return pulumi.String("").ToStringOutput(), nil
 	}
+	// A name prefix, not a fixed name: a deleted secret keeps its name for its recovery window
+	// (7-30 days, "DeleteSecret"), so a fixed name would make re-creating the cache (destroy then
+	// up, or any replacement) fail with "scheduled for deletion". Applications read the ARN from
+	// the authSecretArn output.
 	args := &secretsmanager.SecretArgs{
-		Name:        pulumi.String("rediskit/" + c.Name + "/auth"),
+		NamePrefix:  pulumi.String(SecretNamePrefix(c)),
 		Description: pulumi.String("rediskit: credentials of cache " + c.Name),
 		Tags:        tags(c, nil),
 	}
@@ -160,3 +164,6 @@ func storeCredentials(ctx *pulumi.Context, name string, c *spec.Cache, cr *crede
 	}
 	return sec.Arn, nil
 }
+
+// SecretNamePrefix is the prefix of the credentials secret's name; AWS appends a unique suffix.
+func SecretNamePrefix(c *spec.Cache) string { return "rediskit/" + c.Name + "/auth-" }

@@ -67,3 +67,6 @@ func runAWS(t *testing.T, program pulumi.RunFunc) *awsMocks {
 	}
 	return m
 }
+
+// resourceKey names an input of a registration.
+func resourceKey(k string) resource.PropertyKey { return resource.PropertyKey(k) }

@@ -3,6 +3,7 @@ package elasticache
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -46,6 +47,11 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		return nil, err
 	}
 	if n.VpcID != "" {
+		if unknown := n.UnknownSubnetZones(); len(unknown) > 0 {
+			// Said, not refused: the zones are checked where network.subnetZones gives them.
+			_ = ctx.Log.Warn(fmt.Sprintf("the zones of subnets %s are not known, so zones %v cannot be checked against them; set network.subnetZones to check them before `pulumi up`",
+				strings.Join(unknown, ", "), args.Zones), &pulumi.LogArgs{Resource: comp})
+		}
 		comp.VpcID = pulumi.String(n.VpcID).ToStringOutput()
 		comp.SubnetIDs = pulumi.ToStringArray(n.SubnetIDs).ToStringArrayOutput()
 		comp.Zones = pulumi.ToStringArray(args.Zones).ToStringArrayOutput()

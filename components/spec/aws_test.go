@@ -156,3 +156,28 @@ func TestProviderRejectedCombinations(t *testing.T) {
 		t.Errorf("m4 is current generation: %+v", nt)
 	}
 }
+
+// With an existing VPC, the cache's zones are checked against the subnets' zones where the
+// stack gives them, and left unchecked (and listed) where it does not.
+func TestZonesAgainstExistingSubnets(t *testing.T) {
+	n := Network{VpcID: "vpc-0123456789abcdef0", SubnetIDs: []string{"subnet-0123456789abcdef0", "subnet-0123456789abcdef1"},
+		SubnetZones: map[string]string{"subnet-0123456789abcdef0": "eu-west-1a", "subnet-0123456789abcdef1": "eu-west-1b"}}
+	ps := n.Validate([]string{"eu-west-1a", "eu-west-1c"})
+	if len(ps) != 1 || ps[0].Field != "zones" || !strings.Contains(ps[0].String(), `"eu-west-1c" is not allowed; a zone of the subnets in subnetIds (eu-west-1a, eu-west-1b)`) {
+		t.Fatalf("got %v", ps)
+	}
+	if ps := n.Validate([]string{"eu-west-1a", "eu-west-1b"}); len(ps) != 0 {
+		t.Fatalf("matching zones: %v", ps)
+	}
+	n.SubnetZones["subnet-0fffffffffffffff0"] = "eu-west-1c"
+	if ps := n.Validate(nil); len(ps) != 1 || ps[0].Field != "subnetZones.subnet-0fffffffffffffff0" {
+		t.Fatalf("a zone for a subnet not in subnetIds: %v", ps)
+	}
+	partial := Network{VpcID: n.VpcID, SubnetIDs: n.SubnetIDs, SubnetZones: map[string]string{"subnet-0123456789abcdef0": "eu-west-1a"}}
+	if ps := partial.Validate([]string{"eu-west-1c"}); len(ps) != 0 {
+		t.Fatalf("a subnet of unknown zone may hold eu-west-1c: %v", ps)
+	}
+	if got := partial.UnknownSubnetZones(); len(got) != 1 || got[0] != "subnet-0123456789abcdef1" {
+		t.Fatalf("unknown %v", got)
+	}
+}
