@@ -94,6 +94,7 @@ func Resolve(args *CacheArgs) (spec.Cache, spec.Network, error) {
 	}
 	if target == spec.TargetSelfHosted {
 		ps.Merge("cache", c.ValidateSelfHosted())
+		ps.Merge("cache", awsOnly(args.Cache))
 	} else {
 		ps.Merge("cache", c.ValidateAWS())
 		ps.Merge("network", n.Validate(c.Zones))
@@ -274,4 +275,14 @@ func buildAWS(ctx *pulumi.Context, name string, comp *Cache, c *spec.Cache, n *s
 	comp.CAFile = pulumi.String("").ToStringOutput()
 	comp.MetricsEndpoint = pulumi.String("").ToStringOutput()
 	return nil
+}
+
+// awsOnly refuses, on the self-hosted target, the features only AWS provides when the stack asks
+// for them explicitly (their defaults are simply not used there).
+func awsOnly(c spec.Cache) []validate.Problem {
+	ps := &validate.Problems{}
+	if spec.Bool(c.Dashboard.Enabled) {
+		ps.Add("dashboard.enabled", true, "the self-hosted target has no CloudWatch dashboard; it serves the same metrics on selfHosted.metricsPort")
+	}
+	return ps.List
 }

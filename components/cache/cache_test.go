@@ -173,3 +173,16 @@ func TestCacheEndpoints(t *testing.T) {
 		}
 	}
 }
+
+// Features only AWS has are refused on the self-hosted target when asked for.
+func TestSelfHostedRefusesAWSOnlyFeatures(t *testing.T) {
+	on := true
+	_, _, err := Resolve(&CacheArgs{Target: spec.TargetSelfHosted, Cache: spec.Cache{Name: "rk", Mode: spec.ModeSingle,
+		Dashboard: spec.Dashboard{Enabled: &on}}})
+	if err == nil || !strings.Contains(err.Error(), "cache.dashboard.enabled: true is not allowed; the self-hosted target has no CloudWatch dashboard") {
+		t.Fatalf("got %v", err)
+	}
+	if _, _, err := Resolve(&CacheArgs{Target: spec.TargetSelfHosted, Cache: spec.Cache{Name: "rk", Mode: spec.ModeSingle}}); err != nil {
+		t.Fatalf("defaults must pass: %v", err)
+	}
+}

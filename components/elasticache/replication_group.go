@@ -177,6 +177,9 @@ func newReplicationGroup(ctx *pulumi.Context, name string, c *spec.Cache, a *Gro
 	if _, err := newAlarms(ctx, name, c, topic, []pulumi.Resource{rg}, comp); err != nil {
 		return nil, err
 	}
+	if err := newDashboard(ctx, name, c, rg.Arn, comp); err != nil {
+		return nil, err
+	}
 	comp.GlobalReplicationGroupID = pulumi.String(c.GlobalReplicationGroupID).ToStringOutput()
 	if c.CreateGlobalDatastore {
 		ga := &elasticache.GlobalReplicationGroupArgs{

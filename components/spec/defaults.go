@@ -133,6 +133,7 @@ func commonDefaults(c Cache) Cache {
 	}
 
 	c.Alarms.Enabled = defaultBool(c.Alarms.Enabled, true)
+	c.Dashboard.Enabled = defaultBool(c.Dashboard.Enabled, true)
 	defaultFloat(&c.Alarms.CPUPercent, 75)
 	defaultFloat(&c.Alarms.MemoryPercent, 80)
 	defaultFloat(&c.Alarms.Evictions, 1000)

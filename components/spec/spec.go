@@ -72,6 +72,7 @@ type Cache struct {
 
 	Logs          Logs          `json:"logs,omitempty"`
 	Alarms        Alarms        `json:"alarms,omitempty"`
+	Dashboard     Dashboard     `json:"dashboard,omitempty"`
 	Notifications Notifications `json:"notifications,omitempty"`
 	// GlobalReplicationGroupID joins an existing global datastore as a secondary.
 	GlobalReplicationGroupID string `json:"globalReplicationGroupId,omitempty"`
@@ -205,6 +206,13 @@ type Alarms struct {
 	// PeriodSeconds and EvaluationPeriods shape every alarm.
 	PeriodSeconds     int `json:"periodSeconds,omitempty"`
 	EvaluationPeriods int `json:"evaluationPeriods,omitempty"`
+}
+
+// Dashboard configures the CloudWatch dashboard of a cache (AWS only: the self-hosted target
+// serves the same metrics on selfHosted.metricsPort).
+type Dashboard struct {
+	// Enabled creates the dashboard; default true.
+	Enabled *bool `json:"enabled,omitempty"`
 }
 
 // Notifications configures the SNS topic that receives ElastiCache events and alarm actions.
