@@ -281,6 +281,11 @@ func buildAWS(ctx *pulumi.Context, name string, comp *Cache, c *spec.Cache, n *s
 // for them explicitly (their defaults are simply not used there).
 func awsOnly(c spec.Cache) []validate.Problem {
 	ps := &validate.Problems{}
+	for i, u := range c.Auth.Users {
+		if u.UserIAM() {
+			ps.Add(fmt.Sprintf("auth.users[%d].authenticationMode", i), "iam", "the self-hosted target has no IAM; its users authenticate with passwords")
+		}
+	}
 	if spec.Bool(c.Dashboard.Enabled) {
 		ps.Add("dashboard.enabled", true, "the self-hosted target has no CloudWatch dashboard; it serves the same metrics on selfHosted.metricsPort")
 	}

@@ -182,6 +182,11 @@ func TestSelfHostedRefusesAWSOnlyFeatures(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "cache.dashboard.enabled: true is not allowed; the self-hosted target has no CloudWatch dashboard") {
 		t.Fatalf("got %v", err)
 	}
+	_, _, err = Resolve(&CacheArgs{Target: spec.TargetSelfHosted, Cache: spec.Cache{Name: "rk", Mode: spec.ModeSingle,
+		Auth: spec.Auth{Mode: spec.AuthRBAC, Users: []spec.User{{Name: "app", AuthenticationMode: "iam"}}}}})
+	if err == nil || !strings.Contains(err.Error(), `cache.auth.users[0].authenticationMode: "iam" is not allowed; the self-hosted target has no IAM`) {
+		t.Fatalf("got %v", err)
+	}
 	if _, _, err := Resolve(&CacheArgs{Target: spec.TargetSelfHosted, Cache: spec.Cache{Name: "rk", Mode: spec.ModeSingle}}); err != nil {
 		t.Fatalf("defaults must pass: %v", err)
 	}

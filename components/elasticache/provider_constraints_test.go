@@ -83,3 +83,37 @@ func TestCredentialsSecretCanBeCreatedAgain(t *testing.T) {
 		t.Fatalf("name %q namePrefix %q", sec.Str("name"), sec.Str("namePrefix"))
 	}
 }
+
+// An IAM user has its name as user id, no password, and is listed (without a secret) in the
+// credentials secret.
+func TestIAMAuthenticatedUsers(t *testing.T) {
+	m := runAWS(t, func(ctx *pulumi.Context) error {
+		_, err := NewReplicationGroup(ctx, "rk", groupArgs3(spec.Cache{Name: "rk", Zones: zones,
+			Auth: spec.Auth{Mode: spec.AuthRBAC, Users: []spec.User{{Name: "app"}, {Name: "reporting", AuthenticationMode: "iam", Access: "on ~* +@read"}}}}))
+		return err
+	})
+	var iam, app bool
+	for _, u := range m.OfType("aws:elasticache/user:User") {
+		mode := u.Inputs["authenticationMode"].ObjectValue()
+		switch u.Str("userName") {
+		case "reporting":
+			iam = true
+			if u.Str("userId") != "reporting" || mode["type"].StringValue() != "iam" || mode.HasValue("passwords") {
+				t.Errorf("IAM user: %v", u.Inputs)
+			}
+		case "app":
+			app = mode["type"].StringValue() == "password"
+		}
+	}
+	if !iam || !app {
+		t.Fatalf("users iam=%v app=%v", iam, app)
+	}
+	for _, p := range m.OfType("random:index/randomPassword:RandomPassword") {
+		if strings.Contains(p.Name, "reporting") {
+			t.Errorf("an IAM user needs no password: %s", p.Name)
+		}
+	}
+	if n := len(m.One(t, "aws:elasticache/userGroup:UserGroup").Strings("userIds")); n != 3 {
+		t.Errorf("user group holds %d users, want default, app and reporting", n)
+	}
+}

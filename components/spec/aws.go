@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -17,7 +18,21 @@ func (c *Cache) ValidateAWS() []validate.Problem {
 	c.validateAWSParameters(ps)
 	c.validateDataTiering(ps)
 	c.validateTransitChange(ps)
+	c.validateUsers(ps)
 	return ps.List
+}
+
+// validateUsers checks the RBAC users' authentication modes ("Authenticating with IAM": IAM
+// users need TLS, which RBAC already requires, and their user id equals their user name, so
+// the name is unique among the account's ElastiCache users in the region).
+func (c *Cache) validateUsers(ps *validate.Problems) {
+	for i, u := range c.Auth.Users {
+		switch u.AuthenticationMode {
+		case "", "password", "iam":
+		default:
+			ps.Add(fmt.Sprintf("auth.users[%d].authenticationMode", i), u.AuthenticationMode, "password (default) or iam")
+		}
+	}
 }
 
 // validateAWSParameters reports what ElastiCache refuses in the parameter group and the

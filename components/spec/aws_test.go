@@ -181,3 +181,12 @@ func TestZonesAgainstExistingSubnets(t *testing.T) {
 		t.Fatalf("unknown %v", got)
 	}
 }
+
+func TestUserAuthenticationModes(t *testing.T) {
+	c := valid()
+	c.Auth = Auth{Mode: AuthRBAC, Users: []User{{Name: "a", AuthenticationMode: "iam"}, {Name: "b", AuthenticationMode: "token"}}}
+	err := resolveAWS(c)
+	if err == nil || !strings.Contains(err.Error(), `auth.users[1].authenticationMode: "token" is not allowed; password (default) or iam`) || strings.Contains(err.Error(), "users[0]") {
+		t.Fatalf("got %v", err)
+	}
+}

@@ -151,7 +151,14 @@ type User struct {
 	Name string `json:"name"`
 	// Access is a Redis ACL access string, for example "on ~app:* +@read +@write".
 	Access string `json:"access,omitempty"`
+	// AuthenticationMode is password (default: generated, kept as a Pulumi secret) or iam:
+	// clients sign a short-lived token with AWS credentials allowed elasticache:Connect
+	// ("Authenticating with IAM"). AWS only.
+	AuthenticationMode string `json:"authenticationMode,omitempty"`
 }
+
+// UserIAM tells whether a user authenticates with IAM.
+func (u User) UserIAM() bool { return u.AuthenticationMode == "iam" }
 
 // Encryption configures encryption at rest and in transit.
 type Encryption struct {
