@@ -286,6 +286,9 @@ func awsOnly(c spec.Cache) []validate.Problem {
 			ps.Add(fmt.Sprintf("auth.users[%d].authenticationMode", i), "iam", "the self-hosted target has no IAM; its users authenticate with passwords")
 		}
 	}
+	if c.Logs.Destination == spec.LogsToFirehose {
+		ps.Add("logs.destination", c.Logs.Destination, "the self-hosted target has no Firehose log delivery")
+	}
 	if spec.Bool(c.Dashboard.Enabled) {
 		ps.Add("dashboard.enabled", true, "the self-hosted target has no CloudWatch dashboard; it serves the same metrics on selfHosted.metricsPort")
 	}

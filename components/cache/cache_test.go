@@ -187,6 +187,11 @@ func TestSelfHostedRefusesAWSOnlyFeatures(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `cache.auth.users[0].authenticationMode: "iam" is not allowed; the self-hosted target has no IAM`) {
 		t.Fatalf("got %v", err)
 	}
+	_, _, err = Resolve(&CacheArgs{Target: spec.TargetSelfHosted, Cache: spec.Cache{Name: "rk", Mode: spec.ModeSingle,
+		Logs: spec.Logs{Destination: "kinesis-firehose", FirehoseStream: "s"}}})
+	if err == nil || !strings.Contains(err.Error(), `cache.logs.destination: "kinesis-firehose" is not allowed; the self-hosted target has no Firehose`) {
+		t.Fatalf("got %v", err)
+	}
 	if _, _, err := Resolve(&CacheArgs{Target: spec.TargetSelfHosted, Cache: spec.Cache{Name: "rk", Mode: spec.ModeSingle}}); err != nil {
 		t.Fatalf("defaults must pass: %v", err)
 	}

@@ -117,3 +117,25 @@ func TestIAMAuthenticatedUsers(t *testing.T) {
 		t.Errorf("user group holds %d users, want default, app and reporting", n)
 	}
 }
+
+// Logs can go to an existing Firehose delivery stream instead of log groups rediskit creates.
+func TestLogsToFirehose(t *testing.T) {
+	m := runAWS(t, func(ctx *pulumi.Context) error {
+		_, err := NewReplicationGroup(ctx, "rk", groupArgs3(spec.Cache{Name: "rk", Zones: zones,
+			Logs: spec.Logs{Destination: "kinesis-firehose", FirehoseStream: "cache-logs"}}))
+		return err
+	})
+	if n := len(m.OfType("aws:cloudwatch/logGroup:LogGroup")); n != 0 {
+		t.Fatalf("%d log groups with Firehose delivery", n)
+	}
+	cfgs := m.One(t, rgType).Inputs["logDeliveryConfigurations"].ArrayValue()
+	if len(cfgs) != 2 {
+		t.Fatalf("%d delivery configurations", len(cfgs))
+	}
+	for i, want := range []string{"slow-log", "engine-log"} {
+		c := cfgs[i].ObjectValue()
+		if c["destinationType"].StringValue() != "kinesis-firehose" || c["destination"].StringValue() != "cache-logs" || c["logType"].StringValue() != want {
+			t.Errorf("delivery %d: %v", i, c)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -19,7 +20,36 @@ func (c *Cache) ValidateAWS() []validate.Problem {
 	c.validateDataTiering(ps)
 	c.validateTransitChange(ps)
 	c.validateUsers(ps)
+	c.validateLogDestination(ps)
 	return ps.List
+}
+
+// Log destinations ElastiCache delivers to (LogDeliveryConfigurationRequest: DestinationType).
+const (
+	LogsToCloudWatch = "cloudwatch-logs"
+	LogsToFirehose   = "kinesis-firehose"
+)
+
+// firehoseNameRe is a Firehose delivery stream name (CreateDeliveryStream: 1-64 of
+// [a-zA-Z0-9_.-]).
+var firehoseNameRe = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,64}$`)
+
+func (c *Cache) validateLogDestination(ps *validate.Problems) {
+	switch c.Logs.Destination {
+	case LogsToCloudWatch:
+		if c.Logs.FirehoseStream != "" {
+			ps.Add("logs.firehoseStream", c.Logs.FirehoseStream, "only with logs.destination kinesis-firehose")
+		}
+	case LogsToFirehose:
+		if !firehoseNameRe.MatchString(c.Logs.FirehoseStream) {
+			ps.Add("logs.firehoseStream", c.Logs.FirehoseStream, "the name of an existing Firehose delivery stream (1-64 letters, digits, _ . -)")
+		}
+		if c.Logs.KmsKeyID != "" {
+			ps.Add("logs.kmsKeyId", c.Logs.KmsKeyID, "only for CloudWatch log groups; Firehose encrypts with the stream's own settings")
+		}
+	default:
+		ps.Add("logs.destination", c.Logs.Destination, "cloudwatch-logs or kinesis-firehose")
+	}
 }
 
 // validateUsers checks the RBAC users' authentication modes ("Authenticating with IAM": IAM

@@ -190,3 +190,25 @@ func TestUserAuthenticationModes(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestLogDestination(t *testing.T) {
+	for _, tc := range []struct {
+		logs Logs
+		want string
+	}{
+		{Logs{Destination: "kinesis-firehose"}, `logs.firehoseStream: "" is not allowed; the name of an existing Firehose delivery stream`},
+		{Logs{FirehoseStream: "s"}, `logs.firehoseStream: "s" is not allowed; only with logs.destination kinesis-firehose`},
+		{Logs{Destination: "s3"}, `logs.destination: "s3" is not allowed; cloudwatch-logs or kinesis-firehose`},
+	} {
+		c := valid()
+		c.Logs = tc.logs
+		if err := resolveAWS(c); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: %v", tc.logs, err)
+		}
+	}
+	c := valid()
+	c.Logs = Logs{Destination: "kinesis-firehose", FirehoseStream: "cache-logs"}
+	if err := resolveAWS(c); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -131,6 +131,9 @@ func commonDefaults(c Cache) Cache {
 	if c.Logs.Format == "" {
 		c.Logs.Format = "json"
 	}
+	if c.Logs.Destination == "" {
+		c.Logs.Destination = LogsToCloudWatch
+	}
 
 	c.Alarms.Enabled = defaultBool(c.Alarms.Enabled, true)
 	c.Dashboard.Enabled = defaultBool(c.Dashboard.Enabled, true)

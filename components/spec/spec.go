@@ -195,6 +195,10 @@ type Logs struct {
 	RetentionDays int    `json:"retentionDays,omitempty"`
 	Format        string `json:"format,omitempty"` // json or text
 	KmsKeyID      string `json:"kmsKeyId,omitempty"`
+	// Destination is cloudwatch-logs (default: log groups rediskit creates, kept RetentionDays)
+	// or kinesis-firehose (FirehoseStream, an existing delivery stream; AWS only).
+	Destination    string `json:"destination,omitempty"`
+	FirehoseStream string `json:"firehoseStream,omitempty"`
 }
 
 // Alarms configures one CloudWatch alarm per node and metric.
