@@ -286,6 +286,9 @@ func awsOnly(c spec.Cache) []validate.Problem {
 			ps.Add(fmt.Sprintf("auth.users[%d].authenticationMode", i), "iam", "the self-hosted target has no IAM; its users authenticate with passwords")
 		}
 	}
+	if c.NetworkType != "" && c.NetworkType != spec.NetworkIPv4 {
+		ps.Add("networkType", c.NetworkType, "the self-hosted target binds nodes to selfHosted.host; networkType is for ElastiCache")
+	}
 	if c.Logs.Destination == spec.LogsToFirehose {
 		ps.Add("logs.destination", c.Logs.Destination, "the self-hosted target has no Firehose log delivery")
 	}

@@ -192,6 +192,10 @@ func TestSelfHostedRefusesAWSOnlyFeatures(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `cache.logs.destination: "kinesis-firehose" is not allowed; the self-hosted target has no Firehose`) {
 		t.Fatalf("got %v", err)
 	}
+	_, _, err = Resolve(&CacheArgs{Target: spec.TargetSelfHosted, Cache: spec.Cache{Name: "rk", Mode: spec.ModeSingle, NetworkType: "dual_stack"}})
+	if err == nil || !strings.Contains(err.Error(), `cache.networkType: "dual_stack" is not allowed; the self-hosted target binds nodes to selfHosted.host`) {
+		t.Fatalf("got %v", err)
+	}
 	if _, _, err := Resolve(&CacheArgs{Target: spec.TargetSelfHosted, Cache: spec.Cache{Name: "rk", Mode: spec.ModeSingle}}); err != nil {
 		t.Fatalf("defaults must pass: %v", err)
 	}

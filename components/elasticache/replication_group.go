@@ -290,6 +290,12 @@ func groupArgs(c *spec.Cache) *elasticache.ReplicationGroupArgs {
 	if c.DataTiering {
 		a.DataTieringEnabled = pulumi.Bool(true)
 	}
+	// Sent only when not the default, so groups created before the setting existed see no
+	// change: the provider replaces a group whose network type changes (AWS cannot switch it).
+	if c.NetworkType != "" && c.NetworkType != spec.NetworkIPv4 {
+		a.NetworkType = pulumi.String(c.NetworkType)
+		a.IpDiscovery = pulumi.String(c.IPDiscovery)
+	}
 	if c.GlobalReplicationGroupID != "" {
 		// A secondary inherits engine, version, node type, shard count and encryption from the
 		// global datastore; the provider refuses them beside globalReplicationGroupId

@@ -21,7 +21,46 @@ func (c *Cache) ValidateAWS() []validate.Problem {
 	c.validateTransitChange(ps)
 	c.validateUsers(ps)
 	c.validateLogDestination(ps)
+	c.validateNetworkType(ps)
 	return ps.List
+}
+
+// Network types ("Choosing a network type in ElastiCache").
+const (
+	NetworkIPv4      = "ipv4"
+	NetworkIPv6      = "ipv6"
+	NetworkDualStack = "dual_stack"
+)
+
+// validateNetworkType: IPv6 and dual stack run on Nitro nodes only; an IPv4-only group
+// discovers IPv4 and an IPv6-only one IPv6; pulumi-aws v6.83.4's ServerlessCache takes no
+// network type.
+func (c *Cache) validateNetworkType(ps *validate.Problems) {
+	switch c.NetworkType {
+	case NetworkIPv4, NetworkIPv6, NetworkDualStack:
+	default:
+		ps.Add("networkType", c.NetworkType, "ipv4, dual_stack or ipv6")
+		return
+	}
+	switch c.IPDiscovery {
+	case NetworkIPv4, NetworkIPv6:
+	default:
+		ps.Add("ipDiscovery", c.IPDiscovery, "ipv4 or ipv6")
+		return
+	}
+	if c.NetworkType != NetworkDualStack && c.IPDiscovery != c.NetworkType {
+		ps.Add("ipDiscovery", c.IPDiscovery, "%s with networkType %s (only dual_stack chooses)", c.NetworkType, c.NetworkType)
+	}
+	if c.NetworkType == NetworkIPv4 {
+		return
+	}
+	if c.Mode == ModeServerless {
+		ps.Add("networkType", c.NetworkType, "ipv4 for serverless caches: pulumi-aws v6.83.4's ServerlessCache has no networkType")
+		return
+	}
+	if nt, ok := LookupNodeType(c.NodeType); ok && nt.NotNitro {
+		ps.Add("networkType", c.NetworkType, "IPv6 and dual stack need a Nitro node type; %s is not one (use t3/t4g, m5/r5 or newer)", c.NodeType)
+	}
 }
 
 // Log destinations ElastiCache delivers to (LogDeliveryConfigurationRequest: DestinationType).

@@ -212,3 +212,29 @@ func TestLogDestination(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestNetworkType(t *testing.T) {
+	for _, tc := range []struct {
+		mut  func(c *Cache)
+		want string
+	}{
+		{func(c *Cache) { c.NetworkType = "ipv5" }, `networkType: "ipv5" is not allowed; ipv4, dual_stack or ipv6`},
+		{func(c *Cache) { c.NetworkType = "ipv6"; c.IPDiscovery = "ipv4" }, `ipDiscovery: "ipv4" is not allowed; ipv6 with networkType ipv6`},
+		{func(c *Cache) { c.IPDiscovery = "ipv6" }, `ipDiscovery: "ipv6" is not allowed; ipv4 with networkType ipv4`},
+		{func(c *Cache) { c.NetworkType = "dual_stack"; c.NodeType = "cache.m4.large" }, `networkType: "dual_stack" is not allowed; IPv6 and dual stack need a Nitro node type; cache.m4.large is not one`},
+		{func(c *Cache) {
+			*c = Cache{Name: "rk-sl", Mode: ModeServerless, Zones: []string{"a", "b"}, NetworkType: "ipv6"}
+		}, `networkType: "ipv6" is not allowed; ipv4 for serverless caches`},
+	} {
+		c := valid()
+		tc.mut(&c)
+		if err := resolveAWS(c); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("want %q, got %v", tc.want, err)
+		}
+	}
+	c := valid()
+	c.NetworkType, c.IPDiscovery = "dual_stack", "ipv6"
+	if err := resolveAWS(c); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -86,6 +86,15 @@ func serverlessDefaults(c Cache) Cache {
 }
 
 func commonDefaults(c Cache) Cache {
+	if c.NetworkType == "" {
+		c.NetworkType = NetworkIPv4
+	}
+	if c.IPDiscovery == "" {
+		c.IPDiscovery = NetworkIPv4
+		if c.NetworkType == NetworkIPv6 {
+			c.IPDiscovery = NetworkIPv6
+		}
+	}
 	if c.SelfHosted.Driver == "" {
 		c.SelfHosted.Driver = "process"
 	}

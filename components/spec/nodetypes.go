@@ -26,6 +26,9 @@ type NodeType struct {
 	// GlobalDatastore: the family can be part of a global datastore ("Global datastore
 	// prerequisites and limitations": M5, M6g, M7g, R5, R6g, R6gd, R7g and C7gn, large and up).
 	GlobalDatastore bool
+	// NotNitro: not built on the Nitro system, so no IPv6 or dual stack ("Choosing a network
+	// type": IPv6 "on all instances built on the Nitro system").
+	NotNitro bool
 }
 
 var nodeTypes = map[string]NodeType{}
@@ -39,17 +42,17 @@ func addNodes(family string, flags NodeType, sizes map[string][2]float64) {
 }
 
 func init() {
-	addNodes("t1", NodeType{Burstable: true, Previous: true, FailoverUnsupported: true}, map[string][2]float64{
+	addNodes("t1", NodeType{Burstable: true, Previous: true, FailoverUnsupported: true, NotNitro: true}, map[string][2]float64{
 		"micro": {1, 0.213}})
-	addNodes("t2", NodeType{Burstable: true}, map[string][2]float64{
+	addNodes("t2", NodeType{Burstable: true, NotNitro: true}, map[string][2]float64{
 		"micro": {1, 0.555}, "small": {1, 1.55}, "medium": {2, 3.22}})
 	addNodes("t3", NodeType{Burstable: true}, map[string][2]float64{
 		"micro": {2, 0.5}, "small": {2, 1.37}, "medium": {2, 3.09}})
 	addNodes("t4g", NodeType{Burstable: true}, map[string][2]float64{
 		"micro": {2, 0.5}, "small": {2, 1.37}, "medium": {2, 3.09}})
-	addNodes("m4", NodeType{}, map[string][2]float64{
+	addNodes("m4", NodeType{NotNitro: true}, map[string][2]float64{
 		"large": {2, 6.42}, "xlarge": {4, 14.28}, "2xlarge": {8, 29.7}, "4xlarge": {16, 60.78}, "10xlarge": {40, 154.64}})
-	addNodes("r4", NodeType{}, map[string][2]float64{
+	addNodes("r4", NodeType{NotNitro: true}, map[string][2]float64{
 		"large": {2, 12.3}, "xlarge": {4, 25.05}, "2xlarge": {8, 50.47}, "4xlarge": {16, 101.38}, "8xlarge": {32, 203.26}, "16xlarge": {64, 407}})
 	general := map[string][2]float64{
 		"large": {2, 6.38}, "xlarge": {4, 12.93}, "2xlarge": {8, 26.04}, "4xlarge": {16, 52.26},

@@ -50,6 +50,12 @@ type Cache struct {
 	Parameters map[string]string `json:"parameters,omitempty"`
 	// Zones are the availability zones (self-hosted: zone labels) nodes are spread over.
 	Zones []string `json:"zones,omitempty"`
+	// NetworkType is ipv4 (default), dual_stack or ipv6: what the nodes accept connections on.
+	// Set at creation only (AWS: "Choosing a network type"); AWS only.
+	NetworkType string `json:"networkType,omitempty"`
+	// IPDiscovery is the address family cluster discovery (CLUSTER SLOTS/SHARDS) advertises:
+	// ipv4 or ipv6; default the network type's (ipv4 for dual_stack).
+	IPDiscovery string `json:"ipDiscovery,omitempty"`
 
 	AutomaticFailover *bool `json:"automaticFailover,omitempty"`
 	MultiAZ           *bool `json:"multiAz,omitempty"`
