@@ -289,6 +289,9 @@ func awsOnly(c spec.Cache) []validate.Problem {
 	if c.NetworkType != "" && c.NetworkType != spec.NetworkIPv4 {
 		ps.Add("networkType", c.NetworkType, "the self-hosted target binds nodes to selfHosted.host; networkType is for ElastiCache")
 	}
+	if c.AutoScaling.Shards != nil || c.AutoScaling.Replicas != nil {
+		ps.Add("autoScaling", "set", "the self-hosted target has no Application Auto Scaling; change shards and replicas in the stack")
+	}
 	if c.Logs.Destination == spec.LogsToFirehose {
 		ps.Add("logs.destination", c.Logs.Destination, "the self-hosted target has no Firehose log delivery")
 	}

@@ -196,6 +196,11 @@ func TestSelfHostedRefusesAWSOnlyFeatures(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `cache.networkType: "dual_stack" is not allowed; the self-hosted target binds nodes to selfHosted.host`) {
 		t.Fatalf("got %v", err)
 	}
+	_, _, err = Resolve(&CacheArgs{Target: spec.TargetSelfHosted, Cache: spec.Cache{Name: "rk", Mode: spec.ModeCluster,
+		AutoScaling: spec.AutoScaling{Shards: &spec.ScalingPolicy{Min: 1, Max: 4}}}})
+	if err == nil || !strings.Contains(err.Error(), `cache.autoScaling: "set" is not allowed; the self-hosted target has no Application Auto Scaling`) {
+		t.Fatalf("got %v", err)
+	}
 	if _, _, err := Resolve(&CacheArgs{Target: spec.TargetSelfHosted, Cache: spec.Cache{Name: "rk", Mode: spec.ModeSingle}}); err != nil {
 		t.Fatalf("defaults must pass: %v", err)
 	}

@@ -155,10 +155,11 @@ func newReplicationGroup(ctx *pulumi.Context, name string, c *spec.Cache, a *Gro
 		}
 		rgArgs.FinalSnapshotIdentifier = FinalSnapshotName(c, suffix.Hex)
 	}
-	ignore := RestoreFields
+	ignore := append([]string{}, RestoreFields...)
 	if c.CreateGlobalDatastore {
-		ignore = append(append([]string{}, ignore...), GlobalManagedFields...)
+		ignore = append(ignore, GlobalManagedFields...)
 	}
+	ignore = append(ignore, AutoScaledFields(c)...)
 	rg, err := elasticache.NewReplicationGroup(ctx, name, rgArgs,
 		pulumi.Parent(comp), pulumi.DependsOn(logDeps), pulumi.IgnoreChanges(ignore))
 	if err != nil {
@@ -178,6 +179,9 @@ func newReplicationGroup(ctx *pulumi.Context, name string, c *spec.Cache, a *Gro
 		return nil, err
 	}
 	if err := newDashboard(ctx, name, c, rg.Arn, comp); err != nil {
+		return nil, err
+	}
+	if err := newAutoScaling(ctx, name, c, rg.ReplicationGroupId, comp); err != nil {
 		return nil, err
 	}
 	comp.GlobalReplicationGroupID = pulumi.String(c.GlobalReplicationGroupID).ToStringOutput()

@@ -22,7 +22,74 @@ func (c *Cache) ValidateAWS() []validate.Problem {
 	c.validateUsers(ps)
 	c.validateLogDestination(ps)
 	c.validateNetworkType(ps)
+	c.validateAutoScaling(ps)
 	return ps.List
+}
+
+// ScalingMetrics maps the scaling metrics rediskit offers to Application Auto Scaling's
+// predefined metric types, per scaled dimension ("Target tracking scaling policies" for shards
+// and for replicas: replicas track CPU only).
+var ScalingMetrics = map[string]map[string]string{
+	"shards": {
+		"cpu":      "ElastiCachePrimaryEngineCPUUtilization",
+		"memory":   "ElastiCacheDatabaseMemoryUsageCountedForEvictPercentage",
+		"capacity": "ElastiCacheDatabaseCapacityUsageCountedForEvictPercentage",
+	},
+	"replicas": {"cpu": "ElastiCacheReplicaEngineCPUUtilization"},
+}
+
+// validateAutoScaling: cluster mode only, on the node families AWS scales, outside global
+// datastores, targets 35-70 %, and the largest group it may grow to within the node quota.
+func (c *Cache) validateAutoScaling(ps *validate.Problems) {
+	as := c.AutoScaling
+	if as.Shards == nil && as.Replicas == nil {
+		return
+	}
+	if c.Mode != ModeCluster {
+		ps.Add("autoScaling", string(c.Mode), "auto scaling changes shards and replicas of cluster mode groups only")
+		return
+	}
+	if nt, ok := LookupNodeType(c.NodeType); ok && !nt.AutoScaling {
+		ps.Add("autoScaling", c.NodeType, "AWS auto-scales m5, m6g, m7g, r5, r6g, r6gd, r7g and c7gn nodes (large and up), not %s", nt.Family)
+	}
+	if c.GlobalReplicationGroupID != "" || c.CreateGlobalDatastore {
+		ps.Add("autoScaling", "set", "a member of a global datastore is scaled through the datastore, not by auto scaling")
+	}
+	maxShards, maxReplicas := c.ShardCount(), Int(c.Replicas)
+	for _, d := range []struct {
+		name     string
+		p        *ScalingPolicy
+		min, max int
+	}{{"shards", as.Shards, 1, MaxShards}, {"replicas", as.Replicas, 0, MaxReplicas}} {
+		if d.p == nil {
+			continue
+		}
+		f := "autoScaling." + d.name
+		if d.p.Min < d.min || d.p.Max > d.max || d.p.Min > d.p.Max {
+			ps.Add(f, fmt.Sprintf("%d-%d", d.p.Min, d.p.Max), "min <= max within %d-%d", d.min, d.max)
+		}
+		if _, ok := ScalingMetrics[d.name][d.p.Metric]; !ok {
+			allowed := "cpu, memory or capacity"
+			if d.name == "replicas" {
+				allowed = "cpu (replicas track CPU only)"
+			}
+			ps.Add(f+".metric", d.p.Metric, "%s", allowed)
+		}
+		if d.p.Metric == "memory" && c.DataTiering {
+			ps.Add(f+".metric", d.p.Metric, "capacity on data tiering nodes (memory excludes the SSD)")
+		}
+		if d.p.Target < 35 || d.p.Target > 70 {
+			ps.Add(f+".target", d.p.Target, "a percentage from 35 to 70")
+		}
+		if d.name == "shards" {
+			maxShards = max(maxShards, d.p.Max)
+		} else {
+			maxReplicas = max(maxReplicas, d.p.Max)
+		}
+	}
+	if n := maxShards * (maxReplicas + 1); n > c.NodeQuota {
+		ps.Add("autoScaling", fmt.Sprintf("%d shards x %d nodes", maxShards, maxReplicas+1), "auto scaling may grow the group to %d nodes, beyond the node quota of %d; lower max or raise nodeQuota", n, c.NodeQuota)
+	}
 }
 
 // Network types ("Choosing a network type in ElastiCache").

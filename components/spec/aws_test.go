@@ -238,3 +238,49 @@ func TestNetworkType(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestAutoScalingRules(t *testing.T) {
+	cluster := func(c *Cache) { c.Mode = ModeCluster; c.Shards, c.Replicas = ip(3), ip(1) }
+	for _, tc := range []struct {
+		mut  func(c *Cache)
+		want string
+	}{
+		{func(c *Cache) { c.AutoScaling.Shards = &ScalingPolicy{Min: 1, Max: 4} }, `autoScaling: "replication" is not allowed; auto scaling changes shards and replicas of cluster mode groups only`},
+		{func(c *Cache) {
+			cluster(c)
+			c.NodeType = "cache.t4g.medium"
+			c.AutoScaling.Shards = &ScalingPolicy{Min: 1, Max: 4}
+		}, "AWS auto-scales m5, m6g, m7g, r5, r6g, r6gd, r7g and c7gn nodes (large and up), not t4g"},
+		{func(c *Cache) { cluster(c); c.AutoScaling.Shards = &ScalingPolicy{Min: 1, Max: 4, Target: 80} }, "autoScaling.shards.target: 80 is not allowed; a percentage from 35 to 70"},
+		{func(c *Cache) { cluster(c); c.AutoScaling.Replicas = &ScalingPolicy{Min: 1, Max: 2, Metric: "memory"} }, `autoScaling.replicas.metric: "memory" is not allowed; cpu (replicas track CPU only)`},
+		{func(c *Cache) { cluster(c); c.AutoScaling.Shards = &ScalingPolicy{Min: 5, Max: 4} }, `autoScaling.shards: "5-4" is not allowed; min <= max within 1-500`},
+		{func(c *Cache) {
+			cluster(c)
+			c.AutoScaling.Shards = &ScalingPolicy{Min: 1, Max: 40}
+			c.AutoScaling.Replicas = &ScalingPolicy{Min: 1, Max: 2}
+		}, "auto scaling may grow the group to 120 nodes, beyond the node quota of 90"},
+		{func(c *Cache) {
+			cluster(c)
+			c.NodeType, c.DataTiering = "cache.r6gd.xlarge", true
+			c.Parameters = map[string]string{"maxmemory-policy": "allkeys-lru"}
+			c.AutoScaling.Shards = &ScalingPolicy{Min: 1, Max: 4, Metric: "memory"}
+		}, `autoScaling.shards.metric: "memory" is not allowed; capacity on data tiering nodes`},
+		{func(c *Cache) {
+			cluster(c)
+			c.CreateGlobalDatastore = true
+			c.AutoScaling.Shards = &ScalingPolicy{Min: 1, Max: 4}
+		}, "scaled through the datastore"},
+	} {
+		c := valid()
+		tc.mut(&c)
+		if err := resolveAWS(c); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("want %q, got %v", tc.want, err)
+		}
+	}
+	c := valid()
+	cluster(&c)
+	c.AutoScaling = AutoScaling{Shards: &ScalingPolicy{Min: 2, Max: 20, Metric: "capacity", Target: 70}, Replicas: &ScalingPolicy{Min: 0, Max: 3}}
+	if err := resolveAWS(c); err != nil {
+		t.Fatal(err)
+	}
+}

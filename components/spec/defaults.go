@@ -86,6 +86,19 @@ func serverlessDefaults(c Cache) Cache {
 }
 
 func commonDefaults(c Cache) Cache {
+	for _, p := range []**ScalingPolicy{&c.AutoScaling.Shards, &c.AutoScaling.Replicas} {
+		if *p == nil {
+			continue
+		}
+		sp := **p // a copy: the caller's policy stays as given
+		if sp.Metric == "" {
+			sp.Metric = "cpu"
+		}
+		if sp.Target == 0 {
+			sp.Target = 60
+		}
+		*p = &sp
+	}
 	if c.NetworkType == "" {
 		c.NetworkType = NetworkIPv4
 	}

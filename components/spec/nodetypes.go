@@ -26,6 +26,10 @@ type NodeType struct {
 	// GlobalDatastore: the family can be part of a global datastore ("Global datastore
 	// prerequisites and limitations": M5, M6g, M7g, R5, R6g, R6gd, R7g and C7gn, large and up).
 	GlobalDatastore bool
+	// AutoScaling: Application Auto Scaling can scale groups of these ("Auto Scaling Valkey and
+	// Redis OSS clusters", prerequisites: R7g, R6g, R6gd, R5, M7g, M6g, M5, C7gn, large and up),
+	// the same families as global datastores.
+	AutoScaling bool
 	// NotNitro: not built on the Nitro system, so no IPv6 or dual stack ("Choosing a network
 	// type": IPv6 "on all instances built on the Nitro system").
 	NotNitro bool
@@ -57,20 +61,20 @@ func init() {
 	general := map[string][2]float64{
 		"large": {2, 6.38}, "xlarge": {4, 12.93}, "2xlarge": {8, 26.04}, "4xlarge": {16, 52.26},
 		"8xlarge": {32, 103.68}, "12xlarge": {48, 157.12}, "16xlarge": {64, 209.55}}
-	addNodes("m5", NodeType{GlobalDatastore: true}, map[string][2]float64{
+	addNodes("m5", NodeType{GlobalDatastore: true, AutoScaling: true}, map[string][2]float64{
 		"large": {2, 6.38}, "xlarge": {4, 12.93}, "2xlarge": {8, 26.04}, "4xlarge": {16, 52.26}, "12xlarge": {48, 157.12}, "24xlarge": {96, 314.32}})
-	addNodes("m6g", NodeType{GlobalDatastore: true}, general)
-	addNodes("m7g", NodeType{GlobalDatastore: true}, general)
+	addNodes("m6g", NodeType{GlobalDatastore: true, AutoScaling: true}, general)
+	addNodes("m7g", NodeType{GlobalDatastore: true, AutoScaling: true}, general)
 	memory := map[string][2]float64{
 		"large": {2, 13.07}, "xlarge": {4, 26.32}, "2xlarge": {8, 52.82}, "4xlarge": {16, 105.81},
 		"8xlarge": {32, 209.55}, "12xlarge": {48, 317.77}, "16xlarge": {64, 419.09}}
-	addNodes("r5", NodeType{GlobalDatastore: true}, map[string][2]float64{
+	addNodes("r5", NodeType{GlobalDatastore: true, AutoScaling: true}, map[string][2]float64{
 		"large": {2, 13.07}, "xlarge": {4, 26.32}, "2xlarge": {8, 52.82}, "4xlarge": {16, 105.81}, "12xlarge": {48, 317.77}, "24xlarge": {96, 635.61}})
-	addNodes("r6g", NodeType{GlobalDatastore: true}, memory)
-	addNodes("r7g", NodeType{GlobalDatastore: true}, memory)
-	addNodes("r6gd", NodeType{DataTiering: true, GlobalDatastore: true}, map[string][2]float64{
+	addNodes("r6g", NodeType{GlobalDatastore: true, AutoScaling: true}, memory)
+	addNodes("r7g", NodeType{GlobalDatastore: true, AutoScaling: true}, memory)
+	addNodes("r6gd", NodeType{DataTiering: true, GlobalDatastore: true, AutoScaling: true}, map[string][2]float64{
 		"xlarge": {4, 26.32}, "2xlarge": {8, 52.82}, "4xlarge": {16, 105.81}, "8xlarge": {32, 209.55}, "12xlarge": {48, 317.77}, "16xlarge": {64, 419.09}})
-	addNodes("c7gn", NodeType{GlobalDatastore: true}, map[string][2]float64{
+	addNodes("c7gn", NodeType{GlobalDatastore: true, AutoScaling: true}, map[string][2]float64{
 		"large": {2, 3.09}, "xlarge": {4, 6.38}, "2xlarge": {8, 12.94}, "4xlarge": {16, 26.05}, "8xlarge": {32, 52.26}, "12xlarge": {48, 78.56}, "16xlarge": {64, 105.81}})
 }
 

@@ -75,6 +75,9 @@ type Cache struct {
 	DataTiering      bool  `json:"dataTiering,omitempty"`
 	// NodeQuota is the account's node-per-cluster quota (ElastiCache's default is 90, up to 500).
 	NodeQuota int `json:"nodeQuota,omitempty"`
+	// AutoScaling lets Application Auto Scaling change the shard or replica count of a cluster-
+	// mode group by target tracking (AWS only).
+	AutoScaling AutoScaling `json:"autoScaling,omitempty"`
 
 	Logs          Logs          `json:"logs,omitempty"`
 	Alarms        Alarms        `json:"alarms,omitempty"`
@@ -90,6 +93,23 @@ type Cache struct {
 	SelfHosted SelfHosted `json:"selfHosted,omitempty"`
 
 	Tags map[string]string `json:"tags,omitempty"`
+}
+
+// AutoScaling configures target tracking of shards and replicas per shard; each is off unless set.
+type AutoScaling struct {
+	Shards   *ScalingPolicy `json:"shards,omitempty"`
+	Replicas *ScalingPolicy `json:"replicas,omitempty"`
+}
+
+// ScalingPolicy is one target-tracking policy: keep Metric near Target percent between Min and
+// Max shards (or replicas per shard).
+type ScalingPolicy struct {
+	Min int `json:"min"`
+	Max int `json:"max"`
+	// Metric is cpu (default), memory or capacity (shards only; capacity counts SSD on r6gd).
+	Metric string `json:"metric,omitempty"`
+	// Target is the percentage to keep the metric at: 35-70 (default 60).
+	Target float64 `json:"target,omitempty"`
 }
 
 // Serverless are the usage limits of a serverless cache; zero means no limit.
