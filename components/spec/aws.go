@@ -19,6 +19,7 @@ func (c *Cache) ValidateAWS() []validate.Problem {
 	c.validateAWSParameters(ps)
 	c.validateDataTiering(ps)
 	c.validateTransitChange(ps)
+	c.validateTransitMode(ps)
 	c.validateUsers(ps)
 	c.validateLogDestination(ps)
 	c.validateNetworkType(ps)
@@ -244,5 +245,21 @@ func (c *Cache) validateTransitChange(ps *validate.Problems) {
 		ps.Add("encryption.transitMode", to, "a group without TLS turns it on in two updates: transitMode preferred now (the default), required once every client uses TLS")
 	case from == "required" && to == "off":
 		ps.Add("encryption.inTransit", false, "a group with TLS required turns it off in two updates: transitMode preferred first, then inTransit false")
+	}
+}
+
+// validateTransitMode: preferred (TLS optional) does not go with RBAC user groups, which AWS
+// attaches only once in-transit encryption is required ("User group based access control
+// requires encryption-in-transit", terraform-provider-aws #42966), nor with the primary of a
+// global datastore.
+func (c *Cache) validateTransitMode(ps *validate.Problems) {
+	if !Bool(c.Encryption.InTransit) || c.Encryption.TransitMode != "preferred" || c.Mode == ModeServerless {
+		return
+	}
+	if c.Auth.Mode == AuthRBAC {
+		ps.Add("encryption.transitMode", "preferred", "required with auth.mode rbac: AWS attaches user groups only to groups that require TLS (move to required first, then to rbac)")
+	}
+	if c.CreateGlobalDatastore {
+		ps.Add("encryption.transitMode", "preferred", "required for the primary of a global datastore")
 	}
 }

@@ -284,3 +284,23 @@ func TestAutoScalingRules(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestPreferredTransitModeLimits(t *testing.T) {
+	c := valid()
+	c.Encryption.TransitMode = "preferred"
+	c.Auth = Auth{Mode: AuthRBAC}
+	if err := resolveAWS(c); err == nil || !strings.Contains(err.Error(), `encryption.transitMode: "preferred" is not allowed; required with auth.mode rbac`) {
+		t.Errorf("rbac: %v", err)
+	}
+	c = valid()
+	c.Encryption.TransitMode = "preferred"
+	c.CreateGlobalDatastore = true
+	if err := resolveAWS(c); err == nil || !strings.Contains(err.Error(), "required for the primary of a global datastore") {
+		t.Errorf("global: %v", err)
+	}
+	c = valid()
+	c.Encryption.TransitMode = "preferred"
+	if err := resolveAWS(c); err != nil {
+		t.Errorf("token auth with preferred: %v", err)
+	}
+}
