@@ -59,3 +59,15 @@ func TestRegionOfARN(t *testing.T) {
 }
 
 func bpt(b bool) *bool { return &b }
+
+// On data tiering nodes memory is meant to be full; the alarm watches capacity (memory + SSD).
+func TestDataTieringAlarmsOnCapacity(t *testing.T) {
+	c := spec.Defaults(spec.Cache{Name: "rk", NodeType: "cache.r6gd.xlarge", DataTiering: true})
+	if got := AlarmMetrics(&c)[1].Metric; got != "DatabaseCapacityUsagePercentage" {
+		t.Fatalf("data tiering memory alarm on %s", got)
+	}
+	c = spec.Defaults(spec.Cache{Name: "rk"})
+	if got := AlarmMetrics(&c)[1].Metric; got != "DatabaseMemoryUsagePercentage" {
+		t.Fatalf("memory alarm on %s", got)
+	}
+}
