@@ -10,8 +10,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/rediskit/rediskit/paramgroup"
 	"github.com/rediskit/rediskit/internal/validate"
+	"github.com/rediskit/rediskit/paramgroup"
 )
 
 // Config holds every level and threshold of the pack. The zero value is not useful; start
