@@ -26,24 +26,30 @@ const (
 	Redis7  Family = "redis7"
 	Valkey7 Family = "valkey7"
 	Valkey8 Family = "valkey8"
+	Valkey9 Family = "valkey9"
 )
 
 // versions lists the engine versions rediskit supports, newest first, with their family.
-// Redis OSS stops at 7.1 on ElastiCache; Valkey 7.2 shares Redis 7's parameters.
+// Redis OSS stops at 7.1 on ElastiCache; Valkey 7.2 shares Redis 7's parameters; Valkey 9.0
+// and 9.1 share the valkey9 family (AWS: "Engine specific parameters", "Valkey 9.1 and Valkey
+// 9.0 parameter changes").
 var versions = map[Engine][]struct {
 	Version string
 	Family  Family
 }{
-	Valkey: {{"8.2", Valkey8}, {"8.1", Valkey8}, {"8.0", Valkey8}, {"7.2", Valkey7}},
+	Valkey: {{"9.1", Valkey9}, {"9.0", Valkey9}, {"8.2", Valkey8}, {"8.1", Valkey8}, {"8.0", Valkey8}, {"7.2", Valkey7}},
 	Redis:  {{"7.1", Redis7}, {"7.0", Redis7}},
 }
 
+// defaultVersions are chosen when only the engine is given. They are deliberately not the
+// newest: a new default major version would move every cache that does not pin its version to
+// a new parameter-group family (a replacement of the group and an engine upgrade) on the next
+// `pulumi up`. Valkey 9 is opted into by setting engineVersion.
+var defaultVersions = map[Engine]string{Valkey: "8.2", Redis: "7.1"}
+
 // DefaultVersion is the version chosen when only the engine is given.
 func DefaultVersion(e Engine) string {
-	if v, ok := versions[e]; ok {
-		return v[0].Version
-	}
-	return ""
+	return defaultVersions[e]
 }
 
 // Engines lists the supported engines.

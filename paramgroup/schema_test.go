@@ -21,7 +21,7 @@ func TestSchemaCoversEveryFamily(t *testing.T) {
 				t.Errorf("%s/%s: apply %q", f, n, p.Apply)
 			}
 			// Every default must pass its own check, or Effective would produce bad configs.
-			if msg := checkValue(p, p.Default); msg != "" {
+			if msg := checkValue(p, p.Default, true); msg != "" {
 				t.Errorf("%s/%s: default %q invalid: %s", f, n, p.Default, msg)
 			}
 		}
@@ -62,7 +62,7 @@ func TestValidateAcceptsGoodGroup(t *testing.T) {
 		"reserved-memory-percent":       "10",
 		"activedefrag":                  "yes",
 		"active-defrag-cycle-max":       "50",
-		"client-query-buffer-limit":     "2gb",
+		"client-query-buffer-limit":     "512mb",
 		"cluster-require-full-coverage": "yes",
 		"slowlog-log-slower-than":       "-1",
 	}
@@ -122,12 +122,12 @@ func TestValidateUnknownFamily(t *testing.T) {
 }
 
 func TestFamilySpecificParameters(t *testing.T) {
-	p := map[string]string{"set-max-listpack-entries": "256"}
+	p := map[string]string{"extended-redis-compatibility": "no"}
 	if ps := Validate(Valkey8, p); len(ps) != 0 {
 		t.Fatalf("valkey8: %v", ps)
 	}
 	if ps := Validate(Redis7, p); len(ps) != 1 {
-		t.Fatalf("redis7 must reject set-max-listpack-entries, got %v", ps)
+		t.Fatalf("redis7 must reject extended-redis-compatibility, got %v", ps)
 	}
 }
 

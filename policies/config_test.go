@@ -91,3 +91,17 @@ func TestURNHelpers(t *testing.T) {
 		t.Errorf("got %q %q", StackFromURN(u), ProjectFromURN(u))
 	}
 }
+
+// The default allowed versions follow the versions ElastiCache offers, Valkey 9 included.
+func TestDefaultAllowedVersionsIncludeValkey9(t *testing.T) {
+	got := DefaultConfig().AllowedVersions["valkey"]
+	for _, v := range []string{"9.1", "9.0", "8.2"} {
+		found := false
+		for _, g := range got {
+			found = found || g == v
+		}
+		if !found {
+			t.Errorf("valkey %s not allowed by default: %v", v, got)
+		}
+	}
+}

@@ -101,6 +101,25 @@ func securityRules() []*Rule {
 			}),
 		},
 		{
+			ID:      "iam-users",
+			Title:   "In production, ElastiCache users authenticate with IAM rather than passwords",
+			Why:     "IAM tokens live 15 minutes and are granted per role through elasticache:Connect; a password lives until someone rotates it and works from anywhere it leaks to.",
+			Level:   Advisory,
+			Applies: "aws:elasticache/user in production stacks",
+			Maps:    Mapped{Note: "no equivalent in Checkov, tfsec, AWS Config or Security Hub"},
+			CheckResource: func(r Resource, ctx *Context) []Finding {
+				if r.Type != TypeUser || !ctx.Production {
+					return nil
+				}
+				mode, name := getString(r.Inputs, "authenticationMode.type"), getString(r.Inputs, "userName")
+				// The user named "default" every user group must hold is disabled and password-typed.
+				if !mode.Set || mode.Value != "password" || name.Value == "default" {
+					return nil
+				}
+				return []Finding{{Message: fmt.Sprintf("user %s authenticates with a password; prefer authenticationMode iam", name.Value)}}
+			},
+		},
+		{
 			ID:      "public-ingress",
 			Title:   "No security group admits 0.0.0.0/0 or ::/0 to a cache port",
 			Why:     "A cache port open to the internet is found by scanners within minutes; caches belong behind security groups that name their clients.",

@@ -12,6 +12,7 @@ import (
 const (
 	TypeMetricAlarm    = "aws:cloudwatch/metricAlarm:MetricAlarm"
 	TypeParameterGroup = "aws:elasticache/parameterGroup:ParameterGroup"
+	TypeUser           = "aws:elasticache/user:User"
 )
 
 // stackRules need several resources side by side: a cache and its alarms, a cache and its

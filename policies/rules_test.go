@@ -604,3 +604,18 @@ func TestSubnetGroupMultiAZ(t *testing.T) {
 		})
 	}
 }
+
+// In production, password users draw an advisory to move to IAM; IAM users, the disabled
+// default user and non-production stacks do not.
+func TestIAMUsersPreferredInProduction(t *testing.T) {
+	pw := res(TypeUser, "app", map[string]any{"userName": "app", "authenticationMode": map[string]any{"type": "password"}})
+	iam := res(TypeUser, "reporting", map[string]any{"userName": "reporting", "authenticationMode": map[string]any{"type": "iam"}})
+	def := res(TypeUser, "default", map[string]any{"userName": "default", "authenticationMode": map[string]any{"type": "password"}})
+	got := show(Evaluate(stackOf("prod", compliantGroup(), pw, iam, def), DefaultConfig()))
+	if !slices.Equal(got, []string{"iam-users advisory app: user app authenticates with a password; prefer authenticationMode iam"}) {
+		t.Errorf("prod: %q", got)
+	}
+	if got := show(Evaluate(stackOf("dev", compliantGroup(), pw), DefaultConfig())); len(got) != 0 {
+		t.Errorf("dev: %q", got)
+	}
+}

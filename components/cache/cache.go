@@ -98,7 +98,9 @@ func Resolve(args *CacheArgs) (spec.Cache, spec.Network, error) {
 	}
 	if target == spec.TargetSelfHosted {
 		ps.Merge("cache", selfhosted.Check(&c))
+		ps.Merge("cache", awsOnly(args.Cache))
 	} else {
+		ps.Merge("cache", c.ValidateAWS())
 		ps.Merge("network", n.Validate(c.Zones))
 	}
 	return c, n, ps.Err()
@@ -286,4 +288,28 @@ func buildAWS(ctx *pulumi.Context, name string, comp *Cache, c *spec.Cache, n *s
 	comp.CAFile = pulumi.String("").ToStringOutput()
 	comp.MetricsEndpoint = pulumi.String("").ToStringOutput()
 	return nil
+}
+
+// awsOnly refuses, on the self-hosted target, the features only AWS provides when the stack asks
+// for them explicitly (their defaults are simply not used there).
+func awsOnly(c spec.Cache) []validate.Problem {
+	ps := &validate.Problems{}
+	for i, u := range c.Auth.Users {
+		if u.UserIAM() {
+			ps.Add(fmt.Sprintf("auth.users[%d].authenticationMode", i), "iam", "the self-hosted target has no IAM; its users authenticate with passwords")
+		}
+	}
+	if c.NetworkType != "" && c.NetworkType != spec.NetworkIPv4 {
+		ps.Add("networkType", c.NetworkType, "the self-hosted target binds nodes to selfHosted.host; networkType is for ElastiCache")
+	}
+	if c.AutoScaling.Shards != nil || c.AutoScaling.Replicas != nil {
+		ps.Add("autoScaling", "set", "the self-hosted target has no Application Auto Scaling; change shards and replicas in the stack")
+	}
+	if c.Logs.Destination == spec.LogsToFirehose {
+		ps.Add("logs.destination", c.Logs.Destination, "the self-hosted target has no Firehose log delivery")
+	}
+	if spec.Bool(c.Dashboard.Enabled) {
+		ps.Add("dashboard.enabled", true, "the self-hosted target has no CloudWatch dashboard; it serves the same metrics on selfHosted.metricsPort")
+	}
+	return ps.List
 }

@@ -173,3 +173,35 @@ func TestCacheEndpoints(t *testing.T) {
 		}
 	}
 }
+
+// Features only AWS has are refused on the self-hosted target when asked for.
+func TestSelfHostedRefusesAWSOnlyFeatures(t *testing.T) {
+	on := true
+	_, _, err := Resolve(&CacheArgs{Target: spec.TargetSelfHosted, Cache: spec.Cache{Name: "rk", Mode: spec.ModeSingle,
+		Dashboard: spec.Dashboard{Enabled: &on}}})
+	if err == nil || !strings.Contains(err.Error(), "cache.dashboard.enabled: true is not allowed; the self-hosted target has no CloudWatch dashboard") {
+		t.Fatalf("got %v", err)
+	}
+	_, _, err = Resolve(&CacheArgs{Target: spec.TargetSelfHosted, Cache: spec.Cache{Name: "rk", Mode: spec.ModeSingle,
+		Auth: spec.Auth{Mode: spec.AuthRBAC, Users: []spec.User{{Name: "app", AuthenticationMode: "iam"}}}}})
+	if err == nil || !strings.Contains(err.Error(), `cache.auth.users[0].authenticationMode: "iam" is not allowed; the self-hosted target has no IAM`) {
+		t.Fatalf("got %v", err)
+	}
+	_, _, err = Resolve(&CacheArgs{Target: spec.TargetSelfHosted, Cache: spec.Cache{Name: "rk", Mode: spec.ModeSingle,
+		Logs: spec.Logs{Destination: "kinesis-firehose", FirehoseStream: "s"}}})
+	if err == nil || !strings.Contains(err.Error(), `cache.logs.destination: "kinesis-firehose" is not allowed; the self-hosted target has no Firehose`) {
+		t.Fatalf("got %v", err)
+	}
+	_, _, err = Resolve(&CacheArgs{Target: spec.TargetSelfHosted, Cache: spec.Cache{Name: "rk", Mode: spec.ModeSingle, NetworkType: "dual_stack"}})
+	if err == nil || !strings.Contains(err.Error(), `cache.networkType: "dual_stack" is not allowed; the self-hosted target binds nodes to selfHosted.host`) {
+		t.Fatalf("got %v", err)
+	}
+	_, _, err = Resolve(&CacheArgs{Target: spec.TargetSelfHosted, Cache: spec.Cache{Name: "rk", Mode: spec.ModeCluster,
+		AutoScaling: spec.AutoScaling{Shards: &spec.ScalingPolicy{Min: 1, Max: 4}}}})
+	if err == nil || !strings.Contains(err.Error(), `cache.autoScaling: "set" is not allowed; the self-hosted target has no Application Auto Scaling`) {
+		t.Fatalf("got %v", err)
+	}
+	if _, _, err := Resolve(&CacheArgs{Target: spec.TargetSelfHosted, Cache: spec.Cache{Name: "rk", Mode: spec.ModeSingle}}); err != nil {
+		t.Fatalf("defaults must pass: %v", err)
+	}
+}

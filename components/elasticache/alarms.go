@@ -40,9 +40,16 @@ type AlarmMetric struct {
 // AlarmMetrics lists the metrics alarmed on, with the cache's thresholds.
 func AlarmMetrics(c *spec.Cache) []AlarmMetric {
 	a := c.Alarms
+	// Data tiering nodes are meant to fill their memory and spill to SSD, so their memory
+	// percentage sits near 100 ("Data tiering"); DatabaseCapacityUsagePercentage counts memory
+	// and SSD together and is the one to alarm on there.
+	memory := "DatabaseMemoryUsagePercentage"
+	if c.DataTiering {
+		memory = "DatabaseCapacityUsagePercentage"
+	}
 	ms := []AlarmMetric{
 		{"cpu", "EngineCPUUtilization", "Average", a.CPUPercent, "missing"},
-		{"memory", "DatabaseMemoryUsagePercentage", "Average", a.MemoryPercent, "missing"},
+		{"memory", memory, "Average", a.MemoryPercent, "missing"},
 		{"evictions", "Evictions", "Sum", a.Evictions, "notBreaching"},
 		{"connections", "CurrConnections", "Maximum", a.Connections, "missing"},
 	}

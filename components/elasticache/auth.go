@@ -21,6 +21,29 @@ type credentials struct {
 	userGroupIDs pulumi.StringArray
 	// secretValue is the JSON stored in Secrets Manager once endpoints are known.
 	users map[string]pulumi.StringOutput
+	// iamUsers authenticate with IAM tokens: they have no password to store.
+	iamUsers []string
+}
+
+// newIAMUser creates a user that authenticates with IAM. AWS requires its user id to equal its
+// user name ("Authenticating with IAM": limitations), so the id is the name as given.
+func newIAMUser(ctx *pulumi.Context, name string, c *spec.Cache, u spec.User, parent pulumi.Resource) (pulumi.StringOutput, error) {
+	access := u.Access
+	if access == "" {
+		access = "on ~* &* +@all"
+	}
+	usr, err := elasticache.NewUser(ctx, name+"-"+u.Name, &elasticache.UserArgs{
+		UserId:             pulumi.String(u.Name),
+		UserName:           pulumi.String(u.Name),
+		Engine:             pulumi.String(string(c.Engine)),
+		AccessString:       pulumi.String(access),
+		AuthenticationMode: &elasticache.UserAuthenticationModeArgs{Type: pulumi.String("iam")},
+		Tags:               tags(c, nil),
+	}, pulumi.Parent(parent))
+	if err != nil {
+		return pulumi.StringOutput{}, fmt.Errorf("creating IAM user %s: %w", u.Name, err)
+	}
+	return usr.UserId, nil
 }
 
 // newPassword generates a secret for deploy time. Its keepers tie it to the revision, so it
@@ -78,6 +101,15 @@ func newCredentials(ctx *pulumi.Context, name string, c *spec.Cache, parent pulu
 		}
 		ids := pulumi.StringArray{def.UserId}
 		for _, u := range c.Auth.Users {
+			if u.UserIAM() {
+				id, err := newIAMUser(ctx, name, c, u, parent)
+				if err != nil {
+					return nil, err
+				}
+				ids = append(ids, id)
+				cr.iamUsers = append(cr.iamUsers, u.Name)
+				continue
+			}
 			pw, err := newPassword(ctx, name+"-"+u.Name+"-password", c.Auth.TokenRevision, parent)
 			if err != nil {
 				return nil, err
@@ -123,8 +155,12 @@ func storeCredentials(ctx *pulumi.Context, name string, c *spec.Cache, cr *crede
 	if !c.AuthOn() {
 		return pulumi.String("").ToStringOutput(), nil
 	}
+	// A name prefix, not a fixed name: a deleted secret keeps its name for its recovery window
+	// (7-30 days, "DeleteSecret"), so a fixed name would make re-creating the cache (destroy then
+	// up, or any replacement) fail with "scheduled for deletion". Applications read the ARN from
+	// the authSecretArn output.
 	args := &secretsmanager.SecretArgs{
-		Name:        pulumi.String("rediskit/" + c.Name + "/auth"),
+		NamePrefix:  pulumi.String(SecretNamePrefix(c)),
 		Description: pulumi.String("rediskit: credentials of cache " + c.Name),
 		Tags:        tags(c, nil),
 	}
@@ -150,6 +186,9 @@ func storeCredentials(ctx *pulumi.Context, name string, c *spec.Cache, cr *crede
 			users[n] = pw
 		}
 		fields["users"] = users
+		if len(cr.iamUsers) > 0 {
+			fields["iamUsers"] = pulumi.ToStringArray(cr.iamUsers)
+		}
 	}
 	value := pulumi.ToSecret(pulumi.JSONMarshal(fields)).(pulumi.StringOutput)
 	if _, err := secretsmanager.NewSecretVersion(ctx, name+"-auth", &secretsmanager.SecretVersionArgs{
@@ -160,3 +199,6 @@ func storeCredentials(ctx *pulumi.Context, name string, c *spec.Cache, cr *crede
 	}
 	return sec.Arn, nil
 }
+
+// SecretNamePrefix is the prefix of the credentials secret's name; AWS appends a unique suffix.
+func SecretNamePrefix(c *spec.Cache) string { return "rediskit/" + c.Name + "/auth-" }

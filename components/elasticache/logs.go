@@ -28,6 +28,17 @@ func newLogDelivery(ctx *pulumi.Context, name string, c *spec.Cache, parent pulu
 		if !kind.on {
 			continue
 		}
+		if c.Logs.Destination == spec.LogsToFirehose {
+			// The stream exists already (the stack names it); ElastiCache delivers both log
+			// types into it, each record carrying its log type.
+			out = append(out, elasticache.ReplicationGroupLogDeliveryConfigurationArgs{
+				Destination:     pulumi.String(c.Logs.FirehoseStream),
+				DestinationType: pulumi.String(spec.LogsToFirehose),
+				LogFormat:       pulumi.String(c.Logs.Format),
+				LogType:         pulumi.String(kind.name),
+			})
+			continue
+		}
 		args := &cloudwatch.LogGroupArgs{
 			Name:            pulumi.String(LogGroupName(c, kind.name)),
 			RetentionInDays: pulumi.Int(c.Logs.RetentionDays),
@@ -43,7 +54,7 @@ func newLogDelivery(ctx *pulumi.Context, name string, c *spec.Cache, parent pulu
 		deps = append(deps, lg)
 		out = append(out, elasticache.ReplicationGroupLogDeliveryConfigurationArgs{
 			Destination:     lg.Name,
-			DestinationType: pulumi.String("cloudwatch-logs"),
+			DestinationType: pulumi.String(spec.LogsToCloudWatch),
 			LogFormat:       pulumi.String(c.Logs.Format),
 			LogType:         pulumi.String(kind.name),
 		})

@@ -30,6 +30,10 @@ func (m *awsMocks) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 	switch args.TypeToken {
 	case "aws:sns/topic:Topic":
 		state["arn"] = resource.NewProperty("arn:aws:sns:eu-west-1:" + testAccount + ":" + args.Inputs["name"].StringValue())
+	case "aws:ec2/vpc:Vpc":
+		if v, ok := args.Inputs["assignGeneratedIpv6CidrBlock"]; ok && v.IsBool() && v.BoolValue() {
+			state["ipv6CidrBlock"] = resource.NewProperty("2a05:d018:c8e:3a00::/56")
+		}
 	case "random:index/randomId:RandomId":
 		state["hex"] = resource.NewProperty("0a1b2c3d")
 	case "random:index/randomPassword:RandomPassword":
@@ -67,3 +71,6 @@ func runAWS(t *testing.T, program pulumi.RunFunc) *awsMocks {
 	}
 	return m
 }
+
+// resourceKey names an input of a registration.
+func resourceKey(k string) resource.PropertyKey { return resource.PropertyKey(k) }

@@ -3,6 +3,7 @@ package elasticache
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -46,16 +47,28 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		return nil, err
 	}
 	if n.VpcID != "" {
+		if unknown := n.UnknownSubnetZones(); len(unknown) > 0 {
+			// Said, not refused: the zones are checked where network.subnetZones gives them.
+			_ = ctx.Log.Warn(fmt.Sprintf("the zones of subnets %s are not known, so zones %v cannot be checked against them; set network.subnetZones to check them before `pulumi up`",
+				strings.Join(unknown, ", "), args.Zones), &pulumi.LogArgs{Resource: comp})
+		}
 		comp.VpcID = pulumi.String(n.VpcID).ToStringOutput()
 		comp.SubnetIDs = pulumi.ToStringArray(n.SubnetIDs).ToStringArrayOutput()
 		comp.Zones = pulumi.ToStringArray(args.Zones).ToStringArrayOutput()
 	} else {
-		vpc, err := ec2.NewVpc(ctx, name+"-vpc", &ec2.VpcArgs{
+		netType := args.Cache.NetworkType
+		ipv6 := netType == spec.NetworkDualStack || netType == spec.NetworkIPv6
+		vpcArgs := &ec2.VpcArgs{
 			CidrBlock:          pulumi.String(n.CIDR),
 			EnableDnsHostnames: pulumi.Bool(true),
 			EnableDnsSupport:   pulumi.Bool(true),
 			Tags:               tags(&args.Cache, map[string]string{"Name": name}),
-		}, pulumi.Parent(comp))
+		}
+		if ipv6 {
+			// An Amazon-provided /56, from which each subnet takes a /64.
+			vpcArgs.AssignGeneratedIpv6CidrBlock = pulumi.Bool(true)
+		}
+		vpc, err := ec2.NewVpc(ctx, name+"-vpc", vpcArgs, pulumi.Parent(comp))
 		if err != nil {
 			return nil, fmt.Errorf("creating VPC: %w", err)
 		}
@@ -66,12 +79,25 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		var ids pulumi.StringArray
 		for i, zone := range args.Zones {
 			// Named by zone, not index, so adding a zone never renames an existing subnet.
-			sn, err := ec2.NewSubnet(ctx, name+"-"+zone, &ec2.SubnetArgs{
+			sa := &ec2.SubnetArgs{
 				VpcId:            vpc.ID(),
 				CidrBlock:        pulumi.String(blocks[i]),
 				AvailabilityZone: pulumi.String(zone),
 				Tags:             tags(&args.Cache, map[string]string{"Name": name + "-" + zone, "rediskit:tier": "private"}),
-			}, pulumi.Parent(comp))
+			}
+			// ElastiCache needs dual-stack subnets for dual stack and IPv6-only subnets for
+			// IPv6 ("Choosing a network type": configuring subnets).
+			if ipv6 {
+				idx := i
+				sa.Ipv6CidrBlock = vpc.Ipv6CidrBlock.ApplyT(func(b string) (string, error) { return subnetIPv6Block(b, idx) }).(pulumi.StringOutput)
+				sa.AssignIpv6AddressOnCreation = pulumi.Bool(true)
+			}
+			if netType == spec.NetworkIPv6 {
+				sa.CidrBlock = nil
+				sa.Ipv6Native = pulumi.Bool(true)
+				sa.EnableResourceNameDnsAaaaRecordOnLaunch = pulumi.Bool(true)
+			}
+			sn, err := ec2.NewSubnet(ctx, name+"-"+zone, sa, pulumi.Parent(comp))
 			if err != nil {
 				return nil, fmt.Errorf("creating subnet in %s: %w", zone, err)
 			}
@@ -103,4 +129,15 @@ func subnetBlocks(cidr string, zones int) ([]string, error) {
 		out = append(out, netip.PrefixFrom(addr, bits).String())
 	}
 	return out, nil
+}
+
+// subnetIPv6Block is the i-th /64 of a VPC's /56 IPv6 block.
+func subnetIPv6Block(vpcBlock string, i int) (string, error) {
+	p, err := netip.ParsePrefix(vpcBlock)
+	if err != nil || !p.Addr().Is6() || p.Bits() > 64-8 {
+		return "", fmt.Errorf("the VPC's IPv6 block %q is not a /56 or wider", vpcBlock)
+	}
+	a := p.Masked().Addr().As16()
+	a[7] += byte(i)
+	return netip.PrefixFrom(netip.AddrFrom16(a), 64).String(), nil
 }

@@ -74,7 +74,7 @@ func NewParameterGroup(ctx *pulumi.Context, name string, args *ParameterGroupArg
 	if args == nil {
 		args = &ParameterGroupArgs{}
 	}
-	c, err := spec.Resolve(args.Cache)
+	c, err := spec.ResolveAWS(args.Cache)
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +84,7 @@ func NewParameterGroup(ctx *pulumi.Context, name string, args *ParameterGroupArg
 func newParameterGroup(ctx *pulumi.Context, name string, c *spec.Cache, opts ...pulumi.ResourceOption) (*ParameterGroup, error) {
 	fam := c.Family()
 	ps := &validate.Problems{What: fmt.Sprintf("parameter group %q", name)}
-	ps.Merge("", paramgroup.Validate(fam, c.Parameters))
+	ps.Merge("", paramgroup.ValidateFor(paramgroup.ElastiCache, fam, c.EngineVersion, c.Parameters))
 	if err := ps.Err(); err != nil {
 		return nil, err
 	}

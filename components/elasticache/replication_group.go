@@ -130,9 +130,15 @@ func newReplicationGroup(ctx *pulumi.Context, name string, c *spec.Cache, a *Gro
 	}
 	rgArgs.LogDeliveryConfigurations = logs
 	rgArgs.NotificationTopicArn = topic
-	if c.Auth.Mode == spec.AuthToken {
+	switch c.Auth.Mode {
+	case spec.AuthToken:
 		rgArgs.AuthToken = cr.token
 		rgArgs.AuthTokenUpdateStrategy = pulumi.String(strings.ToUpper(c.Auth.UpdateStrategy))
+	case spec.AuthRBAC:
+		// Moving a group from an AUTH token to RBAC removes the token, which AWS does only with
+		// strategy DELETE ("Migrating from AUTH to RBAC"). The provider sends the strategy only
+		// when the token changes, so it is harmless on a group that never had one.
+		rgArgs.AuthTokenUpdateStrategy = pulumi.String("DELETE")
 	}
 	if len(cr.userGroupIDs) > 0 {
 		rgArgs.UserGroupIds = cr.userGroupIDs
@@ -149,8 +155,13 @@ func newReplicationGroup(ctx *pulumi.Context, name string, c *spec.Cache, a *Gro
 		}
 		rgArgs.FinalSnapshotIdentifier = FinalSnapshotName(c, suffix.Hex)
 	}
+	ignore := append([]string{}, RestoreFields...)
+	if c.CreateGlobalDatastore {
+		ignore = append(ignore, GlobalManagedFields...)
+	}
+	ignore = append(ignore, AutoScaledFields(c)...)
 	rg, err := elasticache.NewReplicationGroup(ctx, name, rgArgs,
-		pulumi.Parent(comp), pulumi.DependsOn(logDeps), pulumi.IgnoreChanges(RestoreFields))
+		pulumi.Parent(comp), pulumi.DependsOn(logDeps), pulumi.IgnoreChanges(ignore))
 	if err != nil {
 		return nil, fmt.Errorf("creating replication group: %w", err)
 	}
@@ -167,13 +178,28 @@ func newReplicationGroup(ctx *pulumi.Context, name string, c *spec.Cache, a *Gro
 	if _, err := newAlarms(ctx, name, c, topic, []pulumi.Resource{rg}, comp); err != nil {
 		return nil, err
 	}
+	if err := newDashboard(ctx, name, c, rg.Arn, comp); err != nil {
+		return nil, err
+	}
+	if err := newAutoScaling(ctx, name, c, rg.ReplicationGroupId, comp); err != nil {
+		return nil, err
+	}
 	comp.GlobalReplicationGroupID = pulumi.String(c.GlobalReplicationGroupID).ToStringOutput()
 	if c.CreateGlobalDatastore {
-		g, err := elasticache.NewGlobalReplicationGroup(ctx, name+"-global", &elasticache.GlobalReplicationGroupArgs{
+		ga := &elasticache.GlobalReplicationGroupArgs{
 			GlobalReplicationGroupIdSuffix:    pulumi.String(c.Name),
 			GlobalReplicationGroupDescription: pulumi.Sprintf("rediskit global datastore of %s", c.Name),
 			PrimaryReplicationGroupId:         rg.ID().ToStringOutput(),
-		}, pulumi.Parent(comp))
+			// Once the group is in a global datastore, version, node type and shard count change
+			// through the datastore, which applies them to every member; the member group
+			// ignores them (GlobalManagedFields).
+			EngineVersion: pulumi.String(c.EngineVersion),
+			CacheNodeType: pulumi.String(c.NodeType),
+		}
+		if c.Mode == spec.ModeCluster {
+			ga.NumNodeGroups = pulumi.Int(c.ShardCount())
+		}
+		g, err := elasticache.NewGlobalReplicationGroup(ctx, name+"-global", ga, pulumi.Parent(comp))
 		if err != nil {
 			return nil, fmt.Errorf("creating global datastore: %w", err)
 		}
@@ -268,11 +294,19 @@ func groupArgs(c *spec.Cache) *elasticache.ReplicationGroupArgs {
 	if c.DataTiering {
 		a.DataTieringEnabled = pulumi.Bool(true)
 	}
+	// Sent only when not the default, so groups created before the setting existed see no
+	// change: the provider replaces a group whose network type changes (AWS cannot switch it).
+	if c.NetworkType != "" && c.NetworkType != spec.NetworkIPv4 {
+		a.NetworkType = pulumi.String(c.NetworkType)
+		a.IpDiscovery = pulumi.String(c.IPDiscovery)
+	}
 	if c.GlobalReplicationGroupID != "" {
-		// A secondary inherits engine, version and shard count from the global datastore; AWS
-		// refuses them on the join.
+		// A secondary inherits engine, version, node type, shard count and encryption from the
+		// global datastore; the provider refuses them beside globalReplicationGroupId
+		// (terraform-provider-aws replication_group.go: ConflictsWith) and AWS on the join.
 		a.GlobalReplicationGroupId = pulumi.String(c.GlobalReplicationGroupID)
-		a.Engine, a.EngineVersion = nil, nil
+		a.Engine, a.EngineVersion, a.NodeType = nil, nil, nil
+		a.AtRestEncryptionEnabled, a.TransitEncryptionEnabled, a.TransitEncryptionMode, a.KmsKeyId = nil, nil, nil, nil
 	}
 	if c.Mode == spec.ModeCluster {
 		mode := "enabled"
@@ -295,9 +329,9 @@ func groupArgs(c *spec.Cache) *elasticache.ReplicationGroupArgs {
 }
 
 // SpreadZones places n nodes over zones: the primary in the first zone and the replicas round
-// robin over the others, so every node has a zone of its own while n <= len(zones) (which
-// validation requires with Multi-AZ) and no replica ever shares the primary's zone while there
-// are >= 2 zones.
+// robin over the others, so every node has a zone of its own while n <= len(zones) and no
+// replica ever shares the primary's zone while there are >= 2 zones. Beyond the zones nodes
+// share them, as AWS places them ("Minimizing downtime with Multi-AZ").
 func SpreadZones(zones []string, n int) []string {
 	out := make([]string, n)
 	for i := range out {
@@ -316,6 +350,12 @@ func SpreadZones(zones []string, n int) []string {
 // clearing restoreFromSnapshot after the restore would delete the restored data; they are
 // ignored after creation.
 var RestoreFields = []string{"snapshotName", "snapshotArns"}
+
+// GlobalManagedFields are the inputs a global datastore's primary group leaves to the datastore
+// once it exists: the pulumi-aws GlobalReplicationGroup docs require members to ignore
+// engineVersion, and node type and shard count changes are the datastore's too
+// ("Modifying a global datastore").
+var GlobalManagedFields = []string{"engineVersion", "nodeType", "numNodeGroups"}
 
 // FinalSnapshotName is the final snapshot's name, <cache>-final-<suffix>.
 func FinalSnapshotName(c *spec.Cache, suffix pulumi.StringInput) pulumi.StringOutput {

@@ -363,8 +363,8 @@ func TestSpreadZones(t *testing.T) {
 		{[]string{"a", "b", "c"}, 1, "a"},
 		{[]string{"a", "b", "c"}, 3, "a,b,c"},
 		{[]string{"a", "b"}, 2, "a,b"},
-		// Beyond the zones (only without Multi-AZ, which validation refuses), replicas still
-		// never share the primary's zone.
+		// Beyond the zones (AWS lets nodes share zones, with or without Multi-AZ), replicas
+		// still never share the primary's zone.
 		{[]string{"a", "b", "c"}, 6, "a,b,c,b,c,b"},
 		{[]string{"a", "b"}, 4, "a,b,b,b"},
 		{[]string{"a"}, 2, "a,a"},
@@ -375,22 +375,24 @@ func TestSpreadZones(t *testing.T) {
 	}
 }
 
-// With Multi-AZ every node of a shard needs its own zone; more nodes than zones are refused
-// before anything is registered.
-func TestMultiAZNeedsAZonePerNode(t *testing.T) {
-	for _, mk := range []func(*pulumi.Context, string, *GroupArgs, ...pulumi.ResourceOption) (*ReplicationGroup, error){NewReplicationGroup, NewShardedCluster} {
-		m, err := pulumitest.RunE(func(ctx *pulumi.Context) error {
-			_, err := mk(ctx, "rk", groupArgs3(spec.Cache{Name: "rk", Replicas: ip(3), Zones: zones}))
-			return err
-		})
-		want := `zones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"] is not allowed; Multi-AZ puts the 4 nodes of each shard (1 primary + 3 replicas) in distinct zones: list at least 4 zones, or at most 2 replicas`
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("want %q in %v", want, err)
-		}
-		if len(m.All) != 0 {
-			t.Errorf("nothing may be registered: %d", len(m.All))
-		}
+// Multi-AZ with more nodes per shard than zones is what AWS does too (nodes share zones): it is
+// accepted, and no replica is placed in the primary's zone.
+func TestMultiAZAllowsMoreReplicasThanZones(t *testing.T) {
+	m := runAWS(t, func(ctx *pulumi.Context) error {
+		_, err := NewReplicationGroup(ctx, "rk", groupArgs3(spec.Cache{Name: "rk", Replicas: ip(3), Zones: zones}))
+		return err
+	})
+	rg := m.One(t, "aws:elasticache/replicationGroup:ReplicationGroup")
+	if !rg.Bool("multiAzEnabled") {
+		t.Fatal("Multi-AZ must stay on")
 	}
+	if got := strings.Join(rg.Strings("preferredCacheClusterAzs"), ","); got != "eu-west-1a,eu-west-1b,eu-west-1c,eu-west-1b" {
+		t.Fatalf("placement %s", got)
+	}
+	runAWS(t, func(ctx *pulumi.Context) error {
+		_, err := NewShardedCluster(ctx, "rk", groupArgs3(spec.Cache{Name: "rk", Replicas: ip(3), Zones: zones}))
+		return err
+	})
 }
 
 func TestFinalSnapshot(t *testing.T) {

@@ -17,7 +17,7 @@ func resolveIn(cache spec.Cache, mode spec.Mode) (spec.Cache, *validate.Problems
 		return cache, ps, fmt.Errorf("invalid cache %q: mode: %q is not allowed; this constructor builds mode %q", cache.Name, cache.Mode, mode)
 	}
 	cache.Mode = mode
-	c, err := spec.Resolve(cache)
+	c, err := spec.ResolveAWS(cache)
 	if verr, ok := err.(*validate.Error); ok {
 		ps.List = append(ps.List, verr.Problems...)
 	} else if err != nil {

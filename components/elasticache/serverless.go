@@ -125,6 +125,9 @@ func newServerless(ctx *pulumi.Context, name string, c *spec.Cache, a *Serverles
 	if err := newServerlessAlarms(ctx, name, c, topic, sc, comp); err != nil {
 		return nil, err
 	}
+	if err := newDashboard(ctx, name, c, sc.Arn, comp); err != nil {
+		return nil, err
+	}
 	comp.Arn = sc.Arn
 	comp.Endpoint = endpoint
 	comp.ReaderEndpoint = reader

@@ -1,6 +1,11 @@
 package spec
 
-import "github.com/rediskit/rediskit/paramgroup"
+import (
+	"fmt"
+
+	"github.com/rediskit/rediskit/internal/validate"
+	"github.com/rediskit/rediskit/paramgroup"
+)
 
 // Best-practice defaults. Each is overridable from stack config.
 const (
@@ -79,6 +84,28 @@ func serverlessDefaults(c Cache) Cache {
 }
 
 func commonDefaults(c Cache) Cache {
+	for _, p := range []**ScalingPolicy{&c.AutoScaling.Shards, &c.AutoScaling.Replicas} {
+		if *p == nil {
+			continue
+		}
+		sp := **p // a copy: the caller's policy stays as given
+		if sp.Metric == "" {
+			sp.Metric = "cpu"
+		}
+		if sp.Target == 0 {
+			sp.Target = 60
+		}
+		*p = &sp
+	}
+	if c.NetworkType == "" {
+		c.NetworkType = NetworkIPv4
+	}
+	if c.IPDiscovery == "" {
+		c.IPDiscovery = NetworkIPv4
+		if c.NetworkType == NetworkIPv6 {
+			c.IPDiscovery = NetworkIPv6
+		}
+	}
 	if c.SelfHosted.Driver == "" {
 		c.SelfHosted.Driver = "process"
 	}
@@ -101,6 +128,10 @@ func commonDefaults(c Cache) Cache {
 	c.Encryption.InTransit = defaultBool(c.Encryption.InTransit, true)
 	if c.Encryption.TransitMode == "" && Bool(c.Encryption.InTransit) {
 		c.Encryption.TransitMode = "required"
+		// A live group without TLS takes it in two updates: preferred first.
+		if c.Encryption.DeployedTransitMode == "off" {
+			c.Encryption.TransitMode = "preferred"
+		}
 	}
 
 	c.Snapshots.RetentionDays = defaultInt(c.Snapshots.RetentionDays, DefaultSnapshotRetention)
@@ -117,8 +148,12 @@ func commonDefaults(c Cache) Cache {
 	if c.Logs.Format == "" {
 		c.Logs.Format = "json"
 	}
+	if c.Logs.Destination == "" {
+		c.Logs.Destination = LogsToCloudWatch
+	}
 
 	c.Alarms.Enabled = defaultBool(c.Alarms.Enabled, true)
+	c.Dashboard.Enabled = defaultBool(c.Dashboard.Enabled, true)
 	defaultFloat(&c.Alarms.CPUPercent, 75)
 	defaultFloat(&c.Alarms.MemoryPercent, 80)
 	defaultFloat(&c.Alarms.Evictions, 1000)
@@ -158,4 +193,19 @@ func defaultFloat(p *float64, v float64) {
 func Resolve(c Cache) (Cache, error) {
 	r := Defaults(c)
 	return r, r.Validate()
+}
+
+// ResolveAWS is Resolve plus what only ElastiCache enforces (ValidateAWS).
+func ResolveAWS(c Cache) (Cache, error) {
+	r := Defaults(c)
+	ps := &validate.Problems{What: fmt.Sprintf("cache %q", r.Name)}
+	if err := r.Validate(); err != nil {
+		verr, ok := err.(*validate.Error)
+		if !ok {
+			return r, err
+		}
+		ps.List = append(ps.List, verr.Problems...)
+	}
+	ps.List = append(ps.List, r.ValidateAWS()...)
+	return r, ps.Err()
 }

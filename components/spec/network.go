@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/rediskit/rediskit/internal/validate"
 )
@@ -17,6 +19,11 @@ type Network struct {
 	// VpcID and SubnetIDs select an existing network instead.
 	VpcID     string   `json:"vpcId,omitempty"`
 	SubnetIDs []string `json:"subnetIds,omitempty"`
+	// SubnetZones gives the availability zone of each existing subnet (subnet id -> zone), so
+	// the cache's zones can be checked against them before anything is created: AWS places
+	// nodes only in zones of the subnet group, and refuses preferred zones outside it. Subnets
+	// without an entry are not checked (a program cannot look them up offline).
+	SubnetZones map[string]string `json:"subnetZones,omitempty"`
 	// AllowedCIDRs and AllowedSecurityGroups grant ingress to the cache port, keyed by a stable
 	// name that becomes part of the rule's resource name (so reordering never churns rules).
 	AllowedCIDRs          map[string]string `json:"allowedCidrs,omitempty"`
@@ -61,6 +68,7 @@ func (n *Network) Validate(zones []string) []validate.Problem {
 				ps.Add(fmt.Sprintf("subnetIds[%d]", i), s, "a subnet id like subnet-0123456789abcdef0")
 			}
 		}
+		n.validateSubnetZones(zones, ps)
 	} else {
 		if len(n.SubnetIDs) > 0 {
 			ps.Add("subnetIds", n.SubnetIDs, "subnet ids need vpcId too")
@@ -117,3 +125,40 @@ func sortedKeys(m map[string]string) []string {
 
 // SortedKeys returns a map's keys in a stable order, so resources built from maps never reorder.
 func SortedKeys(m map[string]string) []string { return sortedKeys(m) }
+
+// validateSubnetZones checks the cache's zones against the zones of the given subnets, as far
+// as SubnetZones tells them.
+func (n *Network) validateSubnetZones(zones []string, ps *validate.Problems) {
+	known := map[string]bool{}
+	for _, id := range sortedKeys(n.SubnetZones) {
+		if !slices.Contains(n.SubnetIDs, id) {
+			ps.Add("subnetZones."+id, n.SubnetZones[id], "only subnets listed in subnetIds")
+			continue
+		}
+		known[n.SubnetZones[id]] = true
+	}
+	if len(n.UnknownSubnetZones()) > 0 {
+		return // a zone may be behind a subnet whose zone is not given
+	}
+	var have []string
+	for z := range known {
+		have = append(have, z)
+	}
+	sort.Strings(have)
+	for _, z := range uniq(zones) {
+		if !known[z] {
+			ps.Add("zones", z, "a zone of the subnets in subnetIds (%s): ElastiCache places nodes only in its subnet group's zones", strings.Join(have, ", "))
+		}
+	}
+}
+
+// UnknownSubnetZones lists the existing subnets whose zone SubnetZones does not give.
+func (n *Network) UnknownSubnetZones() []string {
+	var out []string
+	for _, id := range n.SubnetIDs {
+		if _, ok := n.SubnetZones[id]; !ok {
+			out = append(out, id)
+		}
+	}
+	return out
+}

@@ -50,6 +50,12 @@ type Cache struct {
 	Parameters map[string]string `json:"parameters,omitempty"`
 	// Zones are the availability zones (self-hosted: zone labels) nodes are spread over.
 	Zones []string `json:"zones,omitempty"`
+	// NetworkType is ipv4 (default), dual_stack or ipv6: what the nodes accept connections on.
+	// Set at creation only (AWS: "Choosing a network type"); AWS only.
+	NetworkType string `json:"networkType,omitempty"`
+	// IPDiscovery is the address family cluster discovery (CLUSTER SLOTS/SHARDS) advertises:
+	// ipv4 or ipv6; default the network type's (ipv4 for dual_stack).
+	IPDiscovery string `json:"ipDiscovery,omitempty"`
 
 	AutomaticFailover *bool `json:"automaticFailover,omitempty"`
 	MultiAZ           *bool `json:"multiAz,omitempty"`
@@ -69,9 +75,13 @@ type Cache struct {
 	DataTiering      bool  `json:"dataTiering,omitempty"`
 	// NodeQuota is the account's node-per-cluster quota (ElastiCache's default is 90, up to 500).
 	NodeQuota int `json:"nodeQuota,omitempty"`
+	// AutoScaling lets Application Auto Scaling change the shard or replica count of a cluster-
+	// mode group by target tracking (AWS only).
+	AutoScaling AutoScaling `json:"autoScaling,omitempty"`
 
 	Logs          Logs          `json:"logs,omitempty"`
 	Alarms        Alarms        `json:"alarms,omitempty"`
+	Dashboard     Dashboard     `json:"dashboard,omitempty"`
 	Notifications Notifications `json:"notifications,omitempty"`
 	// GlobalReplicationGroupID joins an existing global datastore as a secondary.
 	GlobalReplicationGroupID string `json:"globalReplicationGroupId,omitempty"`
@@ -83,6 +93,23 @@ type Cache struct {
 	SelfHosted SelfHosted `json:"selfHosted,omitempty"`
 
 	Tags map[string]string `json:"tags,omitempty"`
+}
+
+// AutoScaling configures target tracking of shards and replicas per shard; each is off unless set.
+type AutoScaling struct {
+	Shards   *ScalingPolicy `json:"shards,omitempty"`
+	Replicas *ScalingPolicy `json:"replicas,omitempty"`
+}
+
+// ScalingPolicy is one target-tracking policy: keep Metric near Target percent between Min and
+// Max shards (or replicas per shard).
+type ScalingPolicy struct {
+	Min int `json:"min"`
+	Max int `json:"max"`
+	// Metric is cpu (default), memory or capacity (shards only; capacity counts SSD on r6gd).
+	Metric string `json:"metric,omitempty"`
+	// Target is the percentage to keep the metric at: 35-70 (default 60).
+	Target float64 `json:"target,omitempty"`
 }
 
 // Serverless are the usage limits of a serverless cache; zero means no limit.
@@ -151,7 +178,14 @@ type User struct {
 	Name string `json:"name"`
 	// Access is a Redis ACL access string, for example "on ~app:* +@read +@write".
 	Access string `json:"access,omitempty"`
+	// AuthenticationMode is password (default: generated, kept as a Pulumi secret) or iam:
+	// clients sign a short-lived token with AWS credentials allowed elasticache:Connect
+	// ("Authenticating with IAM"). AWS only.
+	AuthenticationMode string `json:"authenticationMode,omitempty"`
 }
+
+// UserIAM tells whether a user authenticates with IAM.
+func (u User) UserIAM() bool { return u.AuthenticationMode == "iam" }
 
 // Encryption configures encryption at rest and in transit.
 type Encryption struct {
@@ -159,7 +193,14 @@ type Encryption struct {
 	KmsKeyID  string `json:"kmsKeyId,omitempty"`
 	InTransit *bool  `json:"inTransit,omitempty"`
 	// TransitMode is required (TLS only) or preferred (TLS and plain text, for migrating clients).
+	// Default required, or preferred while DeployedTransitMode is off.
 	TransitMode string `json:"transitMode,omitempty"`
+	// DeployedTransitMode is what the existing group runs now: off, preferred or required. A
+	// program cannot read its group's previous state, so a stack that changes in-transit
+	// encryption of a live group says where it starts from: AWS turns TLS on (and off) only
+	// through preferred, one update per step ("Modifying in-transit encryption"). Empty: a new
+	// group, or no change of in-transit encryption.
+	DeployedTransitMode string `json:"deployedTransitMode,omitempty"`
 }
 
 // Snapshots configures automatic and final snapshots and restores.
@@ -181,6 +222,10 @@ type Logs struct {
 	RetentionDays int    `json:"retentionDays,omitempty"`
 	Format        string `json:"format,omitempty"` // json or text
 	KmsKeyID      string `json:"kmsKeyId,omitempty"`
+	// Destination is cloudwatch-logs (default: log groups rediskit creates, kept RetentionDays)
+	// or kinesis-firehose (FirehoseStream, an existing delivery stream; AWS only).
+	Destination    string `json:"destination,omitempty"`
+	FirehoseStream string `json:"firehoseStream,omitempty"`
 }
 
 // Alarms configures one CloudWatch alarm per node and metric.
@@ -199,6 +244,13 @@ type Alarms struct {
 	// PeriodSeconds and EvaluationPeriods shape every alarm.
 	PeriodSeconds     int `json:"periodSeconds,omitempty"`
 	EvaluationPeriods int `json:"evaluationPeriods,omitempty"`
+}
+
+// Dashboard configures the CloudWatch dashboard of a cache (AWS only: the self-hosted target
+// serves the same metrics on selfHosted.metricsPort).
+type Dashboard struct {
+	// Enabled creates the dashboard; default true.
+	Enabled *bool `json:"enabled,omitempty"`
 }
 
 // Notifications configures the SNS topic that receives ElastiCache events and alarm actions.

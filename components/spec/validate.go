@@ -108,6 +108,10 @@ func (c *Cache) validateTopology(ps *validate.Problems) {
 		if c.Mode != ModeCluster || shards != 1 {
 			ps.Add("clusterModeTransition", c.ClusterModeTransition, `only with mode cluster and shards 1 (the first step of moving a replication group to cluster mode)`)
 		}
+		// "Modifying cluster mode": the group must have automatic failover on and a replica.
+		if !Bool(c.AutomaticFailover) || replicas < 1 {
+			ps.Add("clusterModeTransition", c.ClusterModeTransition, "cluster mode compatible needs automaticFailover true and at least 1 replica")
+		}
 	default:
 		ps.Add("clusterModeTransition", c.ClusterModeTransition, `empty, or "compatible" while migrating a replication group to cluster mode`)
 	}
@@ -131,20 +135,16 @@ func (c *Cache) validateTopology(ps *validate.Problems) {
 	if len(uniq(c.Zones)) != len(c.Zones) {
 		ps.Add("zones", c.Zones, "zones must be distinct")
 	}
-	// Multi-AZ means every node of a shard in its own zone: a replica in its primary's zone
-	// fails with it. The replication group places its nodes round robin over zones (cluster
-	// mode: ElastiCache spreads each shard over the subnet group's zones), so a shard can have
-	// at most as many nodes as there are zones.
-	if perShard, zs := replicas+1, len(uniq(c.Zones)); multiAZ && zs >= 2 && replicas >= 0 && perShard > zs {
-		ps.Add("zones", c.Zones, "Multi-AZ puts the %d nodes of each shard (1 primary + %s) in distinct zones: list at least %d zones, or at most %s", perShard, plural(replicas, "replica"), perShard, plural(zs-1, "replica"))
-	}
+	// More nodes per shard than zones is allowed with Multi-AZ: AWS places the replicas outside
+	// the primary's zone where it can and lets nodes share zones ("Minimizing downtime with
+	// Multi-AZ"); SpreadZones does the same for the replication group's placement.
 
 	nt, known := LookupNodeType(c.NodeType)
 	if !known {
 		ps.Add("nodeType", c.NodeType, "%s", NodeFamilies())
 	} else {
 		if nt.FailoverUnsupported && failover {
-			ps.Add("nodeType", c.NodeType, "AWS refuses automatic failover (needed by replicas with failover and by cluster mode) on %s nodes; use t3/t4g or larger", nt.Family)
+			ps.Add("nodeType", c.NodeType, "AWS refuses automatic failover and Multi-AZ (needed by replicas with failover and by cluster mode) on %s nodes; use t2 or newer", nt.Family)
 		}
 		if c.DataTiering && !nt.DataTiering {
 			ps.Add("dataTiering", true, "data tiering runs only on r6gd nodes, not %s", c.NodeType)
@@ -182,7 +182,7 @@ func (c *Cache) validateEngine(ps *validate.Problems) {
 		ps.Add("dataTiering", true, "data tiering needs Redis OSS 6.2 or later")
 	}
 	if err == nil {
-		ps.Merge("", paramgroup.Validate(fam, c.Parameters))
+		ps.Merge("", paramgroup.ValidateFor(paramgroup.Common, fam, "", c.Parameters))
 		return
 	}
 	// The family is unknown: report a parameter only when no family it could be refuses it
@@ -198,7 +198,7 @@ func (c *Cache) validateEngine(ps *validate.Problems) {
 		var first []validate.Problem
 		refused := true
 		for i := len(candidates) - 1; i >= 0; i-- {
-			probs := paramgroup.Validate(candidates[i], one)
+			probs := paramgroup.ValidateFor(paramgroup.Common, candidates[i], "", one)
 			if len(probs) == 0 {
 				refused = false
 				break
@@ -319,6 +319,11 @@ func (c *Cache) validateOperations(ps *validate.Problems) {
 		ps.Add("snapshots.restoreFromRdb", c.Snapshots.RestoreFromRdb, "restore from a snapshot name or from RDB files, not both")
 	}
 	for i, arn := range c.Snapshots.RestoreFromRdb {
+		// Serverless caches restore from ElastiCache snapshot ARNs (CreateServerlessCache's
+		// SnapshotArnsToRestore); node-based groups from RDB files in S3.
+		if c.Mode == ModeServerless && strings.HasPrefix(arn, "arn:aws") && strings.Contains(arn, ":elasticache:") {
+			continue
+		}
 		if !strings.HasPrefix(arn, "arn:aws") || !strings.Contains(arn, ":s3:::") {
 			ps.Add(fmt.Sprintf("snapshots.restoreFromRdb[%d]", i), arn, "an S3 object ARN, e.g. arn:aws:s3:::bucket/dump.rdb")
 		}
@@ -355,8 +360,8 @@ func (c *Cache) validateOperations(ps *validate.Problems) {
 		ps.Add("createGlobalDatastore", true, "either join a global datastore (globalReplicationGroupId) or create one, not both")
 	}
 	if c.GlobalReplicationGroupID != "" || c.CreateGlobalDatastore {
-		if nt, ok := LookupNodeType(c.NodeType); ok && nt.Burstable {
-			ps.Add("nodeType", c.NodeType, "a global datastore needs m5/r5 class nodes or newer, not burstable ones")
+		if nt, ok := LookupNodeType(c.NodeType); ok && !nt.GlobalDatastore {
+			ps.Add("nodeType", c.NodeType, "a global datastore runs on m5, m6g, m7g, r5, r6g, r6gd, r7g or c7gn nodes (large and up), not %s", nt.Family)
 		}
 		if c.Mode == ModeServerless {
 			ps.Add("mode", string(c.Mode), "a serverless cache cannot be part of a global datastore")
@@ -388,6 +393,11 @@ func (c *Cache) validateServerless(ps *validate.Problems) {
 	}
 	if c.DataTiering {
 		ps.Add("dataTiering", true, notFor, "data tiering")
+	}
+	// A serverless cache restores from snapshot ARNs only (SnapshotArnsToRestore); a snapshot
+	// name would be ignored.
+	if n := c.Snapshots.RestoreFromSnapshot; n != "" {
+		ps.Add("snapshots.restoreFromSnapshot", n, "a serverless cache restores from snapshot ARNs: list the snapshot's ARN under snapshots.restoreFromRdb instead")
 	}
 	if c.Auth.Mode == AuthToken {
 		ps.Add("auth.mode", string(c.Auth.Mode), "serverless caches authenticate with rbac (or none), not an AUTH token")

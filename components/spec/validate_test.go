@@ -78,7 +78,7 @@ func TestBadInputs(t *testing.T) {
 		{"redis 8 does not exist", func(c *Cache) { c.Engine = "redis"; c.EngineVersion = "8.0" }, []string{`engineVersion: "8.0"`, "redis versions: 7.1, 7.0"}},
 		{"family mismatch", func(c *Cache) { c.Engine = "redis"; c.EngineVersion = "7.1"; c.ParameterGroupFamily = "valkey8" }, []string{`parameterGroupFamily: "valkey8"`, "redis 7.1 belongs to family redis7"}},
 		{"data tiering on r7g", func(c *Cache) { c.NodeType = "cache.r7g.large"; c.DataTiering = true }, []string{"dataTiering: true is not allowed; data tiering runs only on r6gd nodes, not cache.r7g.large"}},
-		{"t2 with failover", func(c *Cache) { c.NodeType = "cache.t2.small" }, []string{`nodeType: "cache.t2.small"`, "refuses automatic failover"}},
+		{"t1 with failover", func(c *Cache) { c.NodeType = "cache.t1.micro" }, []string{`nodeType: "cache.t1.micro"`, "refuses automatic failover and Multi-AZ"}},
 		{"unknown node type", func(c *Cache) { c.NodeType = "cache.x9.huge" }, []string{`nodeType: "cache.x9.huge"`, "cache.<family>.<size>"}},
 		{"one zone multi-az", func(c *Cache) { c.Zones = []string{"a"} }, []string{`zones: ["a"] is not allowed; Multi-AZ needs at least 2 distinct zones`}},
 		{"transit mode", func(c *Cache) { c.Encryption.TransitMode = "optional" }, []string{`encryption.transitMode: "optional"`, "required or preferred"}},
@@ -87,9 +87,7 @@ func TestBadInputs(t *testing.T) {
 		{"bad parameter", func(c *Cache) { c.Parameters = map[string]string{"maxmemory-policy": "sometimes"} }, []string{`parameters.maxmemory-policy: "sometimes" is not allowed; one of volatile-lru, allkeys-lru, volatile-lfu, allkeys-lfu, volatile-random, allkeys-random, volatile-ttl, noeviction`}},
 		{"unknown parameter", func(c *Cache) { c.Parameters = map[string]string{"no-such-param": "1"} }, []string{`parameters.no-such-param: "1" is not allowed; "no-such-param" is not a parameter of family valkey8`}},
 		{"log retention", func(c *Cache) { c.Logs.RetentionDays = 10 }, []string{"logs.retentionDays: 10 is not allowed; one of CloudWatch's retention values: 1, 3, 5, 7, 14, 30"}},
-		{"replicas share zones under multi-az", func(c *Cache) { c.Replicas = ip(3) }, []string{`zones: ["a", "b", "c"] is not allowed; Multi-AZ puts the 4 nodes of each shard (1 primary + 3 replicas) in distinct zones: list at least 4 zones, or at most 2 replicas`}},
-		{"cluster shard wider than zones", func(c *Cache) { c.Mode = ModeCluster; c.Replicas = ip(2); c.Zones = []string{"a", "b"} }, []string{`zones: ["a", "b"] is not allowed; Multi-AZ puts the 3 nodes of each shard (1 primary + 2 replicas) in distinct zones: list at least 3 zones, or at most 1 replica`}},
-		{"unknown family", func(c *Cache) { c.ParameterGroupFamily = "valkey9" }, []string{`parameterGroupFamily: "valkey9" is not allowed; one of redis7, valkey7, valkey8`}},
+		{"unknown family", func(c *Cache) { c.ParameterGroupFamily = "valkey10" }, []string{`parameterGroupFamily: "valkey10" is not allowed; one of redis7, valkey7, valkey8, valkey9`}},
 		{"compatible needs 1 shard", func(c *Cache) { c.Mode = ModeCluster; c.ClusterModeTransition = "compatible" }, []string{`clusterModeTransition: "compatible"`, "shards 1"}},
 	}
 	for _, tc := range cases {
@@ -119,12 +117,11 @@ func TestEveryProblemIsReportedAtOnce(t *testing.T) {
 	if err == nil {
 		t.Fatal("expected an error")
 	}
-	for _, w := range []string{"7 problems",
+	for _, w := range []string{"6 problems",
 		`name: "Bad--Name-" is not allowed; lowercase letters, digits and hyphens only`,
 		`name: "Bad--Name-" is not allowed; two consecutive hyphens are not allowed`,
 		`name: "Bad--Name-" is not allowed; it must not end with a hyphen`,
-		"replicas: 9 is not allowed", "snapshots.retentionDays: 99 is not allowed", `auth.mode: "token" is not allowed`,
-		`zones: ["a", "b", "c"] is not allowed; Multi-AZ puts the 10 nodes`} {
+		"replicas: 9 is not allowed", "snapshots.retentionDays: 99 is not allowed", `auth.mode: "token" is not allowed`} {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("missing %q in:\n%v", w, err)
 		}
@@ -143,7 +140,7 @@ func TestEngineErrorsDoNotStopOtherChecks(t *testing.T) {
 	}
 	want := `invalid cache "rk-test": 4 problems:
   - engine: "memcached" is not allowed; one of valkey, redis
-  - parameters.bogus: "1" is not allowed; "bogus" is not a parameter of family valkey8
+  - parameters.bogus: "1" is not allowed; "bogus" is not a parameter of family valkey9
   - parameters.maxmemory-policy: "sometimes" is not allowed; one of volatile-lru, allkeys-lru, volatile-lfu, allkeys-lfu, volatile-random, allkeys-random, volatile-ttl, noeviction
   - port: 80 is not allowed; 1024-65535`
 	if err.Error() != want {

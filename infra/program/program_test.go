@@ -121,4 +121,4 @@ func TestConfigTypeErrorsNameFieldAndAllowed(t *testing.T) {
 	}
 }
 
-const cacheKeys = "alarms, applyImmediately, auth, autoMinorVersionUpgrade, automaticFailover, clusterModeTransition, createGlobalDatastore, dataTiering, encryption, engine, engineVersion, environment, globalReplicationGroupId, logs, maintenanceWindow, mode, multiAz, name, nodeQuota, nodeType, notifications, parameterGroupFamily, parameters, port, replicas, selfHosted, serverless, shards, snapshots, tags, zones"
+const cacheKeys = "alarms, applyImmediately, auth, autoMinorVersionUpgrade, autoScaling, automaticFailover, clusterModeTransition, createGlobalDatastore, dashboard, dataTiering, encryption, engine, engineVersion, environment, globalReplicationGroupId, ipDiscovery, logs, maintenanceWindow, mode, multiAz, name, networkType, nodeQuota, nodeType, notifications, parameterGroupFamily, parameters, port, replicas, selfHosted, serverless, shards, snapshots, tags, zones"
