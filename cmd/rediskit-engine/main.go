@@ -6,7 +6,8 @@
 //	                                              /metrics, /status, /healthz; stop on SIGTERM
 //	rediskit-engine status   -f deployment.json   print the readiness view; exit 1 if not ready
 //	rediskit-engine snapshot -f deployment.json   take a snapshot now
-//	rediskit-engine exec redis|sentinel <conf>    become redis-server/redis-sentinel (one
+//	rediskit-engine exec <program> <conf>         become valkey-server, valkey-sentinel,
+//	                                              redis-server or redis-sentinel (one
 //	                                              process per container)
 //	rediskit-engine probe                         container health check: the local process
 //	                                              on $RK_PORT answers
@@ -65,7 +66,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: rediskit-engine plan|up|status|snapshot [-f deployment.json] | exec redis|sentinel <conf> | probe")
+	fmt.Fprintln(os.Stderr, "usage: rediskit-engine plan|up|status|snapshot [-f deployment.json] | exec <program> <conf> | probe")
 	os.Exit(2)
 }
 
