@@ -442,6 +442,8 @@ func TestSelfHostedDeploymentView(t *testing.T) {
 		want        []string
 	}{
 		{"compliant prod", "prod", nil, []string{}},
+		{"unknown persistence in prod", "prod", map[string]any{"persistence": "sometimes"},
+			[]string{`persistence advisory rk-local: persistence is off in environment "prod"; only dev may run without it`}},
 		{"TLS off in prod", "prod", map[string]any{"tls": false, "tlsMode": del},
 			[]string{"encryption-in-transit mandatory rk-local: TLS is not enabled"}},
 		{"TLS preferred", "dev", map[string]any{"tlsMode": "preferred"},

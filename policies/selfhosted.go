@@ -5,11 +5,11 @@ import (
 )
 
 // TypeSelfHostedDeployment is the self-hosted target's cache: the rediskit provider's
-// deployment resource (components/selfhosted).
+// deployment resource (provider/schema).
 const TypeSelfHostedDeployment = "rediskit:index:Deployment"
 
 // SelfHostedDeploymentView reads a rediskit:index:Deployment (inputs as in
-// components/schema.DeploymentArgs). Every cache rule that has a meaning for a self-hosted
+// provider/schema.DeploymentArgs). Every cache rule that has a meaning for a self-hosted
 // engine applies to it unchanged: TLS, AUTH, snapshots, final snapshot, engine version,
 // replicas in other zones than their primary, persistence outside dev; cache-alarms asks for
 // its metrics endpoint instead of CloudWatch alarms. The AWS-only ones (KMS, subnet groups,
@@ -45,7 +45,10 @@ func SelfHostedDeploymentView(in property.Map) (CacheView, bool) {
 	case !p.Set:
 		v.Persistence = optBool{Set: true, Value: true} // the default is rdb+aof
 	default:
-		v.Persistence = optBool{Set: true, Value: p.Value != "none"}
+		// Only the values the provider accepts as durable persist (provider/schema's
+		// persistenceModes); anything else, refused by its Check anyway, must not pass the
+		// persistence rule as durable.
+		v.Persistence = optBool{Set: true, Value: p.Value == "rdb" || p.Value == "aof" || p.Value == "rdb+aof"}
 	}
 	mode := getString(in, "mode")
 	v.ClusterMode = mode.Set && mode.Value == "cluster"
