@@ -396,7 +396,13 @@ func (d *Deployment) shardCount() int {
 const MinPort = 1024
 
 // highestBasePort leaves room above the base port for every node and sentinel (two ports
-// each with TLS preferred) and their cluster bus ports, 10000 higher.
-func (d *Deployment) highestBasePort() int { return 65535 - BusOffset - 2*(d.nodeCount()+5) }
+// each with TLS preferred) and, in cluster mode, their cluster bus ports, BusOffset higher.
+func (d *Deployment) highestBasePort() int {
+	top := 65535 - 2*(d.nodeCount()+5)
+	if d.Mode == ModeCluster {
+		top -= BusOffset
+	}
+	return top
+}
 
 func (d *Deployment) nodeCount() int { return d.shardCount() * (1 + d.ReplicasPerShard) }

@@ -35,7 +35,7 @@ func ImageFor(e paramgroup.Engine, version string) string {
 // private Docker network with the node's planned address (Deployment.NodeHosts). The
 // process directory is mounted at the same path, so the rendered configuration is valid
 // inside the container unchanged; the container runs `rediskit-engine exec`, which
-// replaces itself with redis-server or redis-sentinel.
+// replaces itself with the process's program (valkey-server, redis-sentinel, ...).
 type DockerRunner struct {
 	Image   string
 	Network string

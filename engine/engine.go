@@ -46,12 +46,19 @@ func New(d Deployment, r Runner) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	return &Engine{Plan: p, Runner: r}, nil
+}
+
+// NewChecked is New for an engine about to start processes: a runner that can tell
+// (EngineChecker) must be able to run exactly the deployment's engine version. Reading or
+// tearing down an existing deployment uses New, which needs no executable.
+func NewChecked(ctx context.Context, d Deployment, r Runner) (*Engine, error) {
 	if c, ok := r.(EngineChecker); ok {
-		if err := c.CheckEngine(context.Background(), d.Engine, d.EngineVersion); err != nil {
+		if err := c.CheckEngine(ctx, d.Engine, d.EngineVersion); err != nil {
 			return nil, fmt.Errorf("deployment %s: %w", d.Name, err)
 		}
 	}
-	return &Engine{Plan: p, Runner: r}, nil
+	return New(d, r)
 }
 
 // programs are the executables of the deployment's engine.

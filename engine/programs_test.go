@@ -58,7 +58,7 @@ func TestRefusesAnEngineVersionItCannotRun(t *testing.T) {
 	requireRedis(t)
 	d := newDeployment(t, ModeSingle, 1, 0)
 	d.EngineVersion = "7.1" // ElastiCache's Redis OSS 7.1; Debian ships 7.0
-	_, err := New(d, NewLocalRunner())
+	_, err := NewChecked(t.Context(), d, NewLocalRunner())
 	if err == nil {
 		t.Fatal("redis 7.1 accepted on a machine with redis-server 7.0")
 	}

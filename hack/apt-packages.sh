@@ -15,11 +15,23 @@ backports=""
 if [ "${VERSION_CODENAME:-}" = bookworm ]; then
   backports=bookworm-backports
   src=/etc/apt/sources.list.d/rediskit-backports.sources
-  if [ ! -f "$src" ]; then
+  # A host that already lists bookworm-backports keeps its own entry (two with different
+  # Signed-By options would break apt-get update).
+  if [ ! -f "$src" ] && ! grep -rqs '^[^#]*bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
     mirror=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
     printf 'Types: deb\nURIs: %s\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
       "${mirror:-http://deb.debian.org/debian}" | $sudo tee "$src" >/dev/null
   fi
+fi
+if [ -z "$backports" ] && [ "${VERSION_CODENAME:-}" != bookworm ]; then
+  for p in "${missing[@]}"; do
+    case "$p" in valkey-*|redis-*)
+      # The tests and the local stack run exactly Valkey 8.0 and Redis 7.0, the versions of
+      # Debian bookworm (+ backports); another release ships others.
+      echo "apt-packages: this is ${PRETTY_NAME:-an unknown system}; Valkey 8.0 and Redis 7.0 come from Debian bookworm (+ bookworm-backports). Run on bookworm, or in a debian:bookworm container." >&2
+      exit 1 ;;
+    esac
+  done
 fi
 echo "installing: ${missing[*]}"
 $sudo apt-get update -qq

@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"os"
 	"reflect"
+	"slices"
 	"sort"
 	"time"
 
@@ -313,7 +314,7 @@ func (d *Deployment) Delete(ctx context.Context, req infer.DeleteRequest[schema.
 	if err != nil {
 		return infer.DeleteResponse{}, err
 	}
-	if err := drv.Teardown(ctx, placedIDs(st.Placement())); err != nil {
+	if err := drv.Teardown(ctx, uniqueSorted(append(placedIDs(st.Placement()), strayIDs(st.DataDir)...))); err != nil {
 		return infer.DeleteResponse{}, fmt.Errorf("deleting %s: %w", st.Name, err)
 	}
 	if err := os.RemoveAll(st.DataDir); err != nil {
@@ -348,4 +349,9 @@ func anyRunning(e *engine.Engine) bool {
 		}
 	}
 	return false
+}
+
+func uniqueSorted(ids []string) []string {
+	sort.Strings(ids)
+	return slices.Compact(ids)
 }

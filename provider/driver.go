@@ -18,6 +18,9 @@ import (
 type driver interface {
 	// Runner runs the deployment's processes.
 	Runner() engine.Runner
+	// CheckEngine fails, before anything starts, unless the driver can run exactly the
+	// deployment's engine version.
+	CheckEngine(ctx context.Context) error
 	// Prepare readies what the processes need before any is placed, failing before anything
 	// exists when the engine version cannot run; it returns the subnet processes get addresses
 	// in ("" where they share this machine's addresses).
@@ -59,9 +62,11 @@ type processDriver struct {
 
 func (d processDriver) Runner() engine.Runner { return d.runner }
 
-func (d processDriver) Prepare(ctx context.Context) (string, error) {
-	return "", d.runner.CheckEngine(ctx, paramgroup.Engine(d.args.Engine), d.args.EngineVersion)
+func (d processDriver) CheckEngine(ctx context.Context) error {
+	return d.runner.CheckEngine(ctx, paramgroup.Engine(d.args.Engine), d.args.EngineVersion)
 }
+
+func (d processDriver) Prepare(ctx context.Context) (string, error) { return "", d.CheckEngine(ctx) }
 
 func (processDriver) Hosts(string, []string, map[string]string) (map[string]string, error) {
 	return nil, nil
@@ -71,17 +76,24 @@ func (processDriver) SharesHostPorts() bool { return true }
 
 func (processDriver) Network() string { return "" }
 
-// Teardown stops every process that still has a pid file under the data directory (a node
-// of an interrupted scaling is not in the plan).
-func (d processDriver) Teardown(ctx context.Context, _ []string) error {
-	pids, _ := filepath.Glob(filepath.Join(d.args.DataDir, "*", pidFile))
-	for _, pf := range pids {
-		id := filepath.Base(filepath.Dir(pf))
+func (d processDriver) Teardown(ctx context.Context, ids []string) error {
+	for _, id := range ids {
 		if err := d.runner.Stop(ctx, id); err != nil {
 			return fmt.Errorf("stopping %s: %w", id, err)
 		}
 	}
 	return nil
+}
+
+// strayIDs lists the processes with a pid file under dataDir: besides the placed ones, a node
+// of an interrupted scaling that no plan knows.
+func strayIDs(dataDir string) []string {
+	var ids []string
+	pids, _ := filepath.Glob(filepath.Join(dataDir, "*", pidFile))
+	for _, pf := range pids {
+		ids = append(ids, filepath.Base(filepath.Dir(pf)))
+	}
+	return ids
 }
 
 // dockerDriver runs one container of the engine image per process, each with its own address
@@ -96,10 +108,14 @@ func (d dockerDriver) Runner() engine.Runner { return d.runner }
 // Prepare checks the image before the network exists, so a missing or wrong image is this
 // run's error and leaves nothing behind.
 func (d dockerDriver) Prepare(ctx context.Context) (string, error) {
-	if err := d.runner.CheckEngine(ctx, paramgroup.Engine(d.args.Engine), d.args.EngineVersion); err != nil {
+	if err := d.CheckEngine(ctx); err != nil {
 		return "", err
 	}
 	return ensureNetwork(ctx, d.runner.Network)
+}
+
+func (d dockerDriver) CheckEngine(ctx context.Context) error {
+	return d.runner.CheckEngine(ctx, paramgroup.Engine(d.args.Engine), d.args.EngineVersion)
 }
 
 func (dockerDriver) Hosts(subnet string, ids []string, held map[string]string) (map[string]string, error) {

@@ -42,6 +42,14 @@ func (d *Deployment) Update(ctx context.Context, req infer.UpdateRequest[schema.
 	if err != nil {
 		return resp, err
 	}
+	// The new engine version must run here before anything of the old one is touched.
+	drv, err := driverFor(args)
+	if err != nil {
+		return resp, err
+	}
+	if err := drv.CheckEngine(ctx); err != nil {
+		return resp, err
+	}
 	oldEngine, err := engineFor(ctx, old.DeploymentArgs, old.Secrets(), old.Placement())
 	if err != nil {
 		return resp, err
@@ -109,8 +117,9 @@ func (d *Deployment) Update(ctx context.Context, req infer.UpdateRequest[schema.
 			return resp, fmt.Errorf("updating %s: %w", old.Name, err)
 		}
 	}
-	if changed["image"] {
-		// A new engine image (a new redis-server) rolls in node by node, as an engine upgrade.
+	if changed["image"] || changed["engineVersion"] || old.EngineImage() != args.EngineImage() {
+		// Another engine version (new executables, or the image of that version) rolls in
+		// node by node, as an engine upgrade.
 		if err := e.RollingRestart(ctx); err != nil {
 			return resp, fmt.Errorf("updating %s to image %s: %w", old.Name, args.EngineImage(), err)
 		}

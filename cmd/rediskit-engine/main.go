@@ -118,7 +118,7 @@ func newEngine(args []string, name string) (*engine.Engine, *flag.FlagSet, error
 	if err != nil {
 		return nil, nil, err
 	}
-	e, err := engine.New(d, engine.NewLocalRunner())
+	e, err := engine.NewChecked(context.Background(), d, engine.NewLocalRunner())
 	if err != nil {
 		return nil, nil, err
 	}

@@ -97,7 +97,7 @@ func Resolve(args *CacheArgs) (spec.Cache, spec.Network, error) {
 		}
 	}
 	if target == spec.TargetSelfHosted {
-		ps.Merge("cache", selfhosted.Check(&c))
+		ps.Merge("cache", newFields(ps.List, "cache", selfhosted.Check(&c)))
 		ps.Merge("cache", awsOnly(args.Cache))
 	} else {
 		ps.Merge("cache", c.ValidateAWS())
@@ -312,4 +312,21 @@ func awsOnly(c spec.Cache) []validate.Problem {
 		ps.Add("dashboard.enabled", true, "the self-hosted target has no CloudWatch dashboard; it serves the same metrics on selfHosted.metricsPort")
 	}
 	return ps.List
+}
+
+// newFields keeps the problems whose field has no problem reported yet: the provider's rules
+// check some fields the cache's own validation checked already (name, version, windows), and
+// a user should read each problem once.
+func newFields(have []validate.Problem, prefix string, ps []validate.Problem) []validate.Problem {
+	seen := map[string]bool{}
+	for _, p := range have {
+		seen[p.Field] = true
+	}
+	var out []validate.Problem
+	for _, p := range ps {
+		if !seen[prefix+"."+p.Field] {
+			out = append(out, p)
+		}
+	}
+	return out
 }

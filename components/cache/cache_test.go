@@ -205,3 +205,19 @@ func TestSelfHostedRefusesAWSOnlyFeatures(t *testing.T) {
 		t.Fatalf("defaults must pass: %v", err)
 	}
 }
+
+// On the self-hosted target the provider's rules run beside the cache's own; a field both
+// check is reported once.
+func TestSelfHostedProblemsReportedOnce(t *testing.T) {
+	days := 40
+	_, _, err := Resolve(&CacheArgs{Target: spec.TargetSelfHosted, Cache: spec.Cache{Name: "rk", Mode: spec.ModeSingle,
+		Snapshots: spec.Snapshots{Window: "25:00-26:00", RetentionDays: &days}}})
+	if err == nil {
+		t.Fatal("a bad window and retention accepted")
+	}
+	for _, field := range []string{"cache.snapshots.window:", "cache.snapshots.retentionDays:"} {
+		if n := strings.Count(err.Error(), field); n != 1 {
+			t.Errorf("%s reported %d times, want once:\n%v", field, n, err)
+		}
+	}
+}

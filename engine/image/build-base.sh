@@ -27,9 +27,11 @@ if [ -n "$backports" ]; then
   $sudo chroot "$dir" apt-get update -qq >"$dir.log" 2>&1 &&
     $sudo chroot "$dir" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
       -t "$backports" ${packages//,/ } >>"$dir.log" 2>&1 || { tail -20 "$dir.log" >&2; exit 1; }
+  $sudo chroot "$dir" apt-get clean
   $sudo umount "$dir/proc"
-  $sudo rm -f "$dir/etc/apt/sources.list.d/backports.list"
+  # Neither the backports source nor this machine's resolver belongs in the image.
+  $sudo rm -f "$dir/etc/apt/sources.list.d/backports.list" "$dir/etc/resolv.conf"
 fi
 # Keep the image small: package caches and docs are not needed at run time.
-$sudo rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/* "$dir"/usr/share/doc "$dir"/usr/share/man
+$sudo rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/cache/apt/*.bin "$dir"/var/lib/apt/lists/* "$dir"/usr/share/doc "$dir"/usr/share/man
 $sudo tar -C "$dir" -c . | docker import -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' - "$img"

@@ -190,6 +190,7 @@ var engineFields = map[string]string{
 	"snapshot.retentionDays": "snapshotRetentionDays",
 	"snapshot.window":        "snapshotWindow",
 	"tls.mode":               "tlsMode",
+	"auth.appToken":          "authToken",
 }
 
 // Err is a helper for callers that want an error.
