@@ -27,6 +27,8 @@ label="rediskit.k8s.cluster=$K8S_CLUSTER"
 network="$K8S_CLUSTER"
 cp_name="$K8S_CLUSTER-control-plane"
 cp_ip="$K8S_SUBNET_PREFIX.10"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
 log() { echo "k8s-cluster: $*" >&2; }
 die() { log "$*"; exit 1; }
 
@@ -49,6 +51,14 @@ wait_for() {
     [ $SECONDS -lt $deadline ] || { log "timed out after ${t}s waiting for $what"; return 1; }
     sleep 1
   done
+}
+
+# wait_all <what> <pid>...: wait for background jobs, failing if any failed.
+wait_all() {
+  local what=$1 p failed=0
+  shift
+  for p in "$@"; do wait "$p" || failed=1; done
+  [ $failed = 0 ] || die "$what failed"
 }
 
 all_ready() {
@@ -219,10 +229,9 @@ EOF
 # load_engine_images: every local rediskit/engine:* image into every node, skipping a node
 # that already has that image ID (recorded in the node's /etc/rediskit/loaded-images).
 load_engine_images() {
-  local refs ref id n tmp
+  local refs ref id n
   refs=$(docker images --format '{{.Repository}}:{{.Tag}}' "$K8S_ENGINE_IMAGES" | grep -v '<none>' || true)
   [ -n "$refs" ] || { log "no local $K8S_ENGINE_IMAGES:* image to load (make image builds one)"; return 0; }
-  tmp=$(mktemp -d)
   for ref in $refs; do
     id=$(docker image inspect -f '{{.Id}}' "$ref")
     local pending=()
@@ -232,13 +241,14 @@ load_engine_images() {
     [ ${#pending[@]} -gt 0 ] || continue
     log "loading $ref into ${pending[*]}"
     docker save "$ref" >"$tmp/image.tar"
+    local pids=()
     for n in "${pending[@]}"; do
-      import_images "$tmp/image.tar" "$n" &&
-        docker exec "$n" sh -c "grep -v '^$ref ' /etc/rediskit/loaded-images >/tmp/li 2>/dev/null; echo '$ref $id' >>/tmp/li; mv /tmp/li /etc/rediskit/loaded-images" &
+      { import_images "$tmp/image.tar" "$n" &&
+        docker exec "$n" sh -c "grep -v '^$ref ' /etc/rediskit/loaded-images >/tmp/li 2>/dev/null; echo '$ref $id' >>/tmp/li; mv /tmp/li /etc/rediskit/loaded-images"; } &
+      pids+=($!)
     done
-    wait
+    wait_all "loading $ref" "${pids[@]}"
   done
-  rm -rf "$tmp"
 }
 
 # healthy: the existing cluster can be reused as it is (after starting stopped nodes).
@@ -263,7 +273,7 @@ healthy() {
 }
 
 create() {
-  local start=$SECONDS n ip zone token tmp
+  local start=$SECONDS n ip zone token
   log "creating the cluster"
   docker network create --subnet "$K8S_SUBNET_PREFIX.0/24" --label "$label" "$network" >/dev/null
   run_node "$cp_name" "$cp_ip" ""
@@ -273,8 +283,6 @@ create() {
   done
 
   # Images: the control plane's only where they run, the rest everywhere.
-  tmp=$(mktemp -d)
-  trap 'rm -rf "$tmp"' RETURN
   docker save "registry.k8s.io/kube-apiserver:$K8S_VERSION" \
     "registry.k8s.io/kube-controller-manager:$K8S_VERSION" \
     "registry.k8s.io/kube-scheduler:$K8S_VERSION" "registry.k8s.io/etcd:$ETCD_VERSION-0" \
@@ -284,9 +292,14 @@ create() {
     "docker.io/rancher/local-path-provisioner:v$LOCAL_PATH_VERSION" "$BUSYBOX_IMAGE" \
     >"$tmp/common.tar"
   log "importing images into the nodes ($((SECONDS - start))s)"
+  local pids=()
   import_images "$tmp/control-plane.tar" "$cp_name" &
-  for n in $(nodes); do import_images "$tmp/common.tar" "$n" & done
-  wait
+  pids+=($!)
+  for n in $(nodes); do
+    import_images "$tmp/common.tar" "$n" &
+    pids+=($!)
+  done
+  wait_all "importing images" "${pids[@]}"
 
   log "kubeadm init ($((SECONDS - start))s)"
   token=$(docker exec "$cp_name" kubeadm token generate)
@@ -297,7 +310,7 @@ create() {
   docker exec "$cp_name" cat /etc/kubernetes/admin.conf >"$kubeconfig"
 
   log "kubeadm join ($((SECONDS - start))s)"
-  local pids=()
+  pids=()
   while read -r n ip zone; do
     join_config "$token" "$n" "$ip" "$zone" | docker exec -i "$n" sh -c 'cat >/etc/rediskit/kubeadm.yaml'
     docker exec "$n" kubeadm join --config /etc/rediskit/kubeadm.yaml >"$tmp/join-$n.log" 2>&1 &

@@ -26,6 +26,16 @@ const poll = 3 * time.Second
 
 func tries(d time.Duration) int { return int(d/poll) + 1 }
 
+// kubectl runs kubectl and returns its output, failing the test on error.
+func kubectl(t *testing.T, opts *k8s.KubectlOptions, args ...string) string {
+	t.Helper()
+	out, err := k8s.RunKubectlAndGetOutputE(t, opts, args...)
+	if err != nil {
+		t.Fatalf("kubectl %s: %v", strings.Join(args, " "), err)
+	}
+	return out
+}
+
 // TestCluster proves the local cluster is a real multi-node cluster: zoned nodes, dynamic
 // volumes on each zone's node, cluster DNS and Services across nodes, and a node that is lost
 // and comes back.
@@ -165,12 +175,12 @@ spec:
 	}
 	for _, z := range Zones {
 		podPhase(t, opts, "read-"+z, "Succeeded")
-		got := strings.TrimSpace(k8s.RunKubectlAndGetOutput(t, opts, "logs", "read-"+z))
+		got := strings.TrimSpace(kubectl(t, opts, "logs", "read-"+z))
 		if want := "written in " + z; got != want {
 			t.Errorf("read back %q in %s, want %q", got, z, want)
 		}
-		pv := k8s.RunKubectlAndGetOutput(t, opts, "get", "pvc", "data-"+z, "-o", "jsonpath={.spec.volumeName}")
-		sel := k8s.RunKubectlAndGetOutput(t, opts, "get", "pv", pv, "-o",
+		pv := kubectl(t, opts, "get", "pvc", "data-"+z, "-o", "jsonpath={.spec.volumeName}")
+		sel := kubectl(t, opts, "get", "pv", pv, "-o",
 			"jsonpath={.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].values[0]}")
 		if sel != Worker(z) {
 			t.Errorf("volume of data-%s is on node %q, want %s", z, sel, Worker(z))
@@ -210,7 +220,7 @@ spec:
 		if err != nil {
 			return "", err
 		}
-		ip := k8s.RunKubectlAndGetOutput(t, opts, "get", "service", "web", "-o", "jsonpath={.spec.clusterIP}")
+		ip := kubectl(t, opts, "get", "service", "web", "-o", "jsonpath={.spec.clusterIP}")
 		if !strings.Contains(out, ip) {
 			return "", fmt.Errorf("%s resolved to\n%s\nnot the Service's %s", fqdn, out, ip)
 		}
@@ -235,11 +245,16 @@ spec:
 	stopped := time.Now()
 	StopNode(t, node)
 	retry.DoWithRetry(t, node+" NotReady", tries(notReadyTimeout), poll, func() (string, error) {
-		n := k8s.GetNode(t, opts, node)
-		if k8s.IsNodeReady(*n) {
-			return "", fmt.Errorf("%s still Ready", node)
+		nodes, err := k8s.GetNodesE(t, opts)
+		if err != nil {
+			return "", err
 		}
-		return "", nil
+		for _, n := range nodes {
+			if n.Name == node && !k8s.IsNodeReady(n) {
+				return "", nil
+			}
+		}
+		return "", fmt.Errorf("%s still Ready", node)
 	})
 	t.Logf("%s NotReady %s after its container stopped", node, time.Since(stopped).Round(time.Second))
 	// Once the lost pod's endpoint is withdrawn, every request is answered from the survivor.
