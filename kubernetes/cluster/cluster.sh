@@ -146,6 +146,8 @@ cgroupDriver: systemd
 # This machine runs cgroup v1, which the kubelet refuses by default.
 failCgroupV1: false
 failSwapOn: false
+# Written by the node's entrypoint: Docker's resolv.conf would make CoreDNS forward to itself.
+resolvConf: /etc/rediskit/resolv.conf
 # Nothing can be pulled again, so never garbage-collect images, and the nodes share the host's
 # disk, so its fill level must not evict pods.
 imageGCHighThresholdPercent: 100

@@ -21,4 +21,12 @@ mount --make-rshared /
 sysctl -qw net.ipv4.ip_forward=1
 sysctl -qw net.bridge.bridge-nf-call-iptables=1 2>/dev/null || true
 
+# Pods with dnsPolicy Default (CoreDNS itself) get the kubelet's resolv.conf. Docker's points at
+# its embedded server on 127.0.0.11, which inside a pod is the pod's own loopback: CoreDNS
+# would forward to itself (its loop plugin then stops it). The network's gateway, the host,
+# is an address every pod can route to.
+gw=$(ip -4 route show default | awk '{ print $3; exit }')
+mkdir -p /etc/rediskit
+echo "nameserver ${gw:-127.0.0.1}" >/etc/rediskit/resolv.conf
+
 exec /sbin/init
