@@ -25,6 +25,7 @@ help:
 	@echo "make lint        gofmt and go vet"
 	@echo "make plan STACK=prod   offline plan of a stack (no cloud credentials)"
 	@echo "make tools       apt packages and the Pulumi CLI (idempotent)"
+	@echo "make k8s-cluster local multi-node Kubernetes cluster (idempotent); k8s-cluster-down removes it"
 
 tools: apt-packages pulumi-cli
 
@@ -56,6 +57,7 @@ TEST_DEPS += provider
 -include policies/policies.mk
 -include test/test.mk
 -include bench/bench.mk
+-include kubernetes/cluster/k8s.mk
 
 # One test binary at a time (-p 1): the engine and end-to-end tests time failovers, and other
 # packages' tests running beside them on a 2-core machine only add noise.

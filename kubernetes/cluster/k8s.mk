@@ -1,0 +1,23 @@
+# The local multi-node Kubernetes cluster (included by the top Makefile; docs/kubernetes.md).
+#   make k8s-cluster        build what is missing (cached), then create the cluster or reuse
+#                           the healthy one that is up; writes $(K8S_KUBECONFIG)
+#   make k8s-cluster-down   remove the cluster (the cached binaries and images stay)
+K8S_KUBECONFIG ?= $(CURDIR)/.rediskit/k8s/kubeconfig
+export K8S_KUBECONFIG
+
+.PHONY: k8s-images k8s-cluster k8s-cluster-down
+
+# debootstrap (apt-packages) builds the node's root filesystem.
+k8s-images: apt-packages
+	@bash kubernetes/cluster/build.sh $(BIN)
+
+# The engine image(s) are loaded into every node, so build them first.
+k8s-cluster: apt-packages image
+	@bash kubernetes/cluster/cluster.sh up
+
+k8s-cluster-down:
+	@bash kubernetes/cluster/cluster.sh down
+
+# The cluster test and the Kubernetes target's tests run against it. It stays up afterwards,
+# so the next run reuses it in seconds; `make k8s-cluster-down` removes it.
+TEST_DEPS += k8s-cluster
