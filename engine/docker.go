@@ -56,8 +56,6 @@ func (r *DockerRunner) uid() int {
 
 func (r *DockerRunner) name(id string) string { return r.Prefix + id }
 
-func docker(ctx context.Context, args ...string) (string, error) { return Docker(ctx, args...) }
-
 // Docker runs the docker command line and returns its trimmed output; a failure names the
 // command and carries what docker said.
 func Docker(ctx context.Context, args ...string) (string, error) {
@@ -116,7 +114,7 @@ func (r *DockerRunner) Start(ctx context.Context, p Process) error {
 	}
 	// A stopped container of the same name is an earlier incarnation: its state lives in
 	// the mounted directory, so it is replaced.
-	_, _ = docker(ctx, "rm", "-f", name)
+	_, _ = Docker(ctx, "rm", "-f", name)
 	args := []string{"run", "-d", "--name", name, "--hostname", p.ID, "--network", r.Network,
 		"--user", fmt.Sprintf("%d:%d", r.uid(), r.uid()),
 		"--label", "rediskit.process=" + p.ID,
@@ -137,7 +135,7 @@ func (r *DockerRunner) Start(ctx context.Context, p Process) error {
 		args = append(args, "-v", m+":"+m+":ro")
 	}
 	args = append(args, r.Image, "exec", p.Program, filepath.Join(p.Dir, p.ConfFile))
-	if _, err := docker(ctx, args...); err != nil {
+	if _, err := Docker(ctx, args...); err != nil {
 		return fmt.Errorf("starting %s: %w", p.ID, err)
 	}
 	return nil
@@ -148,7 +146,7 @@ func (r *DockerRunner) Stop(ctx context.Context, id string) error {
 	if !r.Running(id) {
 		return nil
 	}
-	if _, err := docker(ctx, "stop", "-t", "30", r.name(id)); err != nil {
+	if _, err := Docker(ctx, "stop", "-t", "30", r.name(id)); err != nil {
 		return fmt.Errorf("stopping %s: %w", id, err)
 	}
 	return nil
@@ -159,7 +157,7 @@ func (r *DockerRunner) Kill(id string) error {
 	if !r.Running(id) {
 		return nil
 	}
-	if _, err := docker(context.Background(), "kill", r.name(id)); err != nil {
+	if _, err := Docker(context.Background(), "kill", r.name(id)); err != nil {
 		return fmt.Errorf("killing %s: %w", id, err)
 	}
 	return nil
@@ -167,14 +165,14 @@ func (r *DockerRunner) Kill(id string) error {
 
 // Running implements Runner.
 func (r *DockerRunner) Running(id string) bool {
-	out, err := docker(context.Background(), "inspect", "-f", "{{.State.Running}}", r.name(id))
+	out, err := Docker(context.Background(), "inspect", "-f", "{{.State.Running}}", r.name(id))
 	return err == nil && out == "true"
 }
 
 // Remove deletes the containers of the given process ids.
 func (r *DockerRunner) Remove(ctx context.Context, ids ...string) error {
 	for _, id := range ids {
-		if _, err := docker(ctx, "rm", "-f", r.name(id)); err != nil && !strings.Contains(err.Error(), "No such container") {
+		if _, err := Docker(ctx, "rm", "-f", r.name(id)); err != nil && !strings.Contains(err.Error(), "No such container") {
 			return err
 		}
 	}

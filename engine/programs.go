@@ -15,23 +15,15 @@ import (
 // is the engine that runs, never a stand-in (valkey-server for Valkey, redis-server for
 // Redis OSS, each from its own Debian package).
 type Programs struct {
-	Server, Sentinel, CLI string
+	Server, Sentinel string
 }
 
 // ProgramsFor names the executables of an engine.
 func ProgramsFor(e paramgroup.Engine) Programs {
 	if e == paramgroup.Valkey {
-		return Programs{Server: "valkey-server", Sentinel: "valkey-sentinel", CLI: "valkey-cli"}
+		return Programs{Server: "valkey-server", Sentinel: "valkey-sentinel"}
 	}
-	return Programs{Server: "redis-server", Sentinel: "redis-sentinel", CLI: "redis-cli"}
-}
-
-// Program is the executable of a process kind.
-func (p Programs) Program(k ProcessKind) string {
-	if k == KindSentinel {
-		return p.Sentinel
-	}
-	return p.Server
+	return Programs{Server: "redis-server", Sentinel: "redis-sentinel"}
 }
 
 // knownPrograms are the executables `rediskit-engine exec` may replace itself with.
@@ -52,19 +44,15 @@ func ParseServerVersion(out string) (string, error) {
 	return m[1] + "." + m[2], nil
 }
 
-var hostVersions sync.Map // program -> string (major.minor) or error
+var hostVersions sync.Map // program -> major.minor; failures are not kept
 
 // HostVersion is the major.minor of the program installed on this machine's PATH.
 func HostVersion(program string) (string, error) {
 	if v, ok := hostVersions.Load(program); ok {
-		if err, isErr := v.(error); isErr {
-			return "", err
-		}
 		return v.(string), nil
 	}
 	v, err := probeVersion(program)
 	if err != nil {
-		hostVersions.Store(program, err)
 		return "", err
 	}
 	hostVersions.Store(program, v)
