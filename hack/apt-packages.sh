@@ -5,8 +5,9 @@
 # which is added as an apt source (pinned low by Debian, so nothing else is upgraded from it).
 #   apt-packages.sh <package>...   (valkey-* packages are taken from backports where needed)
 set -euo pipefail
-sudo=""
-[ "$(id -u)" = 0 ] || sudo=sudo
+# As root no sudo is needed (and a bare "-E" would be run as the command).
+sudo=()
+[ "$(id -u)" = 0 ] || sudo=(sudo -E)
 missing=()
 for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 [ ${#missing[@]} -gt 0 ] || exit 0
@@ -20,7 +21,7 @@ if [ "${VERSION_CODENAME:-}" = bookworm ]; then
   if [ ! -f "$src" ] && ! grep -rqs '^[^#]*bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
     mirror=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
     printf 'Types: deb\nURIs: %s\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
-      "${mirror:-http://deb.debian.org/debian}" | $sudo tee "$src" >/dev/null
+      "${mirror:-http://deb.debian.org/debian}" | "${sudo[@]}" tee "$src" >/dev/null
   fi
 fi
 if [ -z "$backports" ] && [ "${VERSION_CODENAME:-}" != bookworm ]; then
@@ -34,11 +35,11 @@ if [ -z "$backports" ] && [ "${VERSION_CODENAME:-}" != bookworm ]; then
   done
 fi
 echo "installing: ${missing[*]}"
-$sudo apt-get update -qq
+"${sudo[@]}" apt-get update -qq
 plain=(); fromBackports=()
 for p in "${missing[@]}"; do
   case "$p" in valkey-*) [ -n "$backports" ] && fromBackports+=("$p") || plain+=("$p") ;; *) plain+=("$p") ;; esac
 done
 export DEBIAN_FRONTEND=noninteractive
-[ ${#plain[@]} -eq 0 ] || $sudo -E apt-get install -y -qq "${plain[@]}"
-[ ${#fromBackports[@]} -eq 0 ] || $sudo -E apt-get install -y -qq -t "$backports" "${fromBackports[@]}"
+[ ${#plain[@]} -eq 0 ] || "${sudo[@]}" apt-get install -y -qq "${plain[@]}"
+[ ${#fromBackports[@]} -eq 0 ] || "${sudo[@]}" apt-get install -y -qq -t "$backports" "${fromBackports[@]}"
