@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 )
 
@@ -28,8 +26,8 @@ func (e *Engine) UpdateAuth(ctx context.Context, a Auth) error {
 	acl := renderACL(&np.Deployment)
 	var errs []error
 	for _, n := range np.Nodes {
-		if err := os.WriteFile(filepath.Join(n.Dir, ACLFile), []byte(acl), 0o600); err != nil {
-			errs = append(errs, fmt.Errorf("writing the ACL of %s: %w", n.ID, err))
+		if err := e.files().Write(ctx, n.Home(), ACLFile, []byte(acl)); err != nil {
+			errs = append(errs, err)
 			continue
 		}
 		if !e.Runner.Running(n.ID) {

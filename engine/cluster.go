@@ -246,13 +246,28 @@ func (e *Engine) waitClusterHealthy(ctx context.Context) error {
 // startCluster restarts a created cluster. Each node keeps its identity and view in
 // nodes.conf; after all are up the engine re-introduces them to each other at their planned
 // addresses, so nodes whose address changed while everything was down rejoin (gossip alone
-// cannot find a node nobody knows the new address of).
+// cannot find a node nobody knows the new address of). A node whose shard kept running
+// without it (it crashed; the supervisor brings it back) rejoins behind the start guards, so
+// a crashed primary is failed over before it returns; a shard that was down as a whole
+// comes back as it was.
 func (e *Engine) startCluster(ctx context.Context) error {
+	shardUp := map[int]bool{}
+	for _, n := range e.Plan.Nodes {
+		if e.Runner.Running(n.ID) {
+			shardUp[n.Shard] = true
+		}
+	}
 	for _, n := range e.Plan.Nodes {
 		if e.Runner.Running(n.ID) {
 			continue
 		}
-		if err := e.startNode(ctx, n, ""); err != nil {
+		var err error
+		if shardUp[n.Shard] {
+			err = e.rejoin(ctx, n)
+		} else {
+			err = e.startNode(ctx, n, "")
+		}
+		if err != nil {
 			return err
 		}
 	}

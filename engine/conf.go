@@ -33,11 +33,19 @@ var engineOnly = map[string]bool{
 // set them (so a Valkey 8 binary gets them, a Redis 7.0 one is not broken by defaults).
 var newerOnly = map[string]bool{"set-max-listpack-entries": true, "set-max-listpack-value": true}
 
-// renderRedisConf renders a node's redis.conf. replicaOf is "host port" of the primary the
-// node must follow, or "" for a primary; it is decided at each start from the live
-// topology, never from the plan's initial roles, so a restarted old primary comes back as
-// a replica.
-func (p *Plan) renderRedisConf(n *Node, replicaOf string) string {
+// nodeStart is what a node's configuration depends on beyond the plan: decided at each start.
+type nodeStart struct {
+	// replicaOf is "host port" of the primary the node must follow, or "" for a primary; it
+	// is decided at each start from the live topology, never from the plan's initial roles,
+	// so a restarted old primary comes back as a replica.
+	replicaOf string
+	// aofLater starts the node without AOF although the plan has it on (the engine switches
+	// it on once the node has loaded a restored RDB, which redis would otherwise ignore).
+	aofLater bool
+}
+
+// renderRedisConf renders a node's redis.conf, whole, for one start.
+func (p *Plan) renderRedisConf(n *Node, st nodeStart) string {
 	d := &p.Deployment
 	var b strings.Builder
 	w := func(format string, a ...any) { fmt.Fprintf(&b, format+"\n", a...) }
@@ -62,15 +70,15 @@ func (p *Plan) renderRedisConf(n *Node, replicaOf string) string {
 	} else {
 		w(`save ""`)
 	}
-	if d.Persistence.AOF {
+	if d.Persistence.AOF && !st.aofLater {
 		w("appendonly yes")
 		w("appenddirname %s", AOFDir)
 	} else {
 		w("appendonly no")
 	}
 	w("maxmemory %d", n.MaxMemory)
-	if replicaOf != "" {
-		w("replicaof %s", replicaOf)
+	if st.replicaOf != "" {
+		w("replicaof %s", st.replicaOf)
 	}
 	if d.Mode == ModeCluster {
 		w("cluster-enabled yes")

@@ -30,6 +30,8 @@ type State struct {
 type Engine struct {
 	Plan   *Plan
 	Runner Runner
+	// Files reaches the nodes' files (nil: LocalFiles, the node directories on this disk).
+	Files NodeFiles
 	// Logf receives progress messages; nil discards them.
 	Logf func(format string, args ...any)
 	// StartTimeout bounds each wait for processes and topology (default 60 s).
@@ -126,10 +128,10 @@ func (e *Engine) Create(ctx context.Context) (err error) {
 	}
 	p := e.Plan
 	e.logf("creating %s (%s, %d nodes)", p.Deployment.Name, p.Deployment.Mode, len(p.Nodes))
-	if err := e.wipe(); err != nil {
+	if err := e.wipe(ctx); err != nil {
 		return err
 	}
-	if err := e.restoreFiles(); err != nil {
+	if err := e.restoreFiles(ctx); err != nil {
 		return err
 	}
 	e.restoring = p.Deployment.Snapshot.RestoreFrom != ""
@@ -138,7 +140,7 @@ func (e *Engine) Create(ctx context.Context) (err error) {
 		if err != nil {
 			e.logf("creation failed, rolling back: %v", err)
 			stopErr := e.Stop(context.Background())
-			wipeErr := e.wipe()
+			wipeErr := e.wipe(context.Background())
 			err = errors.Join(err, stopErr, wipeErr)
 		}
 	}()
@@ -167,19 +169,17 @@ func (e *Engine) Create(ctx context.Context) (err error) {
 
 // wipe removes everything a bootstrap writes (configuration, cluster state, data), leaving
 // logs (for diagnosis), restored snapshots and TLS material alone.
-func (e *Engine) wipe() error {
-	var dirs []string
+func (e *Engine) wipe(ctx context.Context) error {
+	var homes []FileHome
 	for _, n := range e.Plan.Nodes {
-		dirs = append(dirs, n.Dir)
+		homes = append(homes, n.Home())
 	}
 	for _, s := range e.Plan.Sentinels {
-		dirs = append(dirs, s.Dir)
+		homes = append(homes, s.Home())
 	}
-	for _, dir := range dirs {
-		for _, f := range []string{RedisConfFile, SentinelConfFile, ACLFile, NodesConfFile, RDBFile, AOFDir} {
-			if err := os.RemoveAll(filepath.Join(dir, f)); err != nil {
-				return fmt.Errorf("removing %s: %w", f, err)
-			}
+	for _, h := range homes {
+		if err := e.files().Remove(ctx, h, RedisConfFile, SentinelConfFile, ACLFile, NodesConfFile, RDBFile, AOFDir); err != nil {
+			return err
 		}
 	}
 	if err := os.Remove(e.statePath()); err != nil && !os.IsNotExist(err) {
@@ -282,6 +282,23 @@ func (e *Engine) StartNode(ctx context.Context, id string) error {
 	if e.Runner.Running(id) {
 		return nil
 	}
+	if err := e.rejoin(ctx, n); err != nil {
+		return err
+	}
+	if e.Plan.Deployment.Mode == ModeCluster {
+		return e.reconcileCluster(ctx)
+	}
+	return nil
+}
+
+// rejoin starts a stopped node of a created deployment into the topology its peers have
+// now, behind the start guards: a node whose shard kept running without it never leads that
+// shard again on its own (it may be empty, or behind what its replicas acknowledged); the
+// shard's best replica takes over first and the node returns as a replica. Every path that
+// brings an existing node back goes through here (Start and the supervisor that calls it,
+// StartNode, MoveNode, rolling restarts), so the guards hold whoever restarts the node.
+// startNode itself is the unguarded step, for bootstrap and for a shard that has no one else.
+func (e *Engine) rejoin(ctx context.Context, n *Node) error {
 	switch e.Plan.Deployment.Mode {
 	case ModeSingle:
 		return e.startNode(ctx, n, "")
@@ -291,10 +308,7 @@ func (e *Engine) StartNode(ctx context.Context, id string) error {
 		if err := e.guardEmptyClusterPrimary(ctx, n); err != nil {
 			return err
 		}
-		if err := e.startNode(ctx, n, ""); err != nil {
-			return err
-		}
-		return e.reconcileCluster(ctx)
+		return e.startNode(ctx, n, "")
 	}
 }
 
@@ -337,22 +351,16 @@ func (e *Engine) MoveNode(ctx context.Context, id string, port int) error {
 
 // startNode writes a node's files, starts it and waits until it answers (data loaded).
 func (e *Engine) startNode(ctx context.Context, n *Node, replicaOf string) error {
-	if err := os.MkdirAll(n.Dir, 0o700); err != nil {
-		return fmt.Errorf("starting node %s: %w", n.ID, err)
-	}
-	conf := e.Plan.renderRedisConf(n, replicaOf)
 	// With AOF on, redis ignores dump.rdb when no AOF exists yet: a node seeded from a
 	// snapshot starts without AOF, loads the RDB, then switches AOF on (which writes the AOF
 	// from memory).
 	seedAOF := e.restoring && e.Plan.Deployment.Persistence.AOF
-	if seedAOF {
-		conf = strings.Replace(conf, "\nappendonly yes\n", "\nappendonly no\n", 1)
+	conf := e.Plan.renderRedisConf(n, nodeStart{replicaOf: replicaOf, aofLater: seedAOF})
+	if err := e.files().Write(ctx, n.Home(), RedisConfFile, []byte(conf)); err != nil {
+		return fmt.Errorf("starting node %s: %w", n.ID, err)
 	}
-	if err := os.WriteFile(filepath.Join(n.Dir, RedisConfFile), []byte(conf), 0o600); err != nil {
-		return fmt.Errorf("starting node %s: writing config: %w", n.ID, err)
-	}
-	if err := os.WriteFile(filepath.Join(n.Dir, ACLFile), []byte(renderACL(&e.Plan.Deployment)), 0o600); err != nil {
-		return fmt.Errorf("starting node %s: writing ACL: %w", n.ID, err)
+	if err := e.files().Write(ctx, n.Home(), ACLFile, []byte(renderACL(&e.Plan.Deployment))); err != nil {
+		return fmt.Errorf("starting node %s: %w", n.ID, err)
 	}
 	role := "primary"
 	switch {

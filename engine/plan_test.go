@@ -174,7 +174,7 @@ func TestPlanRenderedConfig(t *testing.T) {
 	d.Parameters = map[string]string{"maxmemory-policy": "allkeys-lru"}
 	p := mustPlan(t, d)
 	n := p.Nodes[1]
-	conf := p.renderRedisConf(n, "")
+	conf := p.renderRedisConf(n, nodeStart{})
 	for _, want := range []string{
 		"port 0\n", "tls-port 20001\n", "tls-replication yes\n", "tls-cluster yes\n", "cluster-enabled yes\n",
 		"maxmemory-policy allkeys-lru\n", "cluster-announce-ip 127.0.0.1\n", "cluster-announce-tls-port 20001\n",

@@ -38,43 +38,60 @@ func TestEmptyPrimaryNeverLeads(t *testing.T) {
 		}
 	})
 
-	t.Run("cluster shard", func(t *testing.T) {
-		d := newDeployment(t, ModeCluster, 1, 1) // one shard: no majority to vote, takeover
-		d.Name = "rk-cempty"
-		d.Persistence = Persistence{}
-		e := Up(t, d)
-		cc := clusterClient(e)
-		defer cc.Close()
-		var keys []string
-		for i := 0; i < 100; i++ {
-			k := fmt.Sprintf("k%d", i)
-			node, err := cc.MasterForKey(ctx, k)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if ok, err := writeAcked(ctx, node, k, k); err != nil || !ok {
-				t.Fatalf("write %s: %v %v", k, ok, err)
-			}
-			keys = append(keys, k)
+	// The guard holds on every way back: StartNode after a stop, and Start (what the
+	// supervisor of autoRecover calls) after a crash, which once brought the node back
+	// unguarded as the empty primary of its shard.
+	for _, way := range []string{"StartNode", "Start"} {
+		t.Run("cluster shard via "+way, func(t *testing.T) { clusterShardGuard(t, way) })
+	}
+}
+
+func clusterShardGuard(t *testing.T, way string) {
+	ctx := context.Background()
+	d := newDeployment(t, ModeCluster, 1, 1) // one shard: no majority to vote, takeover
+	d.Name = "rk-cempty"
+	d.Persistence = Persistence{}
+	e := Up(t, d)
+	cc := clusterClient(e)
+	defer cc.Close()
+	var keys []string
+	for i := 0; i < 100; i++ {
+		k := fmt.Sprintf("k%d", i)
+		node, err := cc.MasterForKey(ctx, k)
+		if err != nil {
+			t.Fatal(err)
 		}
-		prim := e.Plan.Nodes[0]
+		if ok, err := writeAcked(ctx, node, k, k); err != nil || !ok {
+			t.Fatalf("write %s: %v %v", k, ok, err)
+		}
+		keys = append(keys, k)
+	}
+	prim := e.Plan.Nodes[0]
+	if way == "Start" {
+		if err := e.KillNode(prim.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+	} else {
 		if err := e.StopNode(ctx, prim.ID); err != nil {
 			t.Fatal(err)
 		}
 		if err := e.StartNode(ctx, prim.ID); err != nil {
 			t.Fatal(err)
 		}
-		assertClusterHealthy(t, e)
-		if rep := NodeInfo(t, e, prim, "replication"); rep["role"] != "slave" {
-			t.Fatalf("the emptied node %s is %s", prim.ID, rep["role"])
+	}
+	assertClusterHealthy(t, e)
+	if rep := NodeInfo(t, e, prim, "replication"); rep["role"] != "slave" {
+		t.Fatalf("the emptied node %s is %s", prim.ID, rep["role"])
+	}
+	cc.ReloadState(ctx)
+	for _, k := range keys {
+		if v, err := cc.Get(ctx, k).Result(); err != nil || v != k {
+			t.Fatalf("%s after the primary restarted: %q %v", k, v, err)
 		}
-		cc.ReloadState(ctx)
-		for _, k := range keys {
-			if v, err := cc.Get(ctx, k).Result(); err != nil || v != k {
-				t.Fatalf("%s after the primary restarted: %q %v", k, v, err)
-			}
-		}
-	})
+	}
 }
 
 func writeAckedKeys(t *testing.T, c redis.Cmdable, n int) []string {

@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -270,7 +269,7 @@ func (e *Engine) forget(ctx context.Context, v *clusterView, all []*Node, n *Nod
 		}
 	}
 	e.logf("node %s left", n.ID)
-	return os.RemoveAll(n.Dir)
+	return e.files().Wipe(ctx, n.Home())
 }
 
 func isUnknownNode(err error) bool {
@@ -486,8 +485,8 @@ func (e *Engine) scaleReplication(ctx context.Context, from *Plan, added, remove
 			if err := e.Runner.Stop(ctx, n.ID); err != nil {
 				return fmt.Errorf("scaling: stopping %s: %w", n.ID, err)
 			}
-			if err := os.RemoveAll(n.Dir); err != nil {
-				return err
+			if err := e.files().Wipe(ctx, n.Home()); err != nil {
+				return fmt.Errorf("scaling: %w", err)
 			}
 			e.logf("node %s left", n.ID)
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -32,12 +31,8 @@ func (e *Engine) createReplication(ctx context.Context) error {
 		}
 	}
 	for _, s := range p.Sentinels {
-		if err := os.MkdirAll(s.Dir, 0o700); err != nil {
+		if err := e.files().Write(ctx, s.Home(), SentinelConfFile, []byte(p.renderSentinelConf(s, prim))); err != nil {
 			return fmt.Errorf("starting sentinel %s: %w", s.ID, err)
-		}
-		conf := p.renderSentinelConf(s, prim)
-		if err := os.WriteFile(filepath.Join(s.Dir, SentinelConfFile), []byte(conf), 0o600); err != nil {
-			return fmt.Errorf("starting sentinel %s: writing config: %w", s.ID, err)
 		}
 		if err := e.startSentinel(ctx, s); err != nil {
 			return err
@@ -168,7 +163,7 @@ func (e *Engine) CurrentPrimary(ctx context.Context) (*Node, error) {
 	// ran at: it is that node (starting it hands the role over first, see
 	// startReplicationNode).
 	for _, n := range p.Nodes {
-		if !e.Runner.Running(n.ID) && lastNodeAddr(n) == addr {
+		if !e.Runner.Running(n.ID) && e.lastNodeAddr(ctx, n) == addr {
 			return n, nil
 		}
 	}
@@ -311,7 +306,7 @@ func (e *Engine) waitSentinelsSettled(ctx context.Context) (*Node, error) {
 // startReplication restarts a created replication group: sentinels first (their files hold
 // the last agreed primary and epoch), then the nodes around that primary.
 func (e *Engine) startReplication(ctx context.Context) error {
-	if err := e.prepareSentinelConfs(); err != nil {
+	if err := e.prepareSentinelConfs(ctx); err != nil {
 		return err
 	}
 	for _, s := range e.Plan.Sentinels {
@@ -371,7 +366,7 @@ func (e *Engine) startReplicationNode(ctx context.Context, n *Node) error {
 		}
 		if !replicaUp {
 			// Nothing better exists: this node is all the group has.
-			last := lastNodeAddr(n)
+			last := e.lastNodeAddr(ctx, n)
 			if err := e.startNode(ctx, n, ""); err != nil {
 				return err
 			}
@@ -388,7 +383,7 @@ func (e *Engine) startReplicationNode(ctx context.Context, n *Node) error {
 		}
 	}
 	// The address the node last ran at: if it changed, the sentinels still list it there.
-	last := lastNodeAddr(n)
+	last := e.lastNodeAddr(ctx, n)
 	if err := e.startNode(ctx, n, replicaOfArg(prim)); err != nil {
 		return err
 	}

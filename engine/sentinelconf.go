@@ -2,11 +2,10 @@ package engine
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"net"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -27,18 +26,20 @@ type sentinelState struct {
 
 type sentinelPeer struct{ addr, runID string }
 
-// readSentinelState parses a sentinel's configuration file; ok is false when it does not
+// readSentinelState reads a sentinel's configuration file; ok is false when it does not
 // exist (a sentinel that never ran).
-func readSentinelState(path, name string) (st sentinelState, ok bool, err error) {
-	f, err := os.Open(path)
-	if os.IsNotExist(err) {
-		return st, false, nil
-	}
-	if err != nil {
+func (e *Engine) readSentinelState(ctx context.Context, s *Sentinel, name string) (st sentinelState, ok bool, err error) {
+	b, ok, err := readIfExists(ctx, e.files(), s.Home(), SentinelConfFile)
+	if !ok || err != nil {
 		return st, false, err
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
+	st, err = parseSentinelState(b, name)
+	return st, true, err
+}
+
+// parseSentinelState parses the text of a sentinel's configuration file.
+func parseSentinelState(b []byte, name string) (st sentinelState, err error) {
+	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
 	for sc.Scan() {
 		fs := strings.Fields(sc.Text())
@@ -63,16 +64,21 @@ func readSentinelState(path, name string) (st sentinelState, ok bool, err error)
 			st.peers = append(st.peers, sentinelPeer{addr: net.JoinHostPort(fs[3], fs[4]), runID: fs[5]})
 		}
 	}
-	return st, true, sc.Err()
+	return st, sc.Err()
 }
 
 // lastNodeAddr is the address a node announced when it last ran, from the configuration
 // the engine rendered for that start ("" if it never ran).
-func lastNodeAddr(n *Node) string {
-	b, err := os.ReadFile(filepath.Join(n.Dir, RedisConfFile))
-	if err != nil {
+func (e *Engine) lastNodeAddr(ctx context.Context, n *Node) string {
+	b, ok, _ := readIfExists(ctx, e.files(), n.Home(), RedisConfFile)
+	if !ok {
 		return ""
 	}
+	return announcedAddr(b)
+}
+
+// announcedAddr is the address a rendered (or redis-rewritten) redis.conf announces.
+func announcedAddr(b []byte) string {
 	var host, port string
 	for _, line := range strings.Split(string(b), "\n") {
 		fs := strings.Fields(line)
@@ -100,14 +106,15 @@ func lastNodeAddr(n *Node) string {
 // nodeAddressBook maps every address a node is known by (its planned one, and the one it
 // announced when it last ran) to the node, so state that names an old address can be
 // carried over to where the node is now.
-func (p *Plan) nodeAddressBook() map[string]*Node {
+func (e *Engine) nodeAddressBook(ctx context.Context) map[string]*Node {
+	p := e.Plan
 	book := map[string]*Node{}
 	for _, n := range p.Nodes {
 		book[n.Addr()] = n
 	}
 	// The last-run address wins: Sentinel wrote its state while the nodes were there.
 	for _, n := range p.Nodes {
-		if a := lastNodeAddr(n); a != "" {
+		if a := e.lastNodeAddr(ctx, n); a != "" {
 			book[a] = n
 		}
 	}
@@ -120,16 +127,16 @@ func (p *Plan) nodeAddressBook() map[string]*Node {
 // primary whose address changed while everything was down, therefore starts and finds the
 // group. A sentinel that never ran (a new one after scaling) gets the primary the others
 // recorded with the highest configuration epoch.
-func (e *Engine) prepareSentinelConfs() error {
+func (e *Engine) prepareSentinelConfs(ctx context.Context) error {
 	p := e.Plan
 	name := p.Deployment.Name
-	book := p.nodeAddressBook()
+	book := e.nodeAddressBook(ctx)
 	states := map[string]sentinelState{}
 	byRunID := map[string]*Sentinel{}
 	var best *Node
 	var bestEpoch int64 = -1
 	for _, s := range p.Sentinels {
-		st, ok, err := readSentinelState(filepath.Join(s.Dir, SentinelConfFile), name)
+		st, ok, err := e.readSentinelState(ctx, s, name)
 		if err != nil {
 			return fmt.Errorf("reading the state of sentinel %s: %w", s.ID, err)
 		}
@@ -169,11 +176,8 @@ func (e *Engine) prepareSentinelConfs() error {
 		if prim.Addr() != st.primary && ok {
 			e.logf("sentinel %s: primary %s moved from %s to %s", s.ID, prim.ID, st.primary, prim.Addr())
 		}
-		if err := os.MkdirAll(s.Dir, 0o700); err != nil {
+		if err := e.files().Write(ctx, s.Home(), SentinelConfFile, []byte(conf)); err != nil {
 			return fmt.Errorf("preparing sentinel %s: %w", s.ID, err)
-		}
-		if err := os.WriteFile(filepath.Join(s.Dir, SentinelConfFile), []byte(conf), 0o600); err != nil {
-			return fmt.Errorf("preparing sentinel %s: writing config: %w", s.ID, err)
 		}
 	}
 	return nil

@@ -108,7 +108,7 @@ func (e *Engine) takeSnapshot(ctx context.Context, name string, automatic bool, 
 		}
 		nodes := p.ShardNodes(s)
 		file := "shard-" + nodes[0].ShardID + ".rdb"
-		size, sum, err := copyFile(filepath.Join(src.Dir, RDBFile), filepath.Join(tmp, file))
+		size, sum, err := exportFile(ctx, e.files(), src.Home(), RDBFile, filepath.Join(tmp, file))
 		if err != nil {
 			return "", fmt.Errorf("snapshot %s: copying the RDB of %s: %w", name, src.ID, err)
 		}
@@ -236,25 +236,14 @@ func (e *Engine) bgsave(ctx context.Context, n *Node) error {
 	})
 }
 
-func copyFile(from, to string) (int64, string, error) {
+// importFile seeds a node file from a file on the engine's disk.
+func importFile(ctx context.Context, f NodeFiles, h FileHome, name, from string) error {
 	in, err := os.Open(from)
 	if err != nil {
-		return 0, "", err
+		return err
 	}
 	defer in.Close()
-	out, err := os.OpenFile(to, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-	if err != nil {
-		return 0, "", err
-	}
-	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(out, h), in)
-	if err == nil {
-		err = out.Sync()
-	}
-	if cerr := out.Close(); err == nil {
-		err = cerr
-	}
-	return n, hex.EncodeToString(h.Sum(nil)), err
+	return f.Import(ctx, h, name, in)
 }
 
 // ReadManifest reads and checks a snapshot directory: the manifest parses and every file
@@ -289,7 +278,7 @@ func ReadManifest(dir string) (*Manifest, error) {
 // restoreFiles seeds a new deployment from Snapshot.RestoreFrom: each shard's RDB becomes
 // its primary's dump.rdb (replicas sync from the primary). The snapshot must have the
 // deployment's shape: same mode family (cluster or not), shard count and slot ranges.
-func (e *Engine) restoreFiles() error {
+func (e *Engine) restoreFiles(ctx context.Context) error {
 	from := e.Plan.Deployment.Snapshot.RestoreFrom
 	if from == "" {
 		return nil
@@ -324,11 +313,8 @@ func (e *Engine) restoreFiles() error {
 			// resharding is not the plan's even split.
 			prim.Slots = append([]SlotRange(nil), s.Slots...)
 		}
-		if err := os.MkdirAll(prim.Dir, 0o700); err != nil {
+		if err := importFile(ctx, e.files(), prim.Home(), RDBFile, filepath.Join(from, s.File)); err != nil {
 			return fmt.Errorf("restoring %s: %w", m.Name, err)
-		}
-		if _, _, err := copyFile(filepath.Join(from, s.File), filepath.Join(prim.Dir, RDBFile)); err != nil {
-			return fmt.Errorf("restoring %s into %s: %w", m.Name, prim.ID, err)
 		}
 	}
 	e.logf("seeded %s from snapshot %s", p.Deployment.Name, m.Name)

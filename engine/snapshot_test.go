@@ -209,7 +209,7 @@ func TestRestoreRefusesAnotherEngineOrMajorVersion(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = e.restoreFiles()
+		err = e.restoreFiles(context.Background())
 		seeded := filepath.Join(e.Plan.Nodes[0].Dir, RDBFile)
 		_, statErr := os.Stat(seeded)
 		switch {
