@@ -128,7 +128,8 @@ func (p *Plan) ShardNodes(shard int) []*Node {
 // DefaultZones are used when a deployment names none: three logical failure domains.
 var DefaultZones = []string{"zone-a", "zone-b", "zone-c"}
 
-// PlanFor validates a deployment and computes its plan.
+// PlanFor validates a deployment and computes its plan: the effective parameters, the TLS
+// files, then each shard's nodes and the sentinels, in the order their ports are allocated.
 func PlanFor(d Deployment) (*Plan, error) {
 	if err := d.Validate(); err != nil {
 		return nil, err
@@ -137,26 +138,13 @@ func PlanFor(d Deployment) (*Plan, error) {
 	if d.Host == "" {
 		d.Host = "127.0.0.1"
 	}
-	zones := d.Zones
-	if len(zones) == 0 {
-		zones = DefaultZones
-	}
 	p := &Plan{
 		Deployment: d,
 		Family:     fam,
 		Params:     paramgroup.Effective(fam, d.Parameters, d.Mode == ModeCluster),
 		Timing:     d.Timing.withDefaults(),
+		TLS:        planTLS(d),
 	}
-	if d.TLS.Enabled {
-		if d.TLS.CertFile != "" {
-			p.TLS = &TLSFiles{CertFile: d.TLS.CertFile, KeyFile: d.TLS.KeyFile, CAFile: d.TLS.CAFile}
-		} else {
-			dir := filepath.Join(d.DataDir, "tls")
-			p.TLS = &TLSFiles{CertFile: filepath.Join(dir, "node.crt"), KeyFile: filepath.Join(dir, "node.key"),
-				CAFile: filepath.Join(dir, "ca.crt"), Generate: true}
-		}
-	}
-
 	mem, err := nodeMemory(d)
 	if err != nil {
 		return nil, fmt.Errorf("sizing nodes: %w", err)
@@ -165,105 +153,145 @@ func PlanFor(d Deployment) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-
-	next := d.BasePort
-	// With TLS preferred a node holds two ports, the plaintext one and the TLS one after it; a
-	// pinned port (NodePorts) is the first of them.
-	twoPorts := d.TLS.Enabled && !d.tlsRequired()
-	pinned := map[int]bool{}
-	for _, port := range d.NodePorts {
-		pinned[port] = true
-		if twoPorts {
-			pinned[port+1] = true
-		}
+	zones := d.Zones
+	if len(zones) == 0 {
+		zones = DefaultZones
 	}
-	alloc := func(override int) (plain, tls int) {
-		// A node's overridden port still consumes its sequential slot, so moving one node
-		// never shifts the ports of the others.
-		// Sequential ports skip those pinned by overrides, so a node added next to pinned
-		// ones (scaling) never lands on a port a running process holds. A pinned node still
-		// uses up its own sequential position, so pinning one never shifts the others.
-		take := func() int {
-			if override != 0 {
-				port := override
-				override = 0
-				next++
-				return port
-			}
-			for pinned[next] {
-				next++
-			}
-			port := next
-			next++
-			return port
-		}
-		switch {
-		case !d.TLS.Enabled:
-			return take(), 0
-		case d.tlsRequired():
-			return 0, take()
-		case override != 0:
-			next += 2
-			return override, override + 1
-		default:
-			return take(), take()
-		}
+	ports := newPortAllocator(d)
+	for s := 0; s < d.shardCount(); s++ {
+		p.planShard(s, zones, maxmem, ports)
 	}
-
-	shards := d.shardCount()
-	for s := 0; s < shards; s++ {
-		primaryZone := s % len(zones)
-		var others []string
-		for i, z := range zones {
-			if i != primaryZone {
-				others = append(others, z)
-			}
-		}
-		for r := 0; r <= d.ReplicasPerShard; r++ {
-			n := &Node{Shard: s, ShardID: fmt.Sprintf("%04d", s+1), Host: d.Host, MaxMemory: maxmem}
-			if d.Mode == ModeCluster {
-				n.ID = fmt.Sprintf("%s-%04d-%03d", d.Name, s+1, r+1)
-			} else {
-				n.ID = fmt.Sprintf("%s-%03d", d.Name, r+1)
-			}
-			n.PlainPort, n.TLSPort = alloc(d.NodePorts[n.ID])
-			if h := d.NodeHosts[n.ID]; h != "" {
-				n.Host = h
-			}
-			if r == 0 {
-				n.Role, n.Zone = RolePrimary, zones[primaryZone]
-				if d.Mode == ModeCluster {
-					n.Slots = []SlotRange{{Start: s * TotalSlots / shards, End: (s+1)*TotalSlots/shards - 1}}
-				}
-			} else {
-				n.Role, n.Zone = RoleReplica, others[(s+r-1)%len(others)]
-				n.PrimaryID = p.ShardNodes(s)[0].ID
-			}
-			if d.Mode == ModeCluster {
-				n.BusPort = n.Port() + BusOffset
-			}
-			n.Dir = filepath.Join(d.DataDir, n.ID)
-			p.Nodes = append(p.Nodes, n)
-		}
-	}
-
 	if d.Mode == ModeReplication {
-		count := 3
-		if d.nodeCount() > 3 {
-			count = 5
-		}
-		p.Quorum = count/2 + 1
-		for i := 0; i < count; i++ {
-			s := &Sentinel{ID: fmt.Sprintf("%s-sentinel-%d", d.Name, i+1), Zone: zones[i%len(zones)], Host: d.Host}
-			s.PlainPort, s.TLSPort = alloc(d.NodePorts[s.ID])
-			if h := d.NodeHosts[s.ID]; h != "" {
-				s.Host = h
-			}
-			s.Dir = filepath.Join(d.DataDir, s.ID)
-			p.Sentinels = append(p.Sentinels, s)
-		}
+		p.planSentinels(zones, ports)
 	}
 	return p, nil
+}
+
+// planTLS names the certificate files: the user's, or ones the engine generates under the
+// data directory.
+func planTLS(d Deployment) *TLSFiles {
+	switch {
+	case !d.TLS.Enabled:
+		return nil
+	case d.TLS.CertFile != "":
+		return &TLSFiles{CertFile: d.TLS.CertFile, KeyFile: d.TLS.KeyFile, CAFile: d.TLS.CAFile}
+	default:
+		dir := filepath.Join(d.DataDir, "tls")
+		return &TLSFiles{CertFile: filepath.Join(dir, "node.crt"), KeyFile: filepath.Join(dir, "node.key"),
+			CAFile: filepath.Join(dir, "ca.crt"), Generate: true}
+	}
+}
+
+// portAllocator hands out ports from the base port in plan order. Sequential ports skip
+// those pinned by NodePorts, so a node added next to pinned ones (scaling) never lands on a
+// port a running process holds; a pinned node still uses up its own sequential position, so
+// moving one node never shifts the ports of the others.
+type portAllocator struct {
+	next   int
+	pinned map[int]bool
+	tls    bool // TLS on
+	both   bool // TLS preferred: a plaintext port and the TLS one after it
+}
+
+func newPortAllocator(d Deployment) *portAllocator {
+	a := &portAllocator{next: d.BasePort, pinned: map[int]bool{}, tls: d.TLS.Enabled, both: d.TLS.Enabled && !d.tlsRequired()}
+	for _, port := range d.NodePorts {
+		a.pinned[port] = true
+		if a.both {
+			a.pinned[port+1] = true // a pinned port is the first of the two
+		}
+	}
+	return a
+}
+
+// take returns the next free sequential port, or override (still using up a position).
+func (a *portAllocator) take(override int) int {
+	if override != 0 {
+		a.next++
+		return override
+	}
+	for a.pinned[a.next] {
+		a.next++
+	}
+	port := a.next
+	a.next++
+	return port
+}
+
+// alloc returns the plaintext and TLS ports of one process (0 for the one it lacks).
+func (a *portAllocator) alloc(override int) (plain, tls int) {
+	switch {
+	case !a.tls:
+		return a.take(override), 0
+	case !a.both:
+		return 0, a.take(override)
+	case override != 0:
+		a.next += 2
+		return override, override + 1
+	default:
+		plain = a.take(0)
+		return plain, a.take(0)
+	}
+}
+
+// planShard adds the nodes of shard s: its primary in zone s (round robin) and the replicas
+// spread over the other zones.
+func (p *Plan) planShard(s int, zones []string, maxmem int64, ports *portAllocator) {
+	d := &p.Deployment
+	shards := d.shardCount()
+	primaryZone := s % len(zones)
+	var others []string
+	for i, z := range zones {
+		if i != primaryZone {
+			others = append(others, z)
+		}
+	}
+	for r := 0; r <= d.ReplicasPerShard; r++ {
+		n := &Node{Shard: s, ShardID: fmt.Sprintf("%04d", s+1), Host: d.Host, MaxMemory: maxmem}
+		if d.Mode == ModeCluster {
+			n.ID = fmt.Sprintf("%s-%04d-%03d", d.Name, s+1, r+1)
+		} else {
+			n.ID = fmt.Sprintf("%s-%03d", d.Name, r+1)
+		}
+		n.PlainPort, n.TLSPort = ports.alloc(d.NodePorts[n.ID])
+		if h := d.NodeHosts[n.ID]; h != "" {
+			n.Host = h
+		}
+		if r == 0 {
+			n.Role, n.Zone = RolePrimary, zones[primaryZone]
+			if d.Mode == ModeCluster {
+				n.Slots = []SlotRange{{Start: s * TotalSlots / shards, End: (s+1)*TotalSlots/shards - 1}}
+			}
+		} else {
+			n.Role, n.Zone = RoleReplica, others[(s+r-1)%len(others)]
+			n.PrimaryID = p.ShardNodes(s)[0].ID
+		}
+		if d.Mode == ModeCluster {
+			n.BusPort = n.Port() + BusOffset
+		}
+		n.Dir = filepath.Join(d.DataDir, n.ID)
+		p.Nodes = append(p.Nodes, n)
+	}
+}
+
+// planSentinels adds a replication group's sentinels: three, or five for more than three
+// nodes, one per zone in turn, with a majority quorum.
+func (p *Plan) planSentinels(zones []string, ports *portAllocator) {
+	d := &p.Deployment
+	count := 3
+	if d.nodeCount() > 3 {
+		count = 5
+	}
+	p.Quorum = count/2 + 1
+	for i := 0; i < count; i++ {
+		s := &Sentinel{ID: fmt.Sprintf("%s-sentinel-%d", d.Name, i+1), Zone: zones[i%len(zones)], Host: d.Host}
+		s.PlainPort, s.TLSPort = ports.alloc(d.NodePorts[s.ID])
+		if h := d.NodeHosts[s.ID]; h != "" {
+			s.Host = h
+		}
+		s.Dir = filepath.Join(d.DataDir, s.ID)
+		p.Sentinels = append(p.Sentinels, s)
+	}
 }
 
 // Primaries returns the planned primaries, one per shard.
