@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 
@@ -11,8 +12,10 @@ import (
 
 // ClusterNode is one line of CLUSTER NODES.
 type ClusterNode struct {
-	ID        string
-	Addr      string // host:port as the node announces it
+	ID string
+	// Addr is host:port as the node announces it: its hostname when it announces one
+	// (cluster-announce-hostname), so it compares with the planned Node.Addr.
+	Addr      string
 	Flags     []string
 	MasterID  string // "" for masters
 	Epoch     int64
@@ -38,9 +41,14 @@ func ParseClusterNodes(s string) ([]ClusterNode, error) {
 		if len(f) < 8 {
 			return nil, fmt.Errorf("malformed CLUSTER NODES line %q", line)
 		}
-		addr := f[1]
-		if i := strings.IndexAny(addr, "@,"); i >= 0 {
-			addr = addr[:i]
+		// ip:port@cport[,hostname[,aux=value...]]
+		field, hostname, _ := strings.Cut(f[1], ",")
+		hostname, _, _ = strings.Cut(hostname, ",")
+		addr, _, _ := strings.Cut(field, "@")
+		if hostname != "" && !strings.Contains(hostname, "=") {
+			if _, port, err := net.SplitHostPort(addr); err == nil {
+				addr = net.JoinHostPort(hostname, port)
+			}
 		}
 		cn := ClusterNode{ID: f[0], Addr: addr, Flags: strings.Split(f[2], ","), Connected: f[7] == "connected"}
 		if f[3] != "-" {
@@ -167,7 +175,23 @@ func (e *Engine) addMissingSlots(ctx context.Context, c *redis.Client, n *Node) 
 }
 
 func meet(ctx context.Context, c *redis.Client, n *Node) error {
-	return c.Do(ctx, "cluster", "meet", n.Host, n.Port(), n.BusPort).Err()
+	// CLUSTER MEET takes an address, not a name: a node that announces a hostname is met
+	// at what the name resolves to now (the name is what it announces afterwards).
+	host := n.Host
+	if isHostname(host) {
+		ips, err := net.DefaultResolver.LookupHost(ctx, host)
+		if err != nil || len(ips) == 0 {
+			return fmt.Errorf("resolving %s to meet %s: %w", host, n.ID, err)
+		}
+		host = ips[0]
+		for _, ip := range ips {
+			if net.ParseIP(ip).To4() != nil {
+				host = ip
+				break
+			}
+		}
+	}
+	return c.Do(ctx, "cluster", "meet", host, n.Port(), n.BusPort).Err()
 }
 
 // waitClusterJoined waits until every node knows every other one by its id, connected.

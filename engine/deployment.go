@@ -59,8 +59,12 @@ type Deployment struct {
 	Persistence Persistence `json:"persistence"`
 	Snapshot    Snapshot    `json:"snapshot"`
 
-	// Host is the address nodes bind to and announce (127.0.0.1 for local processes).
+	// Host is the address nodes bind to and announce (127.0.0.1 for local processes), or a
+	// hostname they announce (with BindAll: a process binds addresses, not names).
 	Host string `json:"host,omitempty"`
+	// BindAll makes every node listen on all interfaces instead of its host's address (and
+	// loopback): for nodes that announce a hostname, such as pods of a StatefulSet.
+	BindAll bool `json:"bindAll,omitempty"`
 	// BasePort is the first port; nodes and sentinels take consecutive ports from it.
 	BasePort int `json:"basePort"`
 	// NodePorts overrides the port of single nodes by id (used to move a node).
@@ -259,7 +263,12 @@ func (d *Deployment) Validate() error {
 	for id, h := range d.NodeHosts {
 		if h == "" || strings.ContainsAny(h, " \t/:") {
 			ps.Add("nodeHosts."+id, h, "an IPv4 address or host name")
+		} else if isHostname(h) && !d.BindAll {
+			ps.Add("nodeHosts."+id, h, "an address, or a host name with bindAll (a node binds addresses and announces the name)")
 		}
+	}
+	if isHostname(d.Host) && !d.BindAll {
+		ps.Add("host", d.Host, "an address, or a host name with bindAll (a node binds addresses and announces the name)")
 	}
 	if d.DataDir == "" {
 		ps.Add("dataDir", nil, "a directory for the nodes' data")
