@@ -60,7 +60,7 @@ func newEngine(d engine.Deployment, ps *Ports, logf func(string, ...any)) (*engi
 	if engineLog {
 		e.Logf = logf
 	}
-	e.StartTimeout = 60 * time.Second
+	e.Timeouts.Start = 60 * time.Second
 	return e, nil
 }
 

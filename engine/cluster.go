@@ -398,6 +398,7 @@ func (e *Engine) guardEmptyClusterPrimary(ctx context.Context, n *Node) error {
 	if err := c.Do(ctx, "cluster", "failover", "force").Err(); err != nil {
 		return fmt.Errorf("starting node %s: promoting %s: %w", n.ID, candidate.ID, err)
 	}
+	// A vote the primaries can still give comes within a few node timeouts.
 	err := waitFor(ctx, 3*e.Plan.Timing.ClusterNodeTimeout, "failover to "+candidate.ID, promoted)
 	if err != nil {
 		e.logf("no majority promoted %s; taking over", candidate.ID)

@@ -34,8 +34,8 @@ type Engine struct {
 	Files NodeFiles
 	// Logf receives progress messages; nil discards them.
 	Logf func(format string, args ...any)
-	// StartTimeout bounds each wait for processes and topology (default 60 s).
-	StartTimeout time.Duration
+	// Timeouts bound the engine's waits; zero fields take DefaultTimeouts.
+	Timeouts Timeouts
 
 	tlsConf *tls.Config
 	// restoring is set while a deployment seeded from a snapshot starts for the first time.
@@ -72,12 +72,7 @@ func (e *Engine) logf(format string, args ...any) {
 	}
 }
 
-func (e *Engine) timeout() time.Duration {
-	if e.StartTimeout == 0 {
-		return 60 * time.Second
-	}
-	return e.StartTimeout
-}
+func (e *Engine) timeout() time.Duration { return e.Timeouts.withDefaults().Start }
 
 func (e *Engine) statePath() string { return filepath.Join(e.Plan.Deployment.DataDir, StateFile) }
 
@@ -389,7 +384,7 @@ func (e *Engine) enableAOF(ctx context.Context, n *Node) error {
 	if err := c.ConfigSet(ctx, "appendonly", "yes").Err(); err != nil {
 		return fmt.Errorf("switching AOF on for %s: %w", n.ID, err)
 	}
-	return waitFor(ctx, 10*time.Minute, "the first AOF of "+n.ID, func(ctx context.Context) error {
+	return waitFor(ctx, e.Timeouts.withDefaults().Persist, "the first AOF of "+n.ID, func(ctx context.Context) error {
 		info, err := Info(ctx, c, "persistence")
 		if err != nil {
 			return err

@@ -60,7 +60,7 @@ func UpE(t *testing.T, d Deployment) (*Engine, error) {
 		return nil, err
 	}
 	e.Logf = t.Logf
-	e.StartTimeout = 30 * time.Second
+	e.Timeouts.Start = 30 * time.Second
 	return e, e.Up(context.Background())
 }
 

@@ -81,7 +81,7 @@ func TestCreateRollsBack(t *testing.T) {
 				t.Fatal(err)
 			}
 			e.Logf = t.Logf
-			e.StartTimeout = 20 * time.Second
+			e.Timeouts.Start = 20 * time.Second
 			t.Cleanup(func() { _ = e.Stop(context.Background()) })
 			victim := e.Plan.Nodes[4] // three nodes are up (with nodes.conf) when it starts
 			var l net.Listener

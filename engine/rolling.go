@@ -55,7 +55,7 @@ func (e *Engine) rollReplication(ctx context.Context) error {
 	// paused writes fail on the demoted node (READONLY) instead of being acknowledged.
 	pc := e.admin(prim.Addr())
 	defer pc.Close()
-	if err := pc.Do(ctx, "client", "pause", 30000, "write").Err(); err != nil {
+	if err := pc.Do(ctx, "client", "pause", e.Timeouts.withDefaults().WritePause.Milliseconds(), "write").Err(); err != nil {
 		return fmt.Errorf("rolling: pausing writes on %s: %w", prim.ID, err)
 	}
 	defer pc.Do(context.Background(), "client", "unpause")

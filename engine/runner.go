@@ -67,6 +67,10 @@ type EngineChecker interface {
 // LocalRunner runs each process's program (valkey-server, redis-sentinel, ...) from PATH as
 // a child of this process.
 type LocalRunner struct {
+	// StopGrace is how long a process has to exit after SIGTERM (redis saves its data then)
+	// before it is killed; 0: DefaultStopGrace.
+	StopGrace time.Duration
+
 	mu    sync.Mutex
 	procs map[string]*localProc
 }
@@ -137,7 +141,10 @@ func (r *LocalRunner) get(id string) *localProc {
 	return r.procs[id]
 }
 
-// Stop implements Runner: SIGTERM, then SIGKILL after 30 s or when ctx ends.
+// DefaultStopGrace is how long a stopping node may take to save and exit.
+const DefaultStopGrace = 30 * time.Second
+
+// Stop implements Runner: SIGTERM, then SIGKILL after StopGrace or when ctx ends.
 func (r *LocalRunner) Stop(ctx context.Context, id string) error {
 	lp := r.get(id)
 	if lp == nil || lp.exited() {
@@ -149,12 +156,19 @@ func (r *LocalRunner) Stop(ctx context.Context, id string) error {
 	select {
 	case <-lp.done:
 		return nil
-	case <-time.After(30 * time.Second):
+	case <-time.After(r.stopGrace()):
 	case <-ctx.Done():
 	}
 	_ = lp.cmd.Process.Kill()
 	<-lp.done
 	return fmt.Errorf("stopping %s: did not exit after SIGTERM, killed", id)
+}
+
+func (r *LocalRunner) stopGrace() time.Duration {
+	if r.StopGrace == 0 {
+		return DefaultStopGrace
+	}
+	return r.StopGrace
 }
 
 // Kill implements Runner.

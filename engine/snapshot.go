@@ -220,7 +220,7 @@ func (e *Engine) bgsave(ctx context.Context, n *Node) error {
 	if err != nil {
 		return err
 	}
-	return waitFor(ctx, 10*time.Minute, "BGSAVE on "+n.ID, func(ctx context.Context) error {
+	return waitFor(ctx, e.Timeouts.withDefaults().Persist, "BGSAVE on "+n.ID, func(ctx context.Context) error {
 		info, err := Info(ctx, c, "persistence")
 		if err != nil {
 			return err
