@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/rediskit/rediskit/window"
@@ -81,16 +79,13 @@ func (e *Engine) runSnapshotSchedule(ctx context.Context, ticks <-chan time.Time
 		e.logf("automatic snapshots in the default window %s UTC", raw)
 	}
 	// An automatic snapshot abandoned by a killed schedule is never finished: clear it away.
-	if stale, _ := filepath.Glob(filepath.Join(e.snapshotRoot(), e.Plan.Deployment.Name+"-auto-*.partial")); len(stale) > 0 {
-		for _, dir := range stale {
-			_ = os.RemoveAll(dir)
-		}
-		e.logf("removed %d unfinished automatic snapshot(s)", len(stale))
+	if n := e.Snapshots().ClearUnfinishedAutomatic(); n > 0 {
+		e.logf("removed %d unfinished automatic snapshot(s)", n)
 	}
 	// A schedule started again inside the window (a new controller after an update) must
 	// not take the day's snapshot twice: the window of the newest one on disk counts as done.
 	var lastDay string
-	if last, err := e.LastAutomaticSnapshot(); err != nil {
+	if last, err := e.Snapshots().LastAutomatic(); err != nil {
 		e.logf("automatic snapshots: %v", err)
 	} else if last != nil {
 		lastDay = w.Opened(last.Created)

@@ -2,11 +2,8 @@ package engine
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -44,11 +41,14 @@ type ShardSnapshot struct {
 	SHA256  string      `json:"sha256"`
 }
 
-func (e *Engine) snapshotRoot() string {
-	if e.Plan.Deployment.Snapshot.Dir != "" {
-		return e.Plan.Deployment.Snapshot.Dir
+// Snapshots is the store of this deployment's snapshots.
+func (e *Engine) Snapshots() SnapshotStore {
+	d := e.Plan.Deployment
+	dir := d.Snapshot.Dir
+	if dir == "" {
+		dir = filepath.Join(d.DataDir, "snapshots")
 	}
-	return filepath.Join(e.Plan.Deployment.DataDir, "snapshots")
+	return SnapshotStore{Dir: dir, Deployment: d.Name}
 }
 
 // Snapshot takes a snapshot of every shard now, each from a replica in sync where one
@@ -67,7 +67,7 @@ func (e *Engine) AutomaticSnapshot(ctx context.Context, now time.Time) (string, 
 	if err != nil {
 		return "", err
 	}
-	if _, err := e.PruneSnapshots(now); err != nil {
+	if _, err := e.Snapshots().Prune(now, e.Plan.Deployment.Snapshot.RetentionDays); err != nil {
 		return dir, fmt.Errorf("snapshot %s taken, but pruning old ones: %w", name, err)
 	}
 	return dir, nil
@@ -78,7 +78,7 @@ func (e *Engine) takeSnapshot(ctx context.Context, name string, automatic bool, 
 	if name == "" {
 		name = fmt.Sprintf("%s-%s", p.Deployment.Name, time.Now().UTC().Format("20060102-150405"))
 	}
-	dir := filepath.Join(e.snapshotRoot(), name)
+	dir := filepath.Join(e.Snapshots().Dir, name)
 	if _, err := os.Stat(dir); err == nil {
 		return "", fmt.Errorf("snapshot %s: already exists", name)
 	}
@@ -246,35 +246,6 @@ func importFile(ctx context.Context, f NodeFiles, h FileHome, name, from string)
 	return f.Import(ctx, h, name, in)
 }
 
-// ReadManifest reads and checks a snapshot directory: the manifest parses and every file
-// has the recorded checksum.
-func ReadManifest(dir string) (*Manifest, error) {
-	b, err := os.ReadFile(filepath.Join(dir, ManifestFile))
-	if err != nil {
-		return nil, fmt.Errorf("reading snapshot manifest: %w", err)
-	}
-	var m Manifest
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("parsing snapshot manifest %s: %w", dir, err)
-	}
-	for _, s := range m.Shards {
-		f, err := os.Open(filepath.Join(dir, s.File))
-		if err != nil {
-			return nil, fmt.Errorf("snapshot %s: %w", m.Name, err)
-		}
-		h := sha256.New()
-		_, err = io.Copy(h, f)
-		f.Close()
-		if err != nil {
-			return nil, fmt.Errorf("snapshot %s: reading %s: %w", m.Name, s.File, err)
-		}
-		if got := hex.EncodeToString(h.Sum(nil)); got != s.SHA256 {
-			return nil, fmt.Errorf("snapshot %s: %s has checksum %s, manifest says %s", m.Name, s.File, got, s.SHA256)
-		}
-	}
-	return &m, nil
-}
-
 // restoreFiles seeds a new deployment from Snapshot.RestoreFrom: each shard's RDB becomes
 // its primary's dump.rdb (replicas sync from the primary). The snapshot must have the
 // deployment's shape: same mode family (cluster or not), shard count and slot ranges.
@@ -346,75 +317,6 @@ func checkSlotCover(shards []ShardSnapshot) error {
 		}
 	}
 	return nil
-}
-
-// PruneSnapshots removes automatic snapshots of this deployment older than the retention
-// period; manual snapshots are never pruned.
-func (e *Engine) PruneSnapshots(now time.Time) ([]string, error) {
-	days := e.Plan.Deployment.Snapshot.RetentionDays
-	autos, err := e.automaticSnapshots()
-	if err != nil {
-		return nil, err
-	}
-	var removed []string
-	for _, m := range autos {
-		if now.Sub(m.Created) > time.Duration(days)*24*time.Hour {
-			if err := os.RemoveAll(m.dir); err != nil {
-				return removed, fmt.Errorf("removing snapshot %s: %w", m.Name, err)
-			}
-			removed = append(removed, m.Name)
-		}
-	}
-	return removed, nil
-}
-
-// storedSnapshot is a manifest and the directory it was read from.
-type storedSnapshot struct {
-	Manifest
-	dir string
-}
-
-// automaticSnapshots lists the complete automatic snapshots of this deployment.
-func (e *Engine) automaticSnapshots() ([]storedSnapshot, error) {
-	ents, err := os.ReadDir(e.snapshotRoot())
-	if os.IsNotExist(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("listing snapshots: %w", err)
-	}
-	var out []storedSnapshot
-	for _, ent := range ents {
-		if strings.HasSuffix(ent.Name(), ".partial") {
-			continue // a snapshot being written, or abandoned by a stopped controller
-		}
-		dir := filepath.Join(e.snapshotRoot(), ent.Name())
-		b, err := os.ReadFile(filepath.Join(dir, ManifestFile))
-		if err != nil {
-			continue // not a snapshot (or a partial one being written)
-		}
-		var m Manifest
-		if json.Unmarshal(b, &m) != nil || m.Deployment != e.Plan.Deployment.Name || !m.Automatic {
-			continue
-		}
-		out = append(out, storedSnapshot{Manifest: m, dir: dir})
-	}
-	return out, nil
-}
-
-// LastAutomaticSnapshot returns this deployment's newest automatic snapshot, nil when it has none.
-func (e *Engine) LastAutomaticSnapshot() (*Manifest, error) {
-	autos, err := e.automaticSnapshots()
-	if err != nil {
-		return nil, err
-	}
-	var last *Manifest
-	for i := range autos {
-		if last == nil || autos[i].Created.After(last.Created) {
-			last = &autos[i].Manifest
-		}
-	}
-	return last, nil
 }
 
 // majorVersion is the part of an engine version before the first dot ("7" of "7.1").

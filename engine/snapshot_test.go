@@ -55,7 +55,7 @@ func TestSnapshotFromReplicaAndRestore(t *testing.T) {
 		if am, err := ReadManifest(auto); err != nil || !am.Automatic {
 			t.Fatalf("automatic manifest %+v, %v", am, err)
 		}
-		removed, err := e.PruneSnapshots(time.Now().Add(49 * time.Hour))
+		removed, err := e.Snapshots().Prune(time.Now().Add(49*time.Hour), e.Plan.Deployment.Snapshot.RetentionDays)
 		if err != nil || len(removed) != 1 {
 			t.Fatalf("pruned %v, %v", removed, err)
 		}
@@ -162,17 +162,17 @@ func TestPruneKeepsManualSnapshots(t *testing.T) {
 		"other":      {Deployment: "someone-else", Automatic: true, Created: now.AddDate(0, 0, -30)},
 	} {
 		m.Name = name
-		dir := filepath.Join(e.snapshotRoot(), name)
+		dir := filepath.Join(e.Snapshots().Dir, name)
 		os.MkdirAll(dir, 0o700)
 		b, _ := json.Marshal(m)
 		os.WriteFile(filepath.Join(dir, ManifestFile), b, 0o600)
 	}
-	removed, err := e.PruneSnapshots(now)
+	removed, err := e.Snapshots().Prune(now, e.Plan.Deployment.Snapshot.RetentionDays)
 	if err != nil || len(removed) != 1 || removed[0] != "old-auto" {
 		t.Fatalf("removed %v, %v", removed, err)
 	}
 	for _, keep := range []string{"new-auto", "old-manual", "other"} {
-		if _, err := os.Stat(filepath.Join(e.snapshotRoot(), keep)); err != nil {
+		if _, err := os.Stat(filepath.Join(e.Snapshots().Dir, keep)); err != nil {
 			t.Errorf("%s pruned", keep)
 		}
 	}

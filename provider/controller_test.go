@@ -90,7 +90,7 @@ func TestControllerTakesTheDaysAutomaticSnapshot(t *testing.T) {
 		}
 	}
 	run(func() error {
-		last, err := e.LastAutomaticSnapshot()
+		last, err := e.Snapshots().LastAutomatic()
 		if err == nil && last == nil {
 			err = fmt.Errorf("no automatic snapshot yet")
 		}
@@ -110,7 +110,7 @@ func TestControllerTakesTheDaysAutomaticSnapshot(t *testing.T) {
 		}
 		return nil
 	})
-	first, err := e.LastAutomaticSnapshot()
+	first, err := e.Snapshots().LastAutomatic()
 	if err != nil || first == nil {
 		t.Fatalf("automatic snapshot %+v, %v", first, err)
 	}

@@ -29,7 +29,7 @@ func observe(ctx context.Context, e *engine.Engine, st *schema.DeploymentState) 
 	}
 	st.ControllerRunning = controllerRunning(st.DataDir)
 	st.LastAutomaticSnapshot = ""
-	if last, err := e.LastAutomaticSnapshot(); err == nil && last != nil {
+	if last, err := e.Snapshots().LastAutomatic(); err == nil && last != nil {
 		st.LastAutomaticSnapshot = last.Name
 	}
 	st.Healthy = status.Ready
