@@ -315,18 +315,11 @@ func (e *Engine) MoveNode(ctx context.Context, id string, port int) error {
 	if n == nil {
 		return fmt.Errorf("moving node %s: no such node", id)
 	}
-	d := e.Plan.Deployment
-	ports := map[string]int{}
-	for k, v := range d.NodePorts {
-		ports[k] = v
-	}
-	ports[id] = port
-	d.NodePorts = ports
-	np, err := PlanFor(d)
+	np, err := e.Plan.WithNodePort(id, port)
 	if err != nil {
 		return fmt.Errorf("moving node %s: %w", id, err)
 	}
-	if d.Mode == ModeReplication {
+	if np.Deployment.Mode == ModeReplication {
 		// Sentinels track the primary by address: hand the role over before it moves.
 		if prim, err := e.CurrentPrimary(ctx); err == nil && prim.ID == id {
 			if err := e.Failover(ctx); err != nil {

@@ -294,6 +294,19 @@ func (p *Plan) planSentinels(zones []string, ports *portAllocator) {
 	}
 }
 
+// WithNodePort plans the same deployment with one node (or sentinel) pinned to another port:
+// the plan of moving it.
+func (p *Plan) WithNodePort(id string, port int) (*Plan, error) {
+	d := p.Deployment
+	ports := map[string]int{}
+	for k, v := range d.NodePorts {
+		ports[k] = v
+	}
+	ports[id] = port
+	d.NodePorts = ports
+	return PlanFor(d)
+}
+
 // Primaries returns the planned primaries, one per shard.
 func (p *Plan) Primaries() []*Node {
 	var out []*Node

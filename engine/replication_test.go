@@ -345,14 +345,7 @@ func TestReplicationPrimaryReaddressedWhileSentinelsRun(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		d := e.Plan.Deployment
-		ports := map[string]int{}
-		for k, v := range d.NodePorts {
-			ports[k] = v
-		}
-		ports[id] = port
-		d.NodePorts = ports
-		np, err := PlanFor(d)
+		np, err := e.Plan.WithNodePort(id, port)
 		if err != nil {
 			t.Fatal(err)
 		}
