@@ -128,15 +128,8 @@ func (r *DaemonRunner) pid(id string) int {
 		// Gone, or a zombie: dead either way.
 		return 0
 	}
-	if len(fields) >= 2 {
-		if stat[19] != fields[1] {
-			return 0
-		}
-		return pid
-	}
-	// A pid file from before start times were recorded: fall back to the command line.
-	cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-	if !bytes.Contains(cmdline, []byte("redis")) {
+	// Every pid file the runner writes has the start time; one without it names nobody.
+	if len(fields) < 2 || stat[19] != fields[1] {
 		return 0
 	}
 	return pid

@@ -106,10 +106,11 @@ func TestDaemonRunnerTellsAReusedPidApart(t *testing.T) {
 	}
 }
 
-func TestDaemonRunnerOldPidFileFallsBackToCommandLine(t *testing.T) {
+func TestDaemonRunnerPidFileWithoutStartTimeNamesNobody(t *testing.T) {
 	r, p := fakeServer(t)
-	// A live process that is not redis's, named by a pid-only file (the old format).
-	other := exec.Command("sleep", "60")
+	// A live process whose command line even says redis, named by a pid file without the
+	// start time the runner always records: not one of ours.
+	other := exec.Command("sh", "-c", "sleep 60", "redis-server")
 	if err := other.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -118,6 +119,6 @@ func TestDaemonRunnerOldPidFileFallsBackToCommandLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	if r.Running(p.ID) {
-		t.Fatal("a pid-only file naming a process that is not redis counts as running")
+		t.Fatal("a pid file without a start time counts as running")
 	}
 }
