@@ -44,7 +44,7 @@ func (e *Engine) UpdateAuth(ctx context.Context, a Auth) error {
 			errs = append(errs, fmt.Errorf("sentinel %s is not running; start it and update again", s.ID))
 			continue
 		}
-		if err := e.updateSentinelUsers(ctx, s, &e.Plan.Deployment, &np.Deployment); err != nil {
+		if err := e.repl().updateSentinelUsers(ctx, s, &e.Plan.Deployment, &np.Deployment); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -58,7 +58,7 @@ func (e *Engine) UpdateAuth(ctx context.Context, a Auth) error {
 
 // updateSentinelUsers makes a sentinel's users match the deployment and rewrites its
 // configuration so they survive a restart (sentinels own their config file).
-func (e *Engine) updateSentinelUsers(ctx context.Context, s *Sentinel, old, cur *Deployment) error {
+func (e replicationGroup) updateSentinelUsers(ctx context.Context, s *Sentinel, old, cur *Deployment) error {
 	c := e.sentinelClient(s)
 	defer c.Close()
 	want := map[string]bool{}

@@ -10,6 +10,15 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
+// clusterTopology is the engine's work on a cluster-mode deployment: creating it, keeping
+// every node introduced at its planned address, the start guard of a shard's primary,
+// failovers, and moving slots when it scales. It is the Engine seen through that concern;
+// the lifecycle in engine.go hands over to it.
+type clusterTopology struct{ *Engine }
+
+// cluster is the engine's cluster-mode work.
+func (e *Engine) cluster() clusterTopology { return clusterTopology{e} }
+
 // ClusterNode is one line of CLUSTER NODES.
 type ClusterNode struct {
 	ID string
@@ -89,7 +98,7 @@ func clusterNodes(ctx context.Context, c *redis.Client) ([]ClusterNode, error) {
 // them and attaches the replicas, then waits until every node reports the cluster healthy.
 // Any failure is returned to Create, which rolls everything back: there is no
 // "|| true" here, a cluster is either fully made or not at all.
-func (e *Engine) createCluster(ctx context.Context) error {
+func (e clusterTopology) createCluster(ctx context.Context) error {
 	p := e.Plan
 	for _, n := range p.Nodes {
 		if err := e.startNode(ctx, n, ""); err != nil {
@@ -137,7 +146,7 @@ func (e *Engine) createCluster(ctx context.Context) error {
 
 // addMissingSlots assigns the node its planned slots, skipping any it already owns (a node
 // seeded from a snapshot claims the slots of the keys it loaded).
-func (e *Engine) addMissingSlots(ctx context.Context, c *redis.Client, n *Node) error {
+func (e clusterTopology) addMissingSlots(ctx context.Context, c *redis.Client, n *Node) error {
 	if len(n.Slots) == 0 {
 		return nil
 	}
@@ -195,7 +204,7 @@ func meet(ctx context.Context, c *redis.Client, n *Node) error {
 }
 
 // waitClusterJoined waits until every node knows every other one by its id, connected.
-func (e *Engine) waitClusterJoined(ctx context.Context, ids map[string]string) error {
+func (e clusterTopology) waitClusterJoined(ctx context.Context, ids map[string]string) error {
 	for _, n := range e.Plan.Nodes {
 		c := e.admin(n.Addr())
 		err := waitFor(ctx, e.timeout(), "node "+n.ID+" to know every peer", func(ctx context.Context) error {
@@ -226,7 +235,7 @@ func (e *Engine) waitClusterJoined(ctx context.Context, ids map[string]string) e
 
 // waitClusterHealthy waits until every node reports cluster_state:ok with all slots and all
 // nodes, every shard has exactly one primary, and every replica's link is up.
-func (e *Engine) waitClusterHealthy(ctx context.Context) error {
+func (e clusterTopology) waitClusterHealthy(ctx context.Context) error {
 	p := e.Plan
 	for _, n := range p.Nodes {
 		c := e.admin(n.Addr())
@@ -274,7 +283,7 @@ func (e *Engine) waitClusterHealthy(ctx context.Context) error {
 // without it (it crashed; the supervisor brings it back) rejoins behind the start guards, so
 // a crashed primary is failed over before it returns; a shard that was down as a whole
 // comes back as it was.
-func (e *Engine) startCluster(ctx context.Context) error {
+func (e clusterTopology) startCluster(ctx context.Context) error {
 	shardUp := map[int]bool{}
 	for _, n := range e.Plan.Nodes {
 		if e.Runner.Running(n.ID) {
@@ -301,7 +310,7 @@ func (e *Engine) startCluster(ctx context.Context) error {
 // reconcileCluster makes every running node know every other running node at its planned
 // address: a node that sees a peer at a stale address is told to MEET it at the new one
 // (Redis then recognises the node id and updates the address), then it waits for health.
-func (e *Engine) reconcileCluster(ctx context.Context) error {
+func (e clusterTopology) reconcileCluster(ctx context.Context) error {
 	p := e.Plan
 	ids := map[string]string{}
 	for _, n := range p.Nodes {
@@ -354,7 +363,7 @@ func (e *Engine) reconcileCluster(ctx context.Context) error {
 // its shard's primary in the eyes of the cluster (it came back before a failover happened)
 // and one of its replicas is running, that replica takes over first; the node then returns
 // as its replica instead of leading the shard, possibly empty, and resyncing its replicas.
-func (e *Engine) guardEmptyClusterPrimary(ctx context.Context, n *Node) error {
+func (e clusterTopology) guardEmptyClusterPrimary(ctx context.Context, n *Node) error {
 	var candidate *Node
 	var best int64 = -1
 	for _, o := range e.Plan.ShardNodes(n.Shard) {
@@ -416,7 +425,7 @@ func (e *Engine) guardEmptyClusterPrimary(ctx context.Context, n *Node) error {
 // clusterFailoverTo makes replica n the primary of its shard with CLUSTER FAILOVER (no
 // option: the coordinated kind, where the primary pauses its clients until n has every write)
 // and waits until n leads.
-func (e *Engine) clusterFailoverTo(ctx context.Context, n *Node, shardID string) error {
+func (e clusterTopology) clusterFailoverTo(ctx context.Context, n *Node, shardID string) error {
 	c := e.admin(n.Addr())
 	defer c.Close()
 	if err := c.Do(ctx, "cluster", "failover").Err(); err != nil {

@@ -143,9 +143,9 @@ func (e *Engine) Create(ctx context.Context) (err error) {
 	case ModeSingle:
 		err = e.startNode(ctx, p.Nodes[0], "")
 	case ModeReplication:
-		err = e.createReplication(ctx)
+		err = e.repl().createReplication(ctx)
 	case ModeCluster:
-		err = e.createCluster(ctx)
+		err = e.cluster().createCluster(ctx)
 	}
 	if err != nil {
 		return fmt.Errorf("creating %s: %w", p.Deployment.Name, err)
@@ -215,9 +215,9 @@ func (e *Engine) Start(ctx context.Context) error {
 		}
 		return e.startNode(ctx, n, "")
 	case ModeReplication:
-		return e.startReplication(ctx)
+		return e.repl().startReplication(ctx)
 	default:
-		return e.startCluster(ctx)
+		return e.cluster().startCluster(ctx)
 	}
 }
 
@@ -281,7 +281,7 @@ func (e *Engine) StartNode(ctx context.Context, id string) error {
 		return err
 	}
 	if e.Plan.Deployment.Mode == ModeCluster {
-		return e.reconcileCluster(ctx)
+		return e.cluster().reconcileCluster(ctx)
 	}
 	return nil
 }
@@ -298,9 +298,9 @@ func (e *Engine) rejoin(ctx context.Context, n *Node) error {
 	case ModeSingle:
 		return e.startNode(ctx, n, "")
 	case ModeReplication:
-		return e.startReplicationNode(ctx, n)
+		return e.repl().startReplicationNode(ctx, n)
 	default:
-		if err := e.guardEmptyClusterPrimary(ctx, n); err != nil {
+		if err := e.cluster().guardEmptyClusterPrimary(ctx, n); err != nil {
 			return err
 		}
 		return e.startNode(ctx, n, "")

@@ -20,9 +20,9 @@ func (e *Engine) RollingRestart(ctx context.Context) error {
 		}
 		return e.startNode(ctx, n, "")
 	case ModeReplication:
-		return e.rollReplication(ctx)
+		return e.repl().rollReplication(ctx)
 	default:
-		return e.rollCluster(ctx)
+		return e.cluster().rollCluster(ctx)
 	}
 }
 
@@ -34,10 +34,10 @@ func (e *Engine) restartReplica(ctx context.Context, n *Node) error {
 	if err := e.StartNode(ctx, n.ID); err != nil {
 		return fmt.Errorf("rolling: %w", err)
 	}
-	return e.waitInSync(ctx, n)
+	return e.repl().waitInSync(ctx, n)
 }
 
-func (e *Engine) rollReplication(ctx context.Context) error {
+func (e replicationGroup) rollReplication(ctx context.Context) error {
 	prim, err := e.CurrentPrimary(ctx)
 	if err != nil {
 		return fmt.Errorf("rolling: %w", err)
@@ -62,7 +62,7 @@ func (e *Engine) rollReplication(ctx context.Context) error {
 	if err := e.waitReplicasCaughtUp(ctx, prim); err != nil {
 		return err
 	}
-	if err := e.failoverFrom(ctx, prim); err != nil {
+	if err := e.repl().failoverFrom(ctx, prim); err != nil {
 		return fmt.Errorf("rolling: %w", err)
 	}
 	if err := pc.Do(ctx, "client", "unpause").Err(); err != nil {
@@ -71,7 +71,7 @@ func (e *Engine) rollReplication(ctx context.Context) error {
 	return e.restartReplica(ctx, prim)
 }
 
-func (e *Engine) rollCluster(ctx context.Context) error {
+func (e clusterTopology) rollCluster(ctx context.Context) error {
 	for s := 0; s < len(e.Plan.Primaries()); s++ {
 		var prim *Node
 		var replicas []*Node

@@ -28,9 +28,9 @@ func (e *Engine) Scale(ctx context.Context, from *Plan) error {
 	e.logf("scaling %s: %d nodes join, %d leave", e.Plan.Deployment.Name, len(added), len(removed))
 	switch e.Plan.Deployment.Mode {
 	case ModeCluster:
-		return e.scaleCluster(ctx, from, added, removed)
+		return e.cluster().scaleCluster(ctx, from, added, removed)
 	case ModeReplication:
-		return e.scaleReplication(ctx, from, added, removed)
+		return e.repl().scaleReplication(ctx, from, added, removed)
 	default:
 		return fmt.Errorf("scaling: a single node has no replicas or shards to change; use mode replication or cluster")
 	}
@@ -58,7 +58,7 @@ type clusterView struct {
 	primary map[int]string    // shard -> plan id of its current primary
 }
 
-func (e *Engine) viewCluster(ctx context.Context, plans ...*Plan) (*clusterView, error) {
+func (e clusterTopology) viewCluster(ctx context.Context, plans ...*Plan) (*clusterView, error) {
 	var seed *Node
 	for _, p := range plans {
 		for _, n := range p.Nodes {
@@ -95,7 +95,7 @@ func (e *Engine) viewCluster(ctx context.Context, plans ...*Plan) (*clusterView,
 	return v, nil
 }
 
-func (e *Engine) scaleCluster(ctx context.Context, from *Plan, added, removed []*Node) error {
+func (e clusterTopology) scaleCluster(ctx context.Context, from *Plan, added, removed []*Node) error {
 	to := e.Plan
 	all := append(append([]*Node(nil), from.Nodes...), added...)
 	// 1. New nodes start empty and meet the cluster.
@@ -177,7 +177,7 @@ func (e *Engine) scaleCluster(ctx context.Context, from *Plan, added, removed []
 }
 
 // waitClusterOK waits until every running node of nodes reports cluster_state:ok.
-func (e *Engine) waitClusterOK(ctx context.Context, nodes []*Node) error {
+func (e clusterTopology) waitClusterOK(ctx context.Context, nodes []*Node) error {
 	for _, n := range nodes {
 		if !e.Runner.Running(n.ID) {
 			continue
@@ -203,7 +203,7 @@ func (e *Engine) waitClusterOK(ctx context.Context, nodes []*Node) error {
 
 // waitKnown waits until every running node knows every running node of nodes: slot moves
 // name the new nodes by id, which a node that has not heard of them yet refuses.
-func (e *Engine) waitKnown(ctx context.Context, nodes []*Node) error {
+func (e clusterTopology) waitKnown(ctx context.Context, nodes []*Node) error {
 	for _, viewer := range nodes {
 		if !e.Runner.Running(viewer.ID) {
 			continue
@@ -236,7 +236,7 @@ func (e *Engine) waitKnown(ctx context.Context, nodes []*Node) error {
 }
 
 // promoteStaying makes a staying replica the primary of n's shard before n leaves.
-func (e *Engine) promoteStaying(ctx context.Context, v *clusterView, to *Plan, n *Node) error {
+func (e clusterTopology) promoteStaying(ctx context.Context, v *clusterView, to *Plan, n *Node) error {
 	for _, o := range to.ShardNodes(n.Shard) {
 		if !e.Runner.Running(o.ID) {
 			continue
@@ -251,7 +251,7 @@ func (e *Engine) promoteStaying(ctx context.Context, v *clusterView, to *Plan, n
 }
 
 // forget removes a node from the cluster, stops it and deletes its directory.
-func (e *Engine) forget(ctx context.Context, v *clusterView, all []*Node, n *Node) error {
+func (e clusterTopology) forget(ctx context.Context, v *clusterView, all []*Node, n *Node) error {
 	id := v.idOf[n.ID]
 	// A replica of a leaving primary must not be left following it.
 	if err := e.Runner.Stop(ctx, n.ID); err != nil {
@@ -338,7 +338,7 @@ func PlanSlotMoves(owners map[int]int, shards int) []SlotMove {
 }
 
 // rebalance moves slots so that the cluster has the plan's shard count.
-func (e *Engine) rebalance(ctx context.Context, v *clusterView, from, to *Plan) error {
+func (e clusterTopology) rebalance(ctx context.Context, v *clusterView, from, to *Plan) error {
 	shards := len(to.Primaries())
 	owners := map[int]int{}
 	for id, planID := range invert(v.idOf) {
@@ -421,7 +421,7 @@ func invert(m map[string]string) map[string]string {
 
 // migrateSlot moves one slot and its keys from src to dst. Clients asking src for a key
 // already moved get ASK and follow it; after SETSLOT NODE they get MOVED.
-func (e *Engine) migrateSlot(ctx context.Context, slot int, src, dst *Node, srcID, dstID string, client func(*Node) *redis.Client, masters []*Node) error {
+func (e clusterTopology) migrateSlot(ctx context.Context, slot int, src, dst *Node, srcID, dstID string, client func(*Node) *redis.Client, masters []*Node) error {
 	sc, dc := client(src), client(dst)
 	if err := dc.Do(ctx, "cluster", "setslot", slot, "importing", srcID).Err(); err != nil {
 		return fmt.Errorf("importing on %s: %w", dst.ID, err)
@@ -460,12 +460,12 @@ func (e *Engine) migrateSlot(ctx context.Context, slot int, src, dst *Node, srcI
 	return nil
 }
 
-func (e *Engine) scaleReplication(ctx context.Context, from *Plan, added, removed []*Node) error {
+func (e replicationGroup) scaleReplication(ctx context.Context, from *Plan, added, removed []*Node) error {
 	for _, n := range added {
-		if err := e.startReplicationNode(ctx, n); err != nil {
+		if err := e.repl().startReplicationNode(ctx, n); err != nil {
 			return err
 		}
-		if err := e.waitInSync(ctx, n); err != nil {
+		if err := e.repl().waitInSync(ctx, n); err != nil {
 			return err
 		}
 	}
@@ -476,7 +476,7 @@ func (e *Engine) scaleReplication(ctx context.Context, from *Plan, added, remove
 		}
 		for _, n := range removed {
 			if prim.ID == n.ID {
-				if err := e.failoverFrom(ctx, n); err != nil {
+				if err := e.repl().failoverFrom(ctx, n); err != nil {
 					return fmt.Errorf("scaling: moving the primary off %s: %w", n.ID, err)
 				}
 			}
@@ -495,7 +495,7 @@ func (e *Engine) scaleReplication(ctx context.Context, from *Plan, added, remove
 			if !e.Runner.Running(s.ID) {
 				continue
 			}
-			sc := e.sentinelClient(s)
+			sc := e.repl().sentinelClient(s)
 			err := sc.Reset(ctx, e.Plan.Deployment.Name).Err()
 			sc.Close()
 			if err != nil {

@@ -12,9 +12,17 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
+// replicationGroup is the engine's work on a replication group: its sentinels (their
+// files, starts, agreement, resets) and the moves of the primary role between nodes. It is
+// the Engine seen through that concern; the lifecycle in engine.go hands over to it.
+type replicationGroup struct{ *Engine }
+
+// repl is the engine's replication-group work.
+func (e *Engine) repl() replicationGroup { return replicationGroup{e} }
+
 // createReplication starts the primary, its replicas (waiting until each is in sync) and
 // then the sentinels (waiting until they see each other and every replica).
-func (e *Engine) createReplication(ctx context.Context) error {
+func (e replicationGroup) createReplication(ctx context.Context) error {
 	p := e.Plan
 	prim := p.Nodes[0]
 	if err := e.startNode(ctx, prim, ""); err != nil {
@@ -43,7 +51,7 @@ func (e *Engine) createReplication(ctx context.Context) error {
 
 func replicaOfArg(n *Node) string { return fmt.Sprintf("%s %d", n.Host, n.Port()) }
 
-func (e *Engine) startSentinel(ctx context.Context, s *Sentinel) error {
+func (e replicationGroup) startSentinel(ctx context.Context, s *Sentinel) error {
 	e.logf("starting sentinel %s on %s", s.ID, s.Addr())
 	if err := e.Runner.Start(ctx, Process{ID: s.ID, Kind: KindSentinel, Program: e.programs().Sentinel, Dir: s.Dir, ConfFile: SentinelConfFile, Host: s.Host, Port: s.Port(),
 		TLS: s.TLSPort != 0}); err != nil {
@@ -60,7 +68,7 @@ func (e *Engine) startSentinel(ctx context.Context, s *Sentinel) error {
 	})
 }
 
-func (e *Engine) sentinelClient(s *Sentinel) *redis.SentinelClient {
+func (e replicationGroup) sentinelClient(s *Sentinel) *redis.SentinelClient {
 	return redis.NewSentinelClient(&redis.Options{
 		Addr: s.Addr(), Username: AdminUser, Password: e.Plan.Deployment.Auth.AdminPassword,
 		TLSConfig: e.tlsConf, DialTimeout: 2 * time.Second, ReadTimeout: 5 * time.Second,
@@ -69,7 +77,7 @@ func (e *Engine) sentinelClient(s *Sentinel) *redis.SentinelClient {
 }
 
 // waitInSync waits until a replica's link to its primary is up and the initial sync done.
-func (e *Engine) waitInSync(ctx context.Context, n *Node) error {
+func (e replicationGroup) waitInSync(ctx context.Context, n *Node) error {
 	c := e.admin(n.Addr())
 	defer c.Close()
 	return waitFor(ctx, e.timeout(), "replica "+n.ID+" to sync", func(ctx context.Context) error {
@@ -86,7 +94,7 @@ func (e *Engine) waitInSync(ctx context.Context, n *Node) error {
 
 // waitSentinelsAgree waits until every sentinel names prim as primary, knows the other
 // sentinels and the expected number of replicas, and can reach its quorum.
-func (e *Engine) waitSentinelsAgree(ctx context.Context, prim *Node, replicas int) error {
+func (e replicationGroup) waitSentinelsAgree(ctx context.Context, prim *Node, replicas int) error {
 	for _, s := range e.Plan.Sentinels {
 		if err := e.waitSentinelAgrees(ctx, s, prim, replicas); err != nil {
 			return err
@@ -97,7 +105,7 @@ func (e *Engine) waitSentinelsAgree(ctx context.Context, prim *Node, replicas in
 
 // waitSentinelAgrees waits until one sentinel names prim as primary, knows every other
 // running sentinel and the expected number of replicas, and can reach its quorum.
-func (e *Engine) waitSentinelAgrees(ctx context.Context, s *Sentinel, prim *Node, replicas int) error {
+func (e replicationGroup) waitSentinelAgrees(ctx context.Context, s *Sentinel, prim *Node, replicas int) error {
 	p := e.Plan
 	name := p.Deployment.Name
 	others := 0
@@ -138,7 +146,7 @@ func (e *Engine) CurrentPrimary(ctx context.Context) (*Node, error) {
 	// Every sentinel is asked, not only those this process started: status and snapshot
 	// commands run in other processes than the one that started the deployment.
 	for _, s := range p.Sentinels {
-		c := e.sentinelClient(s)
+		c := e.repl().sentinelClient(s)
 		addr, err := c.GetMasterAddrByName(ctx, p.Deployment.Name).Result()
 		c.Close()
 		if err != nil {
@@ -163,7 +171,7 @@ func (e *Engine) CurrentPrimary(ctx context.Context) (*Node, error) {
 	// ran at: it is that node (starting it hands the role over first, see
 	// startReplicationNode).
 	for _, n := range p.Nodes {
-		if !e.Runner.Running(n.ID) && e.lastNodeAddr(ctx, n) == addr {
+		if !e.Runner.Running(n.ID) && e.repl().lastNodeAddr(ctx, n) == addr {
 			return n, nil
 		}
 	}
@@ -193,10 +201,10 @@ func (e *Engine) Failover(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return e.failoverFrom(ctx, old)
+	return e.repl().failoverFrom(ctx, old)
 }
 
-func (e *Engine) failoverFrom(ctx context.Context, old *Node) error {
+func (e replicationGroup) failoverFrom(ctx context.Context, old *Node) error {
 	name := e.Plan.Deployment.Name
 	e.logf("failing over from %s", old.ID)
 	var c *redis.SentinelClient
@@ -261,7 +269,7 @@ func (e *Engine) failoverFrom(ctx context.Context, old *Node) error {
 // then (SENTINEL RESET drops the failover) leaves it naming the old primary at the same
 // epoch as the others' new one, and Sentinel only adopts a strictly newer epoch from its
 // peers, so it never corrects itself.
-func (e *Engine) waitSentinelsSettled(ctx context.Context) (*Node, error) {
+func (e replicationGroup) waitSentinelsSettled(ctx context.Context) (*Node, error) {
 	p := e.Plan
 	name := p.Deployment.Name
 	var prim *Node
@@ -305,7 +313,7 @@ func (e *Engine) waitSentinelsSettled(ctx context.Context) (*Node, error) {
 
 // startReplication restarts a created replication group: sentinels first (their files hold
 // the last agreed primary and epoch), then the nodes around that primary.
-func (e *Engine) startReplication(ctx context.Context) error {
+func (e replicationGroup) startReplication(ctx context.Context) error {
 	if err := e.prepareSentinelConfs(ctx); err != nil {
 		return err
 	}
@@ -331,7 +339,7 @@ func (e *Engine) startReplication(ctx context.Context) error {
 	return e.startReplicationNode(ctx, prim)
 }
 
-func (e *Engine) waitCurrentPrimary(ctx context.Context) (*Node, error) {
+func (e replicationGroup) waitCurrentPrimary(ctx context.Context) (*Node, error) {
 	var prim *Node
 	err := waitFor(ctx, e.timeout(), "the sentinels to name the primary", func(ctx context.Context) error {
 		n, err := e.CurrentPrimary(ctx)
@@ -345,7 +353,7 @@ func (e *Engine) waitCurrentPrimary(ctx context.Context) (*Node, error) {
 // it primary while it is down and a replica is running, the group fails over first: a
 // node coming back (possibly empty, possibly stale) must never lead over replicas that
 // kept the data, and never becomes a second primary.
-func (e *Engine) startReplicationNode(ctx context.Context, n *Node) error {
+func (e replicationGroup) startReplicationNode(ctx context.Context, n *Node) error {
 	if e.Runner.Running(n.ID) {
 		return nil
 	}
@@ -403,7 +411,7 @@ func redisCmd(ctx context.Context, args ...any) *redis.Cmd { return redis.NewCmd
 // remonitor points every running sentinel at prim's current address (SENTINEL REMOVE and
 // MONITOR with the plan's settings): the primary came back at another address with no
 // replica to hand over to, so no failover can tell the sentinels where it is.
-func (e *Engine) remonitor(ctx context.Context, prim *Node) error {
+func (e replicationGroup) remonitor(ctx context.Context, prim *Node) error {
 	p := e.Plan
 	name := p.Deployment.Name
 	e.logf("primary %s is now at %s; pointing the sentinels there", prim.ID, prim.Addr())
@@ -438,7 +446,7 @@ func (e *Engine) remonitor(ctx context.Context, prim *Node) error {
 
 // waitSentinelsAgreeRunning waits until every running sentinel names prim and sees the
 // running replicas and the other running sentinels.
-func (e *Engine) waitSentinelsAgreeRunning(ctx context.Context, prim *Node) error {
+func (e replicationGroup) waitSentinelsAgreeRunning(ctx context.Context, prim *Node) error {
 	replicas := 0
 	for _, n := range e.Plan.Nodes {
 		if n.ID != prim.ID && e.Runner.Running(n.ID) {

@@ -28,7 +28,7 @@ type sentinelPeer struct{ addr, runID string }
 
 // readSentinelState reads a sentinel's configuration file; ok is false when it does not
 // exist (a sentinel that never ran).
-func (e *Engine) readSentinelState(ctx context.Context, s *Sentinel, name string) (st sentinelState, ok bool, err error) {
+func (e replicationGroup) readSentinelState(ctx context.Context, s *Sentinel, name string) (st sentinelState, ok bool, err error) {
 	b, ok, err := readIfExists(ctx, e.files(), s.Home(), SentinelConfFile)
 	if !ok || err != nil {
 		return st, false, err
@@ -69,7 +69,7 @@ func parseSentinelState(b []byte, name string) (st sentinelState, err error) {
 
 // lastNodeAddr is the address a node announced when it last ran, from the configuration
 // the engine rendered for that start ("" if it never ran).
-func (e *Engine) lastNodeAddr(ctx context.Context, n *Node) string {
+func (e replicationGroup) lastNodeAddr(ctx context.Context, n *Node) string {
 	b, ok, _ := readIfExists(ctx, e.files(), n.Home(), RedisConfFile)
 	if !ok {
 		return ""
@@ -106,7 +106,7 @@ func announcedAddr(b []byte) string {
 // nodeAddressBook maps every address a node is known by (its planned one, and the one it
 // announced when it last ran) to the node, so state that names an old address can be
 // carried over to where the node is now.
-func (e *Engine) nodeAddressBook(ctx context.Context) map[string]*Node {
+func (e replicationGroup) nodeAddressBook(ctx context.Context) map[string]*Node {
 	p := e.Plan
 	book := map[string]*Node{}
 	for _, n := range p.Nodes {
@@ -127,7 +127,7 @@ func (e *Engine) nodeAddressBook(ctx context.Context) map[string]*Node {
 // primary whose address changed while everything was down, therefore starts and finds the
 // group. A sentinel that never ran (a new one after scaling) gets the primary the others
 // recorded with the highest configuration epoch.
-func (e *Engine) prepareSentinelConfs(ctx context.Context) error {
+func (e replicationGroup) prepareSentinelConfs(ctx context.Context) error {
 	p := e.Plan
 	name := p.Deployment.Name
 	book := e.nodeAddressBook(ctx)
@@ -224,7 +224,7 @@ func (p *Plan) renderSentinelState(s *Sentinel, st sentinelState, prim *Node, bo
 // no failover is in progress and the sentinels agree on the primary: SENTINEL RESET aborts
 // a failover its sentinel leads, which would leave that sentinel naming the old primary
 // for good (see waitSentinelsSettled).
-func (e *Engine) resetSentinels(ctx context.Context) error {
+func (e replicationGroup) resetSentinels(ctx context.Context) error {
 	p := e.Plan
 	prim, err := e.waitSentinelsSettled(ctx)
 	if err != nil {

@@ -18,13 +18,13 @@ func TestLastNodeAddr(t *testing.T) {
 	} {
 		n := &Node{ID: "rk-001", Dir: t.TempDir()}
 		e := &Engine{}
-		if got := e.lastNodeAddr(context.Background(), n); got != "" {
+		if got := e.repl().lastNodeAddr(context.Background(), n); got != "" {
 			t.Fatalf("no redis.conf: %q", got)
 		}
 		if err := os.WriteFile(filepath.Join(n.Dir, RedisConfFile), []byte(conf), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if got := e.lastNodeAddr(context.Background(), n); got != "10.0.0.7:6380" {
+		if got := e.repl().lastNodeAddr(context.Background(), n); got != "10.0.0.7:6380" {
 			t.Fatalf("lastNodeAddr = %q from:\n%s", got, conf)
 		}
 	}
@@ -66,7 +66,7 @@ func TestSentinelStateMapped(t *testing.T) {
 		os.WriteFile(filepath.Join(s.Dir, SentinelConfFile), []byte(conf), 0o600)
 	}
 	e := &Engine{Plan: p, Runner: NewLocalRunner()}
-	if err := e.prepareSentinelConfs(context.Background()); err != nil {
+	if err := e.repl().prepareSentinelConfs(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(filepath.Join(p.Sentinels[0].Dir, SentinelConfFile))
@@ -105,7 +105,7 @@ func TestSentinelStateMapped(t *testing.T) {
 	}
 	// A sentinel monitoring an address no node ever had is an error, not a guess.
 	os.WriteFile(filepath.Join(p.Sentinels[0].Dir, SentinelConfFile), []byte("sentinel monitor rk-test 10.9.9.9 1 2\n"), 0o600)
-	if err := e.prepareSentinelConfs(context.Background()); err == nil || !strings.Contains(err.Error(), "monitors 10.9.9.9:1") {
+	if err := e.repl().prepareSentinelConfs(context.Background()); err == nil || !strings.Contains(err.Error(), "monitors 10.9.9.9:1") {
 		t.Fatalf("want an unknown-primary error, got %v", err)
 	}
 }
