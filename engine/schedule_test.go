@@ -83,7 +83,7 @@ func TestSnapshotSchedule(t *testing.T) {
 		var names []string
 		WaitFor(t, "the automatic snapshot", 30*time.Second, func() error {
 			var err error
-			names, err = automaticSnapshotsE(e.Snapshots().Dir)
+			names, err = automaticSnapshotsE(e.Snapshots().Root)
 			if err == nil && len(names) == 0 {
 				err = fmt.Errorf("none yet")
 			}
@@ -91,7 +91,7 @@ func TestSnapshotSchedule(t *testing.T) {
 		})
 		cancel()
 		<-done
-		names, err := automaticSnapshotsE(e.Snapshots().Dir)
+		names, err := automaticSnapshotsE(e.Snapshots().Root)
 		if err != nil || len(names) != 1 {
 			t.Fatalf("automatic snapshots %v, %v; want exactly one", names, err)
 		}
@@ -119,7 +119,7 @@ func TestSnapshotSchedule(t *testing.T) {
 		}
 		cancel() // every tick before the last was fully handled; the last one takes no snapshot
 		<-done
-		names, err := automaticSnapshotsE(e.Snapshots().Dir)
+		names, err := automaticSnapshotsE(e.Snapshots().Root)
 		want := []string{"rk-sched-auto-20300101-050000", "rk-sched-auto-20300102-050100"}
 		if err != nil || !reflect.DeepEqual(names, want) {
 			t.Fatalf("automatic snapshots %v, %v; want %v", names, err, want)
@@ -143,7 +143,7 @@ func TestSnapshotSchedule(t *testing.T) {
 		run(at(2, 5, 1), at(2, 5, 2))
 		// A new schedule (a controller started again by an update) in the same window.
 		run(at(2, 5, 40), at(2, 5, 50), at(3, 5, 5), at(3, 5, 6))
-		names, err := automaticSnapshotsE(e.Snapshots().Dir)
+		names, err := automaticSnapshotsE(e.Snapshots().Root)
 		want := []string{"rk-sched-auto-20300102-050100", "rk-sched-auto-20300103-050500"}
 		if err != nil || !reflect.DeepEqual(names, want) {
 			t.Fatalf("automatic snapshots %v, %v; want %v", names, err, want)

@@ -48,7 +48,7 @@ func (e *Engine) Snapshots() SnapshotStore {
 	if dir == "" {
 		dir = filepath.Join(d.DataDir, "snapshots")
 	}
-	return SnapshotStore{Dir: dir, Deployment: d.Name}
+	return SnapshotStore{Root: dir, Deployment: d.Name}
 }
 
 // Snapshot takes a snapshot of every shard now, each from a replica in sync where one
@@ -78,7 +78,7 @@ func (e *Engine) takeSnapshot(ctx context.Context, name string, automatic bool, 
 	if name == "" {
 		name = fmt.Sprintf("%s-%s", p.Deployment.Name, time.Now().UTC().Format("20060102-150405"))
 	}
-	dir := filepath.Join(e.Snapshots().Dir, name)
+	dir := filepath.Join(e.Snapshots().Root, name)
 	if _, err := os.Stat(dir); err == nil {
 		return "", fmt.Errorf("snapshot %s: already exists", name)
 	}

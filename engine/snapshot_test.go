@@ -162,7 +162,7 @@ func TestPruneKeepsManualSnapshots(t *testing.T) {
 		"other":      {Deployment: "someone-else", Automatic: true, Created: now.AddDate(0, 0, -30)},
 	} {
 		m.Name = name
-		dir := filepath.Join(e.Snapshots().Dir, name)
+		dir := filepath.Join(e.Snapshots().Root, name)
 		os.MkdirAll(dir, 0o700)
 		b, _ := json.Marshal(m)
 		os.WriteFile(filepath.Join(dir, ManifestFile), b, 0o600)
@@ -172,7 +172,7 @@ func TestPruneKeepsManualSnapshots(t *testing.T) {
 		t.Fatalf("removed %v, %v", removed, err)
 	}
 	for _, keep := range []string{"new-auto", "old-manual", "other"} {
-		if _, err := os.Stat(filepath.Join(e.Snapshots().Dir, keep)); err != nil {
+		if _, err := os.Stat(filepath.Join(e.Snapshots().Root, keep)); err != nil {
 			t.Errorf("%s pruned", keep)
 		}
 	}

@@ -17,12 +17,12 @@ import (
 // in files only; taking a snapshot (Engine.Snapshot) and the daily schedule use it, and so
 // can anything that lists, prunes or restores snapshots without a running deployment.
 type SnapshotStore struct {
-	Dir        string
+	Root       string
 	Deployment string
 }
 
 // Path is the directory of the named snapshot.
-func (s SnapshotStore) Path(name string) string { return filepath.Join(s.Dir, name) }
+func (s SnapshotStore) Path(name string) string { return filepath.Join(s.Root, name) }
 
 // storedSnapshot is a manifest and the directory it was read from.
 type storedSnapshot struct {
@@ -32,7 +32,7 @@ type storedSnapshot struct {
 
 // Automatic lists the complete automatic snapshots of the deployment.
 func (s SnapshotStore) Automatic() ([]storedSnapshot, error) {
-	ents, err := os.ReadDir(s.Dir)
+	ents, err := os.ReadDir(s.Root)
 	if os.IsNotExist(err) {
 		return nil, nil
 	}
