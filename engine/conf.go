@@ -114,6 +114,15 @@ func (p *Plan) renderRedisConf(n *Node, st nodeStart) string {
 			w("tls-cluster yes")
 		}
 	}
+	p.renderParams(&b, n)
+	return b.String()
+}
+
+// renderParams renders the parameter group's lines of a node's redis.conf: what the server
+// program is asked to accept (CheckConfig has it read them alone before anything starts).
+func (p *Plan) renderParams(b *strings.Builder, n *Node) {
+	d := &p.Deployment
+	w := func(format string, a ...any) { fmt.Fprintf(b, format+"\n", a...) }
 	w("# parameter group (%s)", p.Family)
 	for _, name := range sortedKeys(p.Params) {
 		v := p.Params[name]
@@ -134,7 +143,6 @@ func (p *Plan) renderRedisConf(n *Node, st nodeStart) string {
 		pre := "client-output-buffer-limit-" + class + "-"
 		w("client-output-buffer-limit %s %s %s %s", class, p.Params[pre+"hard-limit"], p.Params[pre+"soft-limit"], p.Params[pre+"soft-seconds"])
 	}
-	return b.String()
 }
 
 // renderSentinelConf renders a sentinel's initial configuration. Sentinel rewrites this

@@ -286,3 +286,21 @@ func TestContainerTLSHealth(t *testing.T) {
 		return nil
 	})
 }
+
+// The image's own server program judges a configuration, so the docker driver refuses what
+// the binary in the image would refuse, before any container of the deployment starts.
+func TestContainerConfigCheck(t *testing.T) {
+	img := requireImage(t)
+	r := &DockerRunner{Image: img}
+	out, err := r.TestConfig(context.Background(), "redis-server", []byte("port 0\nsave \"\"\ntimeout 9999999999\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rej := parseConfigRejection(out); rej == nil || rej.Directive != "timeout" {
+		t.Fatalf("rejection %+v from:\n%s", rej, out)
+	}
+	out, err = r.TestConfig(context.Background(), "redis-server", []byte("port 0\nsave \"\"\ntimeout 300\n"))
+	if err != nil || parseConfigRejection(out) != nil || !strings.Contains(out, "Configuration loaded") {
+		t.Fatalf("a valid configuration (%v):\n%s", err, out)
+	}
+}

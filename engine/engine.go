@@ -122,6 +122,11 @@ func (e *Engine) Create(ctx context.Context) (err error) {
 		return err
 	}
 	p := e.Plan
+	// Before anything is wiped or started: a parameter the binary refuses is the user's
+	// error to fix, not a node that exits at every start.
+	if err := e.CheckConfig(ctx); err != nil {
+		return fmt.Errorf("creating %s: %w", p.Deployment.Name, err)
+	}
 	e.logf("creating %s (%s, %d nodes)", p.Deployment.Name, p.Deployment.Mode, len(p.Nodes))
 	if err := e.wipe(ctx); err != nil {
 		return err
@@ -398,6 +403,9 @@ func (e *Engine) waitReady(ctx context.Context, n *Node) error {
 	return waitFor(ctx, e.timeout(), "node "+n.ID+" to answer", func(ctx context.Context) error {
 		if !e.Runner.Running(n.ID) {
 			log := filepath.Join(n.Dir, "redis.log")
+			if r := e.Plan.rejection(TailLog(log, 10)); r != nil {
+				return permanent(fmt.Errorf("node %s exited: %w", n.ID, r))
+			}
 			return permanent(fmt.Errorf("node %s exited; %s ends with:\n%s", n.ID, log, TailLog(log, 5)))
 		}
 		info, err := Info(ctx, c, "persistence")

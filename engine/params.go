@@ -22,6 +22,10 @@ func (e *Engine) ApplyParameters(ctx context.Context, params map[string]string) 
 	if err != nil {
 		return nil, err
 	}
+	// The binary must take the new group before any node is told of it.
+	if err := (&Engine{Plan: np, Runner: e.Runner}).CheckConfig(ctx); err != nil {
+		return nil, fmt.Errorf("applying parameters: %w", err)
+	}
 	schema := paramgroup.Schema(np.Family)
 	var changed []string
 	for name, v := range np.Params {

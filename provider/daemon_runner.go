@@ -195,3 +195,8 @@ func (r *DaemonRunner) Kill(id string) error {
 	}
 	return nil
 }
+
+// TestConfig implements engine.ConfigTester with the host's program, as Start runs it.
+func (r *DaemonRunner) TestConfig(ctx context.Context, program string, conf []byte) (string, error) {
+	return engine.TestConfigLocal(ctx, program, conf)
+}
