@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/rediskit/rediskit/engine"
+	"github.com/rediskit/rediskit/internal/writeload"
 )
 
 // loadKeys writes n keys through a cluster client in pipelined batches.
@@ -33,40 +34,23 @@ func loadKeys(ctx context.Context, cc *redis.ClusterClient, n int) error {
 }
 
 // writer writes through its own cluster client (go-redis defaults for retries and
-// redirects, as an application would) until stopped, counting operations and errors.
+// redirects, as an application would), 1 ms between writes over 10,000 keys, until stopped.
 type writer struct {
-	ops, errs int
-	first     string
-	stop      chan struct{}
-	done      chan struct{}
+	*writeload.Writer
+	c *redis.ClusterClient
 }
 
 func startWriter(ctx context.Context, opts *redis.ClusterOptions) *writer {
-	w := &writer{stop: make(chan struct{}), done: make(chan struct{})}
 	c := redis.NewClusterClient(opts)
-	go func() {
-		defer close(w.done)
-		defer c.Close()
-		for i := 0; ; i++ {
-			select {
-			case <-w.stop:
-				return
-			default:
-			}
-			w.ops++
-			if err := c.Set(ctx, "w:"+strconv.Itoa(i%10000), i, 0).Err(); err != nil {
-				w.errs++
-				if w.first == "" {
-					w.first = err.Error()
-				}
-			}
-			time.Sleep(time.Millisecond)
-		}
-	}()
-	return w
+	return &writer{writeload.Start(ctx, c, writeload.Options{Prefix: "w:", KeySpace: 10000, Every: time.Millisecond}), c}
 }
 
-func (w *writer) finish() { close(w.stop); <-w.done }
+// finish stops the writes, closes the client and returns what the writes saw.
+func (w *writer) finish() writeload.Result {
+	r := w.Stop()
+	_ = w.c.Close()
+	return r
+}
 
 // Reshard moves slots from 3 to 4 shards holding cfg.Keys keys: engine Scale vs
 // redis-cli --cluster add-node + rebalance --cluster-use-empty-masters.
@@ -123,10 +107,10 @@ func reshardOurs(ctx context.Context, cfg *Config, ps *Ports, logf func(string, 
 	start := time.Now()
 	err = e.Scale(sctx, old)
 	row.Seconds = time.Since(start).Seconds()
-	w.finish()
-	row.WriterOps, row.WriterErrors = w.ops, w.errs
-	if w.first != "" {
-		logf("reshard engine: first writer error: %s", w.first)
+	written := w.finish()
+	row.WriterOps, row.WriterErrors = written.Ops, written.Failed
+	if written.FirstError != "" {
+		logf("reshard engine: first writer error: %s", written.FirstError)
 	}
 	if err != nil {
 		return row, err
@@ -220,10 +204,10 @@ func reshardBare(ctx context.Context, cfg *Config, ps *Ports, logf func(string, 
 		err = run("--cluster", "rebalance", procs[0].Addr(), "--cluster-use-empty-masters")
 	}
 	row.Seconds = time.Since(start).Seconds()
-	w.finish()
-	row.WriterOps, row.WriterErrors = w.ops, w.errs
-	if w.first != "" {
-		logf("reshard redis-cli: first writer error: %s", w.first)
+	written := w.finish()
+	row.WriterOps, row.WriterErrors = written.Ops, written.Failed
+	if written.FirstError != "" {
+		logf("reshard redis-cli: first writer error: %s", written.FirstError)
 	}
 	if err != nil {
 		return row, err

@@ -2,61 +2,22 @@ package engine
 
 import (
 	"context"
-	"fmt"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/rediskit/rediskit/internal/writeload"
 )
 
-// writer writes keys in the background and records those acknowledged (by a replica, WAIT
-// 1, when ackByReplica) so a test can check none is lost.
-type writer struct {
-	mu      sync.Mutex
-	acked   []string
-	errs    int
-	maxGap  time.Duration
-	stop    chan struct{}
-	stopped chan struct{}
-}
-
-func startWriter(c redis.Cmdable, ackByReplica bool) *writer {
-	w := &writer{stop: make(chan struct{}), stopped: make(chan struct{})}
-	go func() {
-		defer close(w.stopped)
-		ctx := context.Background()
-		last := time.Now()
-		for i := 0; ; i++ {
-			select {
-			case <-w.stop:
-				return
-			default:
-			}
-			k := fmt.Sprintf("roll:%d", i)
-			var ok bool
-			var err error
-			if ackByReplica {
-				ok, err = writeAcked(ctx, c, k, k)
-			} else {
-				err = c.Set(ctx, k, k, 0).Err()
-				ok = err == nil
-			}
-			w.mu.Lock()
-			if ok {
-				w.acked = append(w.acked, k)
-				if gap := time.Since(last); gap > w.maxGap {
-					w.maxGap = gap
-				}
-				last = time.Now()
-			} else {
-				w.errs++
-				time.Sleep(20 * time.Millisecond)
-			}
-			w.mu.Unlock()
-		}
-	}()
-	return w
+// startWriter writes keys in the background and records those acknowledged (by a replica,
+// WAIT 1, when ackByReplica) so a test can check none is lost.
+func startWriter(c redis.Cmdable, ackByReplica bool) *writeload.Writer {
+	o := writeload.Options{Prefix: "roll:", RetryPause: 20 * time.Millisecond, Record: true}
+	if ackByReplica {
+		o.Write = func(ctx context.Context, c redis.Cmdable, k string) (bool, error) { return writeAcked(ctx, c, k, k) }
+	}
+	return writeload.Start(context.Background(), c, o)
 }
 
 // What a rolling restart may cost a writer: a planned failover per shard pauses writes for
@@ -70,23 +31,17 @@ const (
 
 // assertRollingCost fails the test when the writer saw a longer pause or more failed writes
 // than a rolling restart may cause.
-func assertRollingCost(t *testing.T, acked []string, errs int, gap time.Duration) {
+func assertRollingCost(t *testing.T, r writeload.Result) {
 	t.Helper()
-	if len(acked) == 0 {
+	if len(r.Acked) == 0 {
 		t.Errorf("no write was acknowledged during the rolling restart")
 	}
-	if gap > rollingMaxGap {
-		t.Errorf("longest gap between acknowledged writes %s, want at most %s", gap, rollingMaxGap)
+	if r.MaxGap > rollingMaxGap {
+		t.Errorf("longest gap between acknowledged writes %s, want at most %s", r.MaxGap, rollingMaxGap)
 	}
-	if errs > rollingMaxFailed {
-		t.Errorf("%d writes failed during the rolling restart, want at most %d", errs, rollingMaxFailed)
+	if r.Failed > rollingMaxFailed {
+		t.Errorf("%d writes failed during the rolling restart, want at most %d", r.Failed, rollingMaxFailed)
 	}
-}
-
-func (w *writer) finish() ([]string, int, time.Duration) {
-	close(w.stop)
-	<-w.stopped
-	return w.acked, w.errs, w.maxGap
 }
 
 func runIDs(t *testing.T, e *Engine) map[string]string {
@@ -119,13 +74,14 @@ func TestRollingRestart(t *testing.T) {
 		time.Sleep(300 * time.Millisecond)
 		start := time.Now()
 		if err := e.RollingRestart(ctx); err != nil {
-			w.finish()
+			w.Stop()
 			t.Fatal(err)
 		}
 		time.Sleep(300 * time.Millisecond)
-		acked, errs, gap := w.finish()
-		t.Logf("rolling restart took %s; %d writes acknowledged, %d failed, longest gap %s", time.Since(start).Round(time.Millisecond), len(acked), errs, gap)
-		assertRollingCost(t, acked, errs, gap)
+		r := w.Stop()
+		acked := r.Acked
+		t.Logf("rolling restart took %s; %d writes acknowledged, %d failed, longest gap %s", time.Since(start).Round(time.Millisecond), len(acked), r.Failed, r.MaxGap)
+		assertRollingCost(t, r)
 		assertOnePrimary(t, e)
 		after := runIDs(t, e)
 		for _, n := range e.Plan.Nodes {
@@ -156,12 +112,13 @@ func TestRollingRestart(t *testing.T) {
 		w := startWriter(cc, false)
 		time.Sleep(300 * time.Millisecond)
 		if err := e.RollingRestart(ctx); err != nil {
-			w.finish()
+			w.Stop()
 			t.Fatal(err)
 		}
-		acked, errs, gap := w.finish()
-		t.Logf("cluster rolling restart: %d writes acknowledged, %d failed, longest gap %s", len(acked), errs, gap)
-		assertRollingCost(t, acked, errs, gap)
+		r := w.Stop()
+		acked := r.Acked
+		t.Logf("cluster rolling restart: %d writes acknowledged, %d failed, longest gap %s", len(acked), r.Failed, r.MaxGap)
+		assertRollingCost(t, r)
 		assertClusterHealthy(t, e)
 		after := runIDs(t, e)
 		for _, n := range e.Plan.Nodes {

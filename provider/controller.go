@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rediskit/rediskit/engine"
+	"github.com/rediskit/rediskit/engine/controller"
 	"github.com/rediskit/rediskit/provider/schema"
 )
 
@@ -55,9 +55,6 @@ func wantsController(args schema.DeploymentArgs) bool {
 	return args.SnapshotRetentionDays > 0 || args.MetricsPort != 0 || args.AutoRecover
 }
 
-// superviseEvery is how often a controller with autoRecover looks for crashed processes.
-var superviseEvery = 5 * time.Second
-
 // metricsEndpoint is the URL of the deployment's metrics, "" when it serves none.
 func metricsEndpoint(args schema.DeploymentArgs) string {
 	if args.MetricsPort == 0 {
@@ -91,10 +88,11 @@ func controllerRunning(dataDir string) bool {
 func stopController(ctx context.Context, dataDir string) error {
 	r := NewDaemonRunner(dataDir)
 	err := r.Stop(ctx, controllerID)
-	for i := 0; err != nil && i < 100 && r.Running(controllerID); i++ {
-		time.Sleep(50 * time.Millisecond)
+	if err == nil {
+		return nil
 	}
-	if err != nil && r.Running(controllerID) {
+	// The kill is sent: its end is waited for even when ctx has ended.
+	if r.waitGone(context.WithoutCancel(ctx), controllerID, DefaultTimeouts.ControllerGone, DefaultTimeouts.Poll) != nil {
 		return fmt.Errorf("stopping the controller of %s: %w", dataDir, err)
 	}
 	return nil
@@ -163,25 +161,29 @@ func startController(ctx context.Context, spec ControllerSpec) error {
 		return fmt.Errorf("starting the controller of %s: %w", spec.Args.Name, err)
 	}
 	// Wait until it serves, so that a metrics port in use is this run's error, not a silent exit.
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if _, err := os.Stat(ready); err == nil {
-			return nil
+	logFile := filepath.Join(dir, controllerLog)
+	err = engine.Poll(ctx, DefaultTimeouts.ControllerReady, DefaultTimeouts.Poll, "the controller of "+spec.Args.Name, func(context.Context) error {
+		if fileExists(ready) || !r.Running(controllerID) {
+			return nil // ready, or never going to be
 		}
-		if !r.Running(controllerID) {
-			log := filepath.Join(dir, controllerLog)
-			return fmt.Errorf("starting the controller of %s: it exited; %s ends with:\n%s", spec.Args.Name, log, engine.TailLog(log, 5))
-		}
-		if ctx.Err() != nil {
-			_ = r.Stop(context.Background(), controllerID)
-			return fmt.Errorf("starting the controller of %s: %w", spec.Args.Name, ctx.Err())
-		}
-		if time.Now().After(deadline) {
-			_ = r.Stop(context.Background(), controllerID)
-			return fmt.Errorf("starting the controller of %s: not ready after 20 s (see %s)", spec.Args.Name, filepath.Join(dir, controllerLog))
-		}
-		time.Sleep(50 * time.Millisecond)
+		return fmt.Errorf("no ready file yet")
+	})
+	switch {
+	case err == nil && fileExists(ready):
+		return nil
+	case err == nil:
+		return fmt.Errorf("starting the controller of %s: it exited; %s ends with:\n%s", spec.Args.Name, logFile, engine.TailLog(logFile, 5))
 	}
+	_ = r.Stop(context.Background(), controllerID)
+	if ctx.Err() != nil {
+		return fmt.Errorf("starting the controller of %s: %w", spec.Args.Name, ctx.Err())
+	}
+	return fmt.Errorf("starting the controller of %s: not ready after %g s (see %s)", spec.Args.Name, DefaultTimeouts.ControllerReady.Seconds(), logFile)
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // LoadControllerSpec reads a spec written by startController.
@@ -216,16 +218,15 @@ func RunController(ctx context.Context, spec ControllerSpec, tick time.Duration,
 	if err := e.PrepareTLS(); err != nil {
 		return fmt.Errorf("preparing TLS for %s: %w", spec.Args.Name, err)
 	}
-	var srv *http.Server
+	var metrics net.Listener
 	if spec.Args.MetricsPort != 0 {
 		addr := net.JoinHostPort(spec.Args.Host, strconv.Itoa(spec.Args.MetricsPort))
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
 			return fmt.Errorf("metricsPort: serving on %s: %w", addr, err)
 		}
-		srv = &http.Server{Handler: e.HTTPHandler(), ReadHeaderTimeout: 5 * time.Second}
-		go func() { _ = srv.Serve(ln) }()
-		defer srv.Close()
+		defer ln.Close() // on the way out before serving; closed again (harmlessly) after
+		metrics = ln
 		logf("controller of %s: /metrics, /status and /healthz on %s", spec.Args.Name, addr)
 	}
 	if w := e.SnapshotWindow(); w != "" {
@@ -239,14 +240,10 @@ func RunController(ctx context.Context, spec ControllerSpec, tick time.Duration,
 		return fmt.Errorf("writing the ready file: %w", err)
 	}
 	if spec.Args.AutoRecover {
-		logf("controller of %s: crashed nodes and sentinels are started again (every %s)", spec.Args.Name, superviseEvery)
-		go e.Supervise(ctx, superviseEvery)
+		logf("controller of %s: crashed nodes and sentinels are started again (every %s)", spec.Args.Name, DefaultTimeouts.Supervise)
 	}
-	if e.SnapshotWindow() == "" {
-		<-ctx.Done()
-		return nil
-	}
-	e.RunSnapshotSchedule(ctx, tick)
+	controller.Run(ctx, e, controller.Options{Metrics: metrics, Supervise: spec.Args.AutoRecover,
+		SuperviseEvery: DefaultTimeouts.Supervise, SnapshotTick: tick, Logf: logf})
 	return nil
 }
 

@@ -250,9 +250,9 @@ func TestControllerRecoversACrashedNode(t *testing.T) {
 	args := singleArgs(t, 7692)
 	args.SnapshotRetentionDays, args.AutoRecover = 0, true
 	e, at := upDeployment(t, args)
-	was := superviseEvery
-	superviseEvery = 200 * time.Millisecond
-	t.Cleanup(func() { superviseEvery = was })
+	was := DefaultTimeouts.Supervise
+	DefaultTimeouts.Supervise = 200 * time.Millisecond
+	t.Cleanup(func() { DefaultTimeouts.Supervise = was })
 
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)

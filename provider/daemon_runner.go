@@ -161,7 +161,8 @@ func startTime(pid int) (string, error) {
 // Running implements engine.Runner.
 func (r *DaemonRunner) Running(id string) bool { return r.pid(id) != 0 }
 
-// Stop implements engine.Runner: SIGTERM (redis saves on the way out), SIGKILL after 30 s.
+// Stop implements engine.Runner: SIGTERM (redis saves on the way out), SIGKILL when the
+// process is still there after DefaultTimeouts.StopGrace (30 s) or ctx ends.
 func (r *DaemonRunner) Stop(ctx context.Context, id string) error {
 	pid := r.pid(id)
 	if pid == 0 {
@@ -170,15 +171,22 @@ func (r *DaemonRunner) Stop(ctx context.Context, id string) error {
 	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
 		return fmt.Errorf("stopping %s: %w", id, err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) && ctx.Err() == nil {
-		if r.pid(id) == 0 {
-			return nil
-		}
-		time.Sleep(50 * time.Millisecond)
+	if r.waitGone(ctx, id, DefaultTimeouts.StopGrace, DefaultTimeouts.Poll) == nil {
+		return nil
 	}
 	_ = syscall.Kill(pid, syscall.SIGKILL)
 	return fmt.Errorf("stopping %s: did not exit after SIGTERM, killed", id)
+}
+
+// waitGone waits until process id is no longer running, for at most timeout or until ctx
+// ends, looking every interval.
+func (r *DaemonRunner) waitGone(ctx context.Context, id string, timeout, interval time.Duration) error {
+	return engine.Poll(ctx, timeout, interval, id+" to exit", func(context.Context) error {
+		if r.Running(id) {
+			return fmt.Errorf("%s is still running", id)
+		}
+		return nil
+	})
 }
 
 // Kill implements engine.Runner.
@@ -190,9 +198,9 @@ func (r *DaemonRunner) Kill(id string) error {
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
 		return fmt.Errorf("killing %s: %w", id, err)
 	}
-	for i := 0; i < 100 && r.pid(id) != 0; i++ {
-		time.Sleep(20 * time.Millisecond)
-	}
+	// SIGKILL cannot be refused: the wait only lets the caller see it gone, and a process
+	// still there (its exit not reaped yet) is not an error.
+	_ = r.waitGone(context.Background(), id, DefaultTimeouts.KilledGone, DefaultTimeouts.KilledPoll)
 	return nil
 }
 

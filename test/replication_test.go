@@ -141,12 +141,12 @@ func TestSelfHostedReplicationDocker(t *testing.T) {
 	test_structure.RunTestStage(t, "scale", func() {
 		w := startWriter(ctx, c)
 		after, _, err := UpE(ctx, opts(3))
-		w.stop()
+		written := w.Stop()
 		if err != nil {
 			t.Fatalf("adding a replica: %v", err)
 		}
 		validateReplicationPlacement(t, after, 4)
-		w.assertNoneLost(t, ctx, c, "adding a replica")
+		assertNoneLost(t, ctx, c, written, "adding a replica")
 		// The new replica holds the data set too.
 		retry.DoWithRetry(t, "the new replica to sync", 60, 500*time.Millisecond, func() (string, error) {
 			return "", replicaHasKeyE(ctx, after, "greeting")

@@ -7,8 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/rediskit/rediskit/infra/deploy"
+	"github.com/rediskit/rediskit/internal/writeload"
 )
 
 // shape is what an end-to-end test deploys: the local stack's settings with its own name,
@@ -175,14 +174,13 @@ func TestSelfHostedCluster(t *testing.T) {
 		w := startWriter(ctx, c)
 		for _, shards := range []int{4, 3} {
 			if _, err := deploy.Up(ctx, opts(shards)); err != nil {
-				w.stop()
+				w.Stop()
 				t.Fatalf("scaling to %d shards: %v", shards, err)
 			}
 			WaitForClusterOK(t, c, shards)
-			logger.Logf(t, "scaled to %d shards; %d writes acknowledged so far", shards, w.acked.Load())
+			logger.Logf(t, "scaled to %d shards; %d writes acknowledged so far", shards, w.Acked())
 		}
-		w.stop()
-		w.assertNoneLost(t, ctx, c, "resharding 3->4->3")
+		assertNoneLost(t, ctx, c, w.Stop(), "resharding 3->4->3")
 	})
 }
 
@@ -343,47 +341,19 @@ func grep(s, prefix string) string {
 	return ""
 }
 
-// writer writes distinct keys until stopped and remembers the acknowledged ones.
-type writer struct {
-	acked, errors atomic.Int64
-	mu            sync.Mutex
-	done          []string
-	cancel        context.CancelFunc
-	wg            sync.WaitGroup
+// startWriter writes distinct keys until stopped and remembers the acknowledged ones.
+func startWriter(ctx context.Context, c redis.Cmdable) *writeload.Writer {
+	return writeload.Start(ctx, c, writeload.Options{Prefix: "w:", RetryPause: 20 * time.Millisecond, Record: true})
 }
-
-func startWriter(ctx context.Context, c redis.Cmdable) *writer {
-	w := &writer{}
-	ctx, w.cancel = context.WithCancel(ctx)
-	w.wg.Add(1)
-	go func() {
-		defer w.wg.Done()
-		for i := 0; ctx.Err() == nil; i++ {
-			k := fmt.Sprintf("w:%d", i)
-			if err := c.Set(ctx, k, k, 0).Err(); err != nil {
-				w.errors.Add(1)
-				time.Sleep(20 * time.Millisecond)
-				continue
-			}
-			w.acked.Add(1)
-			w.mu.Lock()
-			w.done = append(w.done, k)
-			w.mu.Unlock()
-		}
-	}()
-	return w
-}
-
-func (w *writer) stop() { w.cancel(); w.wg.Wait() }
 
 // assertNoneLost reads back every write the stopped writer saw acknowledged.
-func (w *writer) assertNoneLost(t *testing.T, ctx context.Context, c redis.Cmdable, during string) {
+func assertNoneLost(t *testing.T, ctx context.Context, c redis.Cmdable, w writeload.Result, during string) {
 	t.Helper()
-	if w.acked.Load() == 0 {
+	if len(w.Acked) == 0 {
 		t.Fatal("the writer acknowledged nothing")
 	}
 	var unread []string
-	for _, k := range w.keys() {
+	for _, k := range w.Acked {
 		if v, err := c.Get(ctx, k).Result(); err != nil || v != k {
 			unread = append(unread, k)
 		}
@@ -409,9 +379,9 @@ func (w *writer) assertNoneLost(t *testing.T, ctx context.Context, c redis.Cmdab
 			lost[k] = last
 		}
 	}
-	logger.Logf(t, "%s: %d writes acknowledged, %d client errors, %d first reads failed, %d lost", during, w.acked.Load(), w.errors.Load(), len(unread), len(lost))
+	logger.Logf(t, "%s: %d writes acknowledged, %d client errors, %d first reads failed, %d lost", during, len(w.Acked), w.Failed, len(unread), len(lost))
 	if len(lost) > 0 {
-		t.Errorf("%d of %d acknowledged writes lost during %s: %v", len(lost), len(w.keys()), during, lost)
+		t.Errorf("%d of %d acknowledged writes lost during %s: %v", len(lost), len(w.Acked), during, lost)
 	}
 }
 
@@ -425,12 +395,6 @@ func e2e(t *testing.T) (workDir, dataDir string) {
 	requireTools(t)
 	workDir = t.TempDir()
 	return workDir, filepath.Join(workDir, "data")
-}
-
-func (w *writer) keys() []string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return append([]string(nil), w.done...)
 }
 
 // testWriter sends Pulumi's progress to the test log.

@@ -48,7 +48,7 @@ func controller(specFile string) error {
 	// A controller nobody can find any more (its directory removed behind Pulumi's back, or
 	// its pid file naming another controller) must not keep running and holding its port.
 	go func() {
-		t := time.NewTicker(5 * time.Second)
+		t := time.NewTicker(provider.DefaultTimeouts.OwnerCheck)
 		defer t.Stop()
 		for {
 			select {
@@ -63,7 +63,7 @@ func controller(specFile string) error {
 			}
 		}
 	}()
-	err = provider.RunController(ctx, spec, time.Minute, logger.Printf)
+	err = provider.RunController(ctx, spec, provider.DefaultTimeouts.SnapshotTick, logger.Printf)
 	logger.Printf("controller of %s stopped", spec.Args.Name)
 	return err
 }

@@ -22,12 +22,10 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"log"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -36,6 +34,7 @@ import (
 	"time"
 
 	"github.com/rediskit/rediskit/engine"
+	"github.com/rediskit/rediskit/engine/controller"
 )
 
 func main() {
@@ -156,19 +155,16 @@ func cmdUp(args []string) error {
 	if err := e.Up(ctx); err != nil {
 		return err
 	}
-	srv := &http.Server{Addr: fs.Lookup("listen").Value.String(), Handler: e.HTTPHandler(), ReadHeaderTimeout: 5 * time.Second}
-	go func() {
-		if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Printf("metrics endpoint: %v", err)
-		}
-	}()
-	go e.RunSnapshotSchedule(ctx, time.Minute)
+	addr := fs.Lookup("listen").Value.String()
+	// The endpoints are a convenience beside the cache: a port in use is reported, not fatal.
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		log.Printf("metrics endpoint: %v", err)
+	}
+	log.Printf("%s is up; serving /metrics, /status and /healthz on %s", e.Plan.Deployment.Name, addr)
 	// A crashed redis-server or sentinel comes back by itself, through the same guarded paths.
-	go e.Supervise(ctx, 5*time.Second)
-	log.Printf("%s is up; serving /metrics, /status and /healthz on %s", e.Plan.Deployment.Name, srv.Addr)
-	<-ctx.Done()
+	controller.Run(ctx, e, controller.Options{Metrics: ln, Supervise: true, Logf: log.Printf})
 	log.Printf("stopping %s", e.Plan.Deployment.Name)
-	_ = srv.Close()
 	return e.Stop(context.Background())
 }
 
@@ -250,14 +246,18 @@ func cmdProbe(args []string) error {
 	return nil
 }
 
+// probeTimeout bounds the health check's connection and its PING: well within Docker's
+// default health check timeout (30 s), and far above what a live local process takes.
+const probeTimeout = 2 * time.Second
+
 // probe sends PING to addr and wants a RESP reply.
 func probe(addr string, useTLS bool) error {
-	conn, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	conn, err := net.DialTimeout("tcp", addr, probeTimeout)
 	if err != nil {
 		return fmt.Errorf("probe: %w", err)
 	}
 	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(2 * time.Second))
+	_ = conn.SetDeadline(time.Now().Add(probeTimeout))
 	var c net.Conn = conn
 	if useTLS {
 		c = tls.Client(conn, &tls.Config{InsecureSkipVerify: true}) // liveness only, no secrets sent

@@ -6,6 +6,7 @@ package cache
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -23,6 +24,11 @@ type CacheArgs struct {
 	Network spec.Network
 	// SecuritySources grants security groups known only at deploy time (AWS), keyed by rule name.
 	SecuritySources map[string]pulumi.StringInput
+	// Root is the project root (the directory of Pulumi.yaml), under which a relative
+	// self-hosted data directory lives. Empty: the Pulumi context's root directory, which the
+	// CLI sets; the Automation API's inline programs run without one, so whoever runs them
+	// passes the project's root here.
+	Root string
 }
 
 // Cache is a deployed cache and the facts applications need to connect to it.
@@ -106,6 +112,28 @@ func Resolve(args *CacheArgs) (spec.Cache, spec.Network, error) {
 	return c, n, ps.Err()
 }
 
+// projectRoot is the directory a relative self-hosted data directory is under: root when
+// given, else the context's root directory. Where neither is known (a program under the SDK's
+// mocks) it is the working directory, which is where both used to be taken from; it differs
+// between the CLI (the program's directory) and an inline program (its caller's).
+func projectRoot(ctx *pulumi.Context, root string) (string, error) {
+	if root == "" {
+		root = ctx.RootDirectory()
+	}
+	if root == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return "", fmt.Errorf("finding the project root for the data directory: %w", err)
+		}
+		return wd, nil
+	}
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return "", fmt.Errorf("finding the project root for the data directory: %w", err)
+	}
+	return abs, nil
+}
+
 // NewCache builds a cache on its target.
 func NewCache(ctx *pulumi.Context, name string, args *CacheArgs, opts ...pulumi.ResourceOption) (*Cache, error) {
 	c, n, err := Resolve(args)
@@ -118,9 +146,9 @@ func NewCache(ctx *pulumi.Context, name string, args *CacheArgs, opts ...pulumi.
 	}
 	var shArgs schema.DeploymentArgs
 	if target == spec.TargetSelfHosted {
-		root, err := os.Getwd()
+		root, err := projectRoot(ctx, args.Root)
 		if err != nil {
-			return nil, fmt.Errorf("finding the working directory for the data directory: %w", err)
+			return nil, err
 		}
 		// Resolve ran the provider's rules on these already.
 		shArgs = selfhosted.FromSpec(&c, root)

@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -219,5 +220,40 @@ func TestSelfHostedProblemsReportedOnce(t *testing.T) {
 		if n := strings.Count(err.Error(), field); n != 1 {
 			t.Errorf("%s reported %d times, want once:\n%v", field, n, err)
 		}
+	}
+}
+
+// A self-hosted cache's data directory is under the project root whatever directory the
+// program runs in: the root the Pulumi CLI gives the program (ctx.RootDirectory), or the one
+// an inline program is told (CacheArgs.Root), which wins over a root the context may have.
+// Only a run that knows neither (mocks) takes the working directory.
+func TestSelfHostedDataDirIsUnderTheProjectRoot(t *testing.T) {
+	project, elsewhere := t.TempDir(), t.TempDir()
+	t.Chdir(elsewhere)
+	dataDir := func(root, ctxRoot string) string {
+		t.Helper()
+		m := &pulumitest.Mocks{}
+		err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+			_, err := NewCache(ctx, "rk", &CacheArgs{Target: spec.TargetSelfHosted,
+				Cache: spec.Cache{Name: "rk", Mode: spec.ModeSingle}, Root: root})
+			return err
+		}, pulumi.WithMocks("rediskit", "test", m), func(info *pulumi.RunInfo) { info.RootDirectory = ctxRoot })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.One(t, "rediskit:index:Deployment").Str("dataDir")
+	}
+	want := filepath.Join(project, ".rediskit", "rk")
+	if got := dataDir("", project); got != want {
+		t.Errorf("the CLI's root: dataDir %q, want %q", got, want)
+	}
+	if got := dataDir(project, ""); got != want {
+		t.Errorf("an inline program told its root: dataDir %q, want %q", got, want)
+	}
+	if got := dataDir(project, t.TempDir()); got != want {
+		t.Errorf("the root passed and another in the context: dataDir %q, want %q", got, want)
+	}
+	if got, wd := dataDir("", ""), filepath.Join(elsewhere, ".rediskit", "rk"); got != wd {
+		t.Errorf("no root known: dataDir %q, want the working directory's %q", got, wd)
 	}
 }

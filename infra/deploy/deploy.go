@@ -134,7 +134,9 @@ func Stack(ctx context.Context, o Options) (auto.Stack, error) {
 	if !o.AcquirePlugins {
 		env["PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION"] = "true"
 	}
-	st, err := auto.UpsertStackInlineSource(ctx, o.Stack, "rediskit", program.Run,
+	// The inline program is told the project root: the CLI gives it none, and its working
+	// directory is its caller's.
+	st, err := auto.UpsertStackInlineSource(ctx, o.Stack, "rediskit", program.RunAt(o.Root),
 		auto.Project(proj),
 		auto.Stacks(map[string]workspace.ProjectStack{o.Stack: settings}),
 		auto.WorkDir(filepath.Join(o.StateDir, "work", o.Stack)),

@@ -274,8 +274,17 @@ func sortedKeys[V any](m map[string]V) []string {
 	return ks
 }
 
-// Run is the program: one cache per stack, its connection facts as stack outputs.
-func Run(ctx *pulumi.Context) error {
+// Run is the program: one cache per stack, its connection facts as stack outputs. A relative
+// self-hosted data directory is under the project root the Pulumi CLI gives the program.
+func Run(ctx *pulumi.Context) error { return run(ctx, "") }
+
+// RunAt is Run for a project at root, for the Automation API's inline programs, which the CLI
+// runs without a project root (and in the caller's working directory).
+func RunAt(root string) pulumi.RunFunc {
+	return func(ctx *pulumi.Context) error { return run(ctx, root) }
+}
+
+func run(ctx *pulumi.Context, root string) error {
 	cfg, err := LoadConfig(ctx)
 	if err != nil {
 		return err
@@ -284,6 +293,7 @@ func Run(ctx *pulumi.Context) error {
 		Target:  cfg.Target,
 		Cache:   cfg.Cache,
 		Network: cfg.Network,
+		Root:    root,
 	})
 	if err != nil {
 		return err
