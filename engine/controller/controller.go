@@ -17,8 +17,11 @@ import (
 )
 
 const (
-	// DefaultSuperviseEvery is how often the supervisor looks for crashed processes.
-	DefaultSuperviseEvery = 5 * time.Second
+	// DefaultSuperviseEvery is how often the supervisor looks for crashed processes. It bounds
+	// how long a crashed primary leads its shard: the supervisor's restart fails it over
+	// first (the engine's start guard), long before Sentinel or the cluster would notice. A
+	// look is one liveness check per process (a /proc read; `docker inspect` for containers).
+	DefaultSuperviseEvery = time.Second
 	// DefaultSnapshotTick is how often the snapshot schedule looks at the clock.
 	DefaultSnapshotTick = time.Minute
 	// ReadHeaderTimeout bounds how long a client of the endpoints may take to send its
