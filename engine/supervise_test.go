@@ -23,19 +23,7 @@ func TestSuperviseRestartsCrashedNodes(t *testing.T) {
 		if err := e.KillNode(prim.ID); err != nil {
 			t.Fatal(err)
 		}
-		WaitFor(t, prim.ID+" back as a replica", 60*time.Second, func() error {
-			if !e.Runner.Running(prim.ID) {
-				return fmt.Errorf("%s not running yet", prim.ID)
-			}
-			info, err := NodeInfoE(e, prim, "replication")
-			if err != nil {
-				return err
-			}
-			if info["role"] != "slave" || info["master_link_status"] != "up" {
-				return fmt.Errorf("%s: role %s link %s", prim.ID, info["role"], info["master_link_status"])
-			}
-			return nil
-		})
+		waitBackAsReplica(t, e, prim)
 		if p := assertOnePrimary(t, e); p.ID == prim.ID {
 			t.Errorf("the crashed primary %s must not lead again", prim.ID)
 		}
@@ -78,19 +66,7 @@ func TestSuperviseRestartsCrashedNodes(t *testing.T) {
 		})
 		t.Logf("supervised cluster failover: kill -9 of %s to the first write acknowledged on its shard: %s (cluster-node-timeout %s)",
 			prim.ID, time.Since(killed).Round(10*time.Millisecond), d.Timing.ClusterNodeTimeout)
-		WaitFor(t, prim.ID+" back as a replica", 60*time.Second, func() error {
-			if !e.Runner.Running(prim.ID) {
-				return fmt.Errorf("%s not running yet", prim.ID)
-			}
-			info, err := NodeInfoE(e, prim, "replication")
-			if err != nil {
-				return err
-			}
-			if info["role"] != "slave" || info["master_link_status"] != "up" {
-				return fmt.Errorf("%s: role %s link %s", prim.ID, info["role"], info["master_link_status"])
-			}
-			return nil
-		})
+		waitBackAsReplica(t, e, prim)
 		assertClusterHealthy(t, e)
 		for _, k := range keys[1:] {
 			if v, err := cc.Get(ctx, k).Result(); err != nil || v != k {
@@ -126,5 +102,23 @@ func TestSuperviseRestartsCrashedNodes(t *testing.T) {
 			}
 			return nil
 		})
+	})
+}
+
+// waitBackAsReplica waits until node n runs again as a replica with its link up.
+func waitBackAsReplica(t *testing.T, e *Engine, n *Node) {
+	t.Helper()
+	WaitFor(t, n.ID+" back as a replica", 60*time.Second, func() error {
+		if !e.Runner.Running(n.ID) {
+			return fmt.Errorf("%s not running yet", n.ID)
+		}
+		info, err := NodeInfoE(e, n, "replication")
+		if err != nil {
+			return err
+		}
+		if info["role"] != "slave" || info["master_link_status"] != "up" {
+			return fmt.Errorf("%s: role %s link %s", n.ID, info["role"], info["master_link_status"])
+		}
+		return nil
 	})
 }
