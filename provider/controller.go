@@ -80,19 +80,19 @@ func checkMetricsPort(args schema.DeploymentArgs, p *engine.Plan) error {
 
 // controllerRunning reports whether the deployment's controller process is alive.
 func controllerRunning(dataDir string) bool {
-	return NewDaemonRunner(dataDir).Running(controllerID)
+	return engine.NewDaemonRunner(dataDir).Running(controllerID)
 }
 
 // stopController stops the deployment's controller, if one runs; an automatic snapshot it is
 // taking is abandoned. A controller that had to be killed counts as stopped once it is gone.
 func stopController(ctx context.Context, dataDir string) error {
-	r := NewDaemonRunner(dataDir)
+	r := engine.NewDaemonRunner(dataDir)
 	err := r.Stop(ctx, controllerID)
 	if err == nil {
 		return nil
 	}
 	// The kill is sent: its end is waited for even when ctx has ended.
-	if r.waitGone(context.WithoutCancel(ctx), controllerID, DefaultTimeouts.ControllerGone, DefaultTimeouts.Poll) != nil {
+	if r.WaitGone(context.WithoutCancel(ctx), controllerID, DefaultTimeouts.ControllerGone, DefaultTimeouts.Poll) != nil {
 		return fmt.Errorf("stopping the controller of %s: %w", dataDir, err)
 	}
 	return nil
@@ -156,8 +156,8 @@ func startController(ctx context.Context, spec ControllerSpec) error {
 	defer os.Remove(file)
 	ready := filepath.Join(dir, controllerReady)
 	_ = os.Remove(ready)
-	r := NewDaemonRunner(dataDir)
-	if err := r.startDaemonEnv(controllerID, dir, controllerLog, controllerEnv(), self, ControllerCommand, file); err != nil {
+	r := engine.NewDaemonRunner(dataDir)
+	if err := r.StartDaemon(controllerID, dir, controllerLog, controllerEnv(), self, ControllerCommand, file); err != nil {
 		return fmt.Errorf("starting the controller of %s: %w", spec.Args.Name, err)
 	}
 	// Wait until it serves, so that a metrics port in use is this run's error, not a silent exit.
@@ -250,7 +250,7 @@ func RunController(ctx context.Context, spec ControllerSpec, tick time.Duration,
 // ControllerOwnsPidFile reports whether the pid file in the controller directory dir names
 // the calling process: a controller whose directory was removed, or that was replaced, exits.
 func ControllerOwnsPidFile(dir string) bool {
-	raw, err := os.ReadFile(filepath.Join(dir, pidFile))
+	raw, err := os.ReadFile(filepath.Join(dir, engine.PidFile))
 	if err != nil {
 		return false
 	}
@@ -259,7 +259,7 @@ func ControllerOwnsPidFile(dir string) bool {
 }
 
 // ControllerPID returns the pid of the deployment's running controller, 0 when none runs.
-func ControllerPID(dataDir string) int { return NewDaemonRunner(dataDir).pid(controllerID) }
+func ControllerPID(dataDir string) int { return engine.NewDaemonRunner(dataDir).PID(controllerID) }
 
 // ControllerLogFile is where the deployment's controller logs.
 func ControllerLogFile(dataDir string) string {

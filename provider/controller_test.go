@@ -262,7 +262,7 @@ func TestControllerRecoversACrashedNode(t *testing.T) {
 	defer func() { cancel(); <-done }()
 
 	n := e.Plan.Nodes[0]
-	before := NewDaemonRunner(args.DataDir).pid(n.ID)
+	before := engine.NewDaemonRunner(args.DataDir).PID(n.ID)
 	if err := e.Runner.Kill(n.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -271,7 +271,7 @@ func TestControllerRecoversACrashedNode(t *testing.T) {
 	defer c.Close()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		pid := NewDaemonRunner(args.DataDir).pid(n.ID)
+		pid := engine.NewDaemonRunner(args.DataDir).PID(n.ID)
 		if pid != 0 && pid != before && c.Ping(t.Context()).Err() == nil {
 			break
 		}

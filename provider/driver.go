@@ -42,7 +42,7 @@ type driver interface {
 func driverFor(args schema.DeploymentArgs) (driver, error) {
 	switch args.Driver {
 	case "process":
-		return processDriver{args: args, runner: NewDaemonRunner(args.DataDir)}, nil
+		return processDriver{args: args, runner: engine.NewDaemonRunner(args.DataDir)}, nil
 	case "docker":
 		r := &engine.DockerRunner{Image: args.EngineImage(), Network: schema.NetworkName(args.Name)}
 		if args.TLS {
@@ -57,7 +57,7 @@ func driverFor(args schema.DeploymentArgs) (driver, error) {
 // processDriver runs detached processes on this machine, on its loopback addresses.
 type processDriver struct {
 	args   schema.DeploymentArgs
-	runner *DaemonRunner
+	runner *engine.DaemonRunner
 }
 
 func (d processDriver) Runner() engine.Runner { return d.runner }
@@ -89,7 +89,7 @@ func (d processDriver) Teardown(ctx context.Context, ids []string) error {
 // of an interrupted scaling that no plan knows.
 func strayIDs(dataDir string) []string {
 	var ids []string
-	pids, _ := filepath.Glob(filepath.Join(dataDir, "*", pidFile))
+	pids, _ := filepath.Glob(filepath.Join(dataDir, "*", engine.PidFile))
 	for _, pf := range pids {
 		ids = append(ids, filepath.Base(filepath.Dir(pf)))
 	}

@@ -6,22 +6,17 @@ import (
 	"github.com/rediskit/rediskit/engine/controller"
 )
 
-// Timeouts are how long the provider and its resident controller wait for the processes
-// they start and stop, and how often they look.
+// Timeouts are how long the provider and its resident controller wait for the controller
+// process, and how often they look (the node processes' own waits are the engine's:
+// engine.DefaultStopGrace and the DaemonRunner's).
 type Timeouts struct {
-	// StopGrace is how long a process has after SIGTERM before it is killed: redis saves its
-	// data on the way out, which takes a while for a large data set.
-	StopGrace time.Duration
-	// KilledGone is how long Kill waits for a killed process to disappear, looking every
-	// KilledPoll.
-	KilledGone, KilledPoll time.Duration
 	// ControllerReady is how long a started controller has to write its ready file (its
 	// metrics port bound), so that a port in use is the run's error, not a silent exit.
 	ControllerReady time.Duration
 	// ControllerGone is how long a controller that had to be killed may take to disappear
 	// before stopping it counts as failed.
 	ControllerGone time.Duration
-	// Poll is how often the waits other than Kill's look.
+	// Poll is how often the waits look.
 	Poll time.Duration
 	// Supervise is how often a controller with autoRecover looks for crashed processes.
 	Supervise time.Duration
@@ -33,9 +28,6 @@ type Timeouts struct {
 
 // DefaultTimeouts are the timeouts in use, in one place; a test may shorten them.
 var DefaultTimeouts = Timeouts{
-	StopGrace:       30 * time.Second,
-	KilledGone:      2 * time.Second,
-	KilledPoll:      20 * time.Millisecond,
 	ControllerReady: 20 * time.Second,
 	ControllerGone:  5 * time.Second,
 	Poll:            50 * time.Millisecond,

@@ -1,4 +1,4 @@
-package provider
+package engine
 
 import (
 	"bytes"
@@ -14,12 +14,12 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/rediskit/rediskit/engine"
 	"github.com/rediskit/rediskit/paramgroup"
 )
 
-// DaemonRunner runs the engine's processes detached from the provider: a provider plugin lives
-// only as long as one `pulumi up`, while the cache must keep running after it. Each process
+// DaemonRunner runs the engine's processes detached from whoever started them: the Pulumi
+// provider plugin lives only as long as one `pulumi up`, while the cache must keep running
+// after it. Each process
 // gets its own session and a pid file in its directory, which later provider runs (refresh,
 // update, destroy) use to find it again.
 type DaemonRunner struct {
@@ -35,7 +35,16 @@ func NewDaemonRunner(dataDir string) *DaemonRunner {
 	return &DaemonRunner{DataDir: dataDir, dirs: map[string]string{}}
 }
 
-const pidFile = "process.pid"
+// How a DaemonRunner waits for a process to leave: looking every daemonPoll; after SIGKILL,
+// which cannot be refused, only daemonKilledGone, looking every daemonKilledPoll.
+const (
+	daemonPoll       = 50 * time.Millisecond
+	daemonKilledGone = 2 * time.Second
+	daemonKilledPoll = 20 * time.Millisecond
+)
+
+// PidFile is where a DaemonRunner records a process: its pid and start time.
+const PidFile = "process.pid"
 
 func (r *DaemonRunner) dir(id string) string {
 	r.mu.Lock()
@@ -46,27 +55,27 @@ func (r *DaemonRunner) dir(id string) string {
 	return filepath.Join(r.DataDir, id)
 }
 
-// Start implements engine.Runner.
-func (r *DaemonRunner) Start(_ context.Context, p engine.Process) error {
+// Start implements Runner.
+func (r *DaemonRunner) Start(_ context.Context, p Process) error {
 	if p.Program == "" {
 		return fmt.Errorf("starting %s: no program to run", p.ID)
 	}
 	return r.startDaemon(p.ID, p.Dir, string(p.Kind)+".log", p.Program, filepath.Join(p.Dir, p.ConfFile))
 }
 
-// CheckEngine implements engine.EngineChecker: the programs run on this machine.
+// CheckEngine implements EngineChecker: the programs run on this machine.
 func (r *DaemonRunner) CheckEngine(_ context.Context, e paramgroup.Engine, version string) error {
-	return engine.CheckHostEngine(e, version)
+	return CheckHostEngine(e, version)
 }
 
 // startDaemon starts argv as process id, detached, working in dir with its output appended
 // to dir/logName, and records it in dir's pid file.
 func (r *DaemonRunner) startDaemon(id, dir, logName string, argv ...string) error {
-	return r.startDaemonEnv(id, dir, logName, nil, argv...)
+	return r.StartDaemon(id, dir, logName, nil, argv...)
 }
 
 // startDaemonEnv is startDaemon with the given environment (nil: the provider's own).
-func (r *DaemonRunner) startDaemonEnv(id, dir, logName string, env []string, argv ...string) error {
+func (r *DaemonRunner) StartDaemon(id, dir, logName string, env []string, argv ...string) error {
 	if r.Running(id) {
 		return fmt.Errorf("starting %s: already running", id)
 	}
@@ -94,7 +103,7 @@ func (r *DaemonRunner) startDaemonEnv(id, dir, logName string, env []string, arg
 	}
 	// Reap it if it dies while we live; once we exit, init adopts it.
 	go func() { _ = cmd.Wait() }()
-	if err := os.WriteFile(filepath.Join(dir, pidFile), []byte(fmt.Sprintf("%d %s\n", pid, start)), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, PidFile), []byte(fmt.Sprintf("%d %s\n", pid, start)), 0o600); err != nil {
 		_ = cmd.Process.Kill()
 		return fmt.Errorf("starting %s: writing pid file: %w", id, err)
 	}
@@ -110,8 +119,8 @@ func (r *DaemonRunner) startDaemonEnv(id, dir, logName string, env []string, arg
 // together they name one process since boot (a reboot ends the processes too), so a reused pid is told
 // apart without looking at the command line, which redis rewrites (setproctitle) while it
 // starts and which reads empty for a moment while it does.
-func (r *DaemonRunner) pid(id string) int {
-	raw, err := os.ReadFile(filepath.Join(r.dir(id), pidFile))
+func (r *DaemonRunner) PID(id string) int {
+	raw, err := os.ReadFile(filepath.Join(r.dir(id), PidFile))
 	if err != nil {
 		return 0
 	}
@@ -158,20 +167,20 @@ func startTime(pid int) (string, error) {
 	return stat[19], nil
 }
 
-// Running implements engine.Runner.
-func (r *DaemonRunner) Running(id string) bool { return r.pid(id) != 0 }
+// Running implements Runner.
+func (r *DaemonRunner) Running(id string) bool { return r.PID(id) != 0 }
 
-// Stop implements engine.Runner: SIGTERM (redis saves on the way out), SIGKILL when the
-// process is still there after DefaultTimeouts.StopGrace (30 s) or ctx ends.
+// Stop implements Runner: SIGTERM (redis saves on the way out), SIGKILL when the
+// process is still there after DefaultStopGrace (30 s) or ctx ends.
 func (r *DaemonRunner) Stop(ctx context.Context, id string) error {
-	pid := r.pid(id)
+	pid := r.PID(id)
 	if pid == 0 {
 		return nil
 	}
 	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
 		return fmt.Errorf("stopping %s: %w", id, err)
 	}
-	if r.waitGone(ctx, id, DefaultTimeouts.StopGrace, DefaultTimeouts.Poll) == nil {
+	if r.WaitGone(ctx, id, DefaultStopGrace, daemonPoll) == nil {
 		return nil
 	}
 	_ = syscall.Kill(pid, syscall.SIGKILL)
@@ -180,8 +189,8 @@ func (r *DaemonRunner) Stop(ctx context.Context, id string) error {
 
 // waitGone waits until process id is no longer running, for at most timeout or until ctx
 // ends, looking every interval.
-func (r *DaemonRunner) waitGone(ctx context.Context, id string, timeout, interval time.Duration) error {
-	return engine.Poll(ctx, timeout, interval, id+" to exit", func(context.Context) error {
+func (r *DaemonRunner) WaitGone(ctx context.Context, id string, timeout, interval time.Duration) error {
+	return Poll(ctx, timeout, interval, id+" to exit", func(context.Context) error {
 		if r.Running(id) {
 			return fmt.Errorf("%s is still running", id)
 		}
@@ -189,9 +198,9 @@ func (r *DaemonRunner) waitGone(ctx context.Context, id string, timeout, interva
 	})
 }
 
-// Kill implements engine.Runner.
+// Kill implements Runner.
 func (r *DaemonRunner) Kill(id string) error {
-	pid := r.pid(id)
+	pid := r.PID(id)
 	if pid == 0 {
 		return nil
 	}
@@ -200,11 +209,11 @@ func (r *DaemonRunner) Kill(id string) error {
 	}
 	// SIGKILL cannot be refused: the wait only lets the caller see it gone, and a process
 	// still there (its exit not reaped yet) is not an error.
-	_ = r.waitGone(context.Background(), id, DefaultTimeouts.KilledGone, DefaultTimeouts.KilledPoll)
+	_ = r.WaitGone(context.Background(), id, daemonKilledGone, daemonKilledPoll)
 	return nil
 }
 
-// TestConfig implements engine.ConfigTester with the host's program, as Start runs it.
+// TestConfig implements ConfigTester with the host's program, as Start runs it.
 func (r *DaemonRunner) TestConfig(ctx context.Context, program string, conf []byte) (string, error) {
-	return engine.TestConfigLocal(ctx, program, conf)
+	return TestConfigLocal(ctx, program, conf)
 }

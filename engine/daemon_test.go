@@ -1,4 +1,4 @@
-package provider
+package engine
 
 import (
 	"context"
@@ -11,12 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rediskit/rediskit/engine"
 )
 
 // fakeServer is a stand-in server whose command line (after exec) holds no "redis", the way a
 // starting redis-server's reads for a moment while it rewrites its process title.
-func fakeServer(t *testing.T) (*DaemonRunner, engine.Process) {
+func fakeServer(t *testing.T) (*DaemonRunner, Process) {
 	t.Helper()
 	root := t.TempDir()
 	bin := filepath.Join(root, "fake-server")
@@ -24,7 +23,7 @@ func fakeServer(t *testing.T) (*DaemonRunner, engine.Process) {
 		t.Fatal(err)
 	}
 	r := NewDaemonRunner(filepath.Join(root, "data"))
-	p := engine.Process{ID: "n1", Kind: engine.KindRedis, Program: bin, Dir: filepath.Join(root, "data", "n1"), ConfFile: "redis.conf"}
+	p := Process{ID: "n1", Kind: KindRedis, Program: bin, Dir: filepath.Join(root, "data", "n1"), ConfFile: "redis.conf"}
 	if err := os.MkdirAll(p.Dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +38,7 @@ func TestDaemonRunnerKnowsItsProcessByStartTimeNotCommandLine(t *testing.T) {
 	t.Cleanup(func() { _ = r.Kill(p.ID) })
 	// Until the script execs sleep its command line still names redis.conf; the checks that
 	// matter come after, when nothing in it says redis.
-	pid := r.pid(p.ID)
+	pid := r.PID(p.ID)
 	if pid == 0 {
 		t.Fatal("not running right after Start")
 	}
@@ -78,7 +77,7 @@ func TestDaemonRunnerTellsAReusedPidApart(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = r.Kill(p.ID) })
-	file := filepath.Join(p.Dir, pidFile)
+	file := filepath.Join(p.Dir, PidFile)
 	raw, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
@@ -115,7 +114,7 @@ func TestDaemonRunnerPidFileWithoutStartTimeNamesNobody(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = other.Process.Kill(); _ = other.Wait() })
-	if err := os.WriteFile(filepath.Join(p.Dir, pidFile), []byte(strconv.Itoa(other.Process.Pid)), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(p.Dir, PidFile), []byte(strconv.Itoa(other.Process.Pid)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if r.Running(p.ID) {
