@@ -105,6 +105,24 @@ func secretsFor(args schema.DeploymentArgs, old *schema.DeploymentState) (schema
 
 // engineFor plans the deployment with its nodes where at says and returns its engine with
 // the runner of its driver.
+// placedEngine places a deployment's processes (keeping the ports and addresses held) and
+// returns the engine for that placement, with the controller's metrics port checked
+// against it: the one way Create and Update decide where everything runs.
+func placedEngine(ctx context.Context, args schema.DeploymentArgs, s schema.Secrets, held schema.Placement, subnet string) (*engine.Engine, schema.Placement, error) {
+	at, err := place(args, s, held, subnet)
+	if err != nil {
+		return nil, at, err
+	}
+	e, err := engineFor(ctx, args, s, at)
+	if err != nil {
+		return nil, at, err
+	}
+	if err := checkMetricsPort(args, e.Plan); err != nil {
+		return nil, at, err
+	}
+	return e, at, nil
+}
+
 func engineFor(ctx context.Context, args schema.DeploymentArgs, s schema.Secrets, at schema.Placement) (*engine.Engine, error) {
 	drv, err := driverFor(args)
 	if err != nil {
@@ -145,15 +163,8 @@ func (d *Deployment) Create(ctx context.Context, req infer.CreateRequest[schema.
 	if err != nil {
 		return resp, err
 	}
-	at, err := place(args, s, schema.Placement{}, subnet)
+	e, at, err := placedEngine(ctx, args, s, schema.Placement{}, subnet)
 	if err != nil {
-		return resp, err
-	}
-	e, err := engineFor(ctx, args, s, at)
-	if err != nil {
-		return resp, err
-	}
-	if err := checkMetricsPort(args, e.Plan); err != nil {
 		return resp, err
 	}
 	if err := os.MkdirAll(args.DataDir, 0o700); err != nil {

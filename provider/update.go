@@ -68,19 +68,8 @@ func (d *Deployment) Update(ctx context.Context, req infer.UpdateRequest[schema.
 			}
 		}
 	}()
-	held := old.Placement()
-	if len(held.Ports) == 0 {
-		held.Ports = engine.PinnedPorts(oldEngine.Plan) // a state from before ports were recorded
-	}
-	at, err := place(args, s, held, old.Subnet)
+	e, at, err := placedEngine(ctx, args, s, old.Placement(), old.Subnet)
 	if err != nil {
-		return resp, err
-	}
-	e, err := engineFor(ctx, args, s, at)
-	if err != nil {
-		return resp, err
-	}
-	if err := checkMetricsPort(args, e.Plan); err != nil {
 		return resp, err
 	}
 	changed := map[string]bool{}
