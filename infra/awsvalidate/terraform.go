@@ -110,7 +110,7 @@ type Result struct {
 // loopback port for any HTTP request it might still try, which then fails at once instead of
 // leaving the machine.
 func (t Tools) Plan(ctx context.Context, r *Rendered) (*Result, error) {
-	dir, err := os.MkdirTemp("", "aws-validate-"+r.Stack+"-")
+	dir, err := os.MkdirTemp("", "aws-validate-") // short: the plugin sockets live here
 	if err != nil {
 		return nil, fmt.Errorf("making a working directory for stack %s: %w", r.Stack, err)
 	}
