@@ -139,7 +139,7 @@ func TestProviderRefusesWhatAWSWouldRefuse(t *testing.T) {
 			want: []string{"transit_encryption_mode", "sometimes"}, attribute: "transitEncryptionMode"},
 		{name: "malformed snapshot window",
 			stack: "dev", typ: rgType, change: setIn("snapshotWindow", "3am-4am"),
-			want: []string{"snapshot_window"}, attribute: "snapshotWindow"},
+			want: []string{`(3am-4am) must satisfy the format of "hh24:mi-hh24:mi"`}, attribute: "snapshotWindow"},
 		{name: "missing required attribute",
 			stack: "dev", typ: "aws:elasticache/parameterGroup:ParameterGroup",
 			change: func(m property.Map) property.Map { return m.Delete("family") },

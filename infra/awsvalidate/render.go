@@ -374,6 +374,11 @@ func (w *writer) value(n node, indent, res int, pp, tp string) {
 			w.buf.Write(k)
 			w.buf.WriteString(": ")
 			w.value(m.val, indent+1, r, mp, mt)
+			if m.res > 0 {
+				// The resource's closing brace: where plan-time checks and missing
+				// arguments point, at the resource as a whole.
+				w.loci = append(w.loci, locus{line: w.line, res: r - 1})
+			}
 			if i < len(n)-1 {
 				w.buf.WriteByte(',')
 			}
