@@ -26,6 +26,7 @@ help:
 	@echo "make plan STACK=prod   offline plan of a stack (no cloud credentials)"
 	@echo "make tools       apt packages and the Pulumi CLI (idempotent)"
 	@echo "make k8s-cluster local multi-node Kubernetes cluster (idempotent); k8s-cluster-down removes it"
+	@echo "make aws-validate  the real AWS provider validates and plans every AWS stack, offline (first build ~25 min, cached)"
 
 tools: apt-packages pulumi-cli
 
@@ -58,6 +59,7 @@ TEST_DEPS += provider
 -include test/test.mk
 -include bench/bench.mk
 -include kubernetes/cluster/k8s.mk
+-include infra/awsvalidate/awsvalidate.mk
 
 # One test binary at a time (-p 1): the engine and end-to-end tests time failovers, and other
 # packages' tests running beside them on a 2-core machine only add noise.
