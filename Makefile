@@ -26,7 +26,7 @@ help:
 	@echo "make plan STACK=prod   offline plan of a stack (no cloud credentials)"
 	@echo "make tools       apt packages and the Pulumi CLI (idempotent)"
 	@echo "make k8s-cluster local multi-node Kubernetes cluster (idempotent); k8s-cluster-down removes it"
-	@echo "make aws-validate  the real AWS provider validates and plans every AWS stack, offline (first build ~25 min, cached)"
+	@echo "make aws-validate  the real AWS provider validates and plans every AWS stack, offline (first build 25-115 min on 2 cores, cached)"
 
 tools: apt-packages pulumi-cli
 
