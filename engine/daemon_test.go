@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
 )
 
 // fakeServer is a stand-in server whose command line (after exec) holds no "redis", the way a
