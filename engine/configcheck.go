@@ -102,10 +102,14 @@ func (e *Engine) CheckConfig(ctx context.Context) error {
 	return nil
 }
 
+// configCheckTimeout bounds one configuration check: the program reads its file and exits
+// at once (port 0), so only a hung program or a slow container start comes near it.
+const configCheckTimeout = 60 * time.Second
+
 // TestConfigLocal runs a server program of this machine on a configuration read from its
 // standard input (the "-" argument) and returns its output.
 func TestConfigLocal(ctx context.Context, program string, conf []byte) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, configCheckTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, program, "-")
 	cmd.Stdin = bytes.NewReader(conf)
@@ -126,7 +130,7 @@ func (r *LocalRunner) TestConfig(ctx context.Context, program string, conf []byt
 // TestConfig implements ConfigTester: the program of the runner's image, in a container
 // with no network, reads the configuration from its standard input.
 func (r *DockerRunner) TestConfig(ctx context.Context, program string, conf []byte) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, configCheckTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "docker", "run", "--rm", "-i", "--network", "none",
 		"--user", fmt.Sprintf("%d:%d", r.uid(), r.uid()), r.Image, "exec", program, "-")
