@@ -78,6 +78,10 @@ func (p *Plan) renderRedisConf(n *Node, st nodeStart) string {
 		w("appendonly no")
 	}
 	w("maxmemory %d", n.MaxMemory)
+	// A replica hears from its primary at least every second, so the controller can ask
+	// replicas whether their primary went silent (detect.go); Redis's 10 s default would
+	// make them the last to know.
+	w("repl-ping-replica-period 1")
 	if st.replicaOf != "" {
 		w("replicaof %s", st.replicaOf)
 	}

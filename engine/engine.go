@@ -260,7 +260,7 @@ func (e *Engine) StopNode(ctx context.Context, id string) error {
 	if e.Plan.Node(id) == nil {
 		return fmt.Errorf("stopping node %s: no such node", id)
 	}
-	return e.Runner.Stop(ctx, id)
+	return e.stopNodeProcess(ctx, e.Plan.Node(id))
 }
 
 // KillNode ends one node at once, as a crash would.
@@ -332,7 +332,7 @@ func (e *Engine) MoveNode(ctx context.Context, id string, port int) error {
 			}
 		}
 	}
-	if err := e.Runner.Stop(ctx, id); err != nil {
+	if err := e.stopNodeProcess(ctx, n); err != nil {
 		return fmt.Errorf("moving node %s: %w", id, err)
 	}
 	e.Plan = np

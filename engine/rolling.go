@@ -28,7 +28,7 @@ func (e *Engine) RollingRestart(ctx context.Context) error {
 
 func (e *Engine) restartReplica(ctx context.Context, n *Node) error {
 	e.logf("rolling: restarting replica %s", n.ID)
-	if err := e.Runner.Stop(ctx, n.ID); err != nil {
+	if err := e.stopNodeProcess(ctx, n); err != nil {
 		return fmt.Errorf("rolling: stopping %s: %w", n.ID, err)
 	}
 	if err := e.StartNode(ctx, n.ID); err != nil {

@@ -5,19 +5,30 @@ import (
 	"time"
 )
 
-// Supervise brings back, every interval, the processes of the deployment that died, until ctx
-// ends: what ElastiCache does when it replaces a failed node. It goes through Start, so a
-// returning primary that lost its role comes back as a replica and an empty node never leads.
-// `rediskit-engine up` runs it; the provider does the same on each refresh and update instead.
+// Supervise is the deployment's controller loop until ctx ends: what ElastiCache's control
+// plane does between API calls. Every probe interval (Timing.Detect / 8) the failure
+// detector looks at each shard's primary from several vantage points, fails over a primary
+// that is gone or silent for Detect, and keeps the write fence (detect.go, fence.go); every
+// `every` it brings back the processes that died. Restarts go through Start, so a returning
+// primary that lost its role comes back as a replica and an empty node never leads.
+// `rediskit-engine up` and the provider's resident controller run it.
 func (e *Engine) Supervise(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
+	probeEvery := min(e.Plan.Timing.probeTimeout(), every)
+	t := time.NewTicker(probeEvery)
 	defer t.Stop()
+	d := newDetector()
+	lastRestart := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+		e.look(ctx, d)
+		if time.Since(lastRestart) < every {
+			continue
+		}
+		lastRestart = time.Now()
 		down := e.downProcesses()
 		if len(down) == 0 {
 			continue

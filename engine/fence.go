@@ -1,0 +1,132 @@
+package engine
+
+import (
+	"context"
+	"math"
+	"strconv"
+)
+
+// The write fence. A primary that is cut off from its replicas (paused, partitioned) keeps
+// accepting writes while its replicas' side promotes one of them; when it is heard again it
+// becomes a replica and those writes are gone. A write acknowledged with WAIT 1 is never
+// among them (no replica acknowledged it, so WAIT could not count one), but a plain
+// acknowledged write may be. The controller bounds that window with the server's own rule:
+// min-replicas-to-write 1 and min-replicas-max-lag L (L = Timing.Detect rounded up to whole
+// seconds) on every primary that has a replica in sync, so a primary that has not heard a
+// replica's acknowledgement for more than L seconds refuses writes (NOREPLICAS). The
+// server re-counts its good replicas once a second, so the bound on writes lost without
+// WAIT is the last L+1 seconds before the cut.
+//
+// A fence must never stop a shard that has no replica to fail over to: the controller lifts
+// it when every replica of a primary is known not to run (the runner says so), and the
+// engine lifts it itself before it stops a shard's last replica on purpose (rolling restarts,
+// scale-in, StopNode). Replicas keep no fence, so a promoted one takes writes at once. A
+// user who sets min-replicas-to-write in the parameter group decides for themselves: the
+// controller leaves it alone. Without a controller (autoRecover off) nothing is fenced, as
+// on ElastiCache.
+
+// fenceLag is min-replicas-max-lag while fenced.
+func (t Timing) fenceLag() int { return max(1, int(math.Ceil(t.Detect.Seconds()))) }
+
+// userFenced says the parameter group sets the fence: the controller does not manage it.
+func (e *Engine) userFenced() bool {
+	_, set := e.Plan.Deployment.Parameters["min-replicas-to-write"]
+	return set
+}
+
+// wantFence decides one node's min-replicas-to-write from one look ("" keeps what it has).
+func wantFence(np *nodeProbe, shardPeers []*nodeProbe) string {
+	switch {
+	case !np.answered:
+		return ""
+	case np.role == "slave":
+		return "0"
+	case np.onlineReplicas > 0:
+		return "1"
+	}
+	for _, o := range shardPeers {
+		if o != np && o.running {
+			return "" // a replica is starting or syncing: it will count again soon
+		}
+	}
+	return "0" // nothing to fail over to: refusing writes would only be an outage
+}
+
+// fence sets every answering node's write fence as wantFence decides.
+func (e *Engine) fence(ctx context.Context, views []shardView, probes map[string]*nodeProbe) {
+	if e.userFenced() || e.Plan.Deployment.Mode == ModeSingle {
+		return
+	}
+	lag := strconv.Itoa(e.Plan.Timing.fenceLag())
+	for _, v := range views {
+		var peers []*nodeProbe
+		for _, n := range e.Plan.ShardNodes(v.shard) {
+			if np := probes[n.ID]; np != nil {
+				peers = append(peers, np)
+			}
+		}
+		for _, np := range peers {
+			want := wantFence(np, peers)
+			if want == "" || want == np.fence {
+				continue
+			}
+			c := e.admin(np.node.Addr())
+			err := c.ConfigSet(ctx, "min-replicas-max-lag", lag).Err()
+			if err == nil {
+				err = c.ConfigSet(ctx, "min-replicas-to-write", want).Err()
+			}
+			c.Close()
+			if err != nil {
+				e.logf("fence: setting min-replicas-to-write %s on %s: %v", want, np.node.ID, err)
+			} else if want == "1" || np.role == "master" {
+				e.logf("fence: min-replicas-to-write %s on primary %s", want, np.node.ID)
+			}
+		}
+	}
+}
+
+// unfenceBefore lifts the fence on n's shard before n stops on purpose, so the shard's
+// primary keeps taking writes while its replicas restart one by one. A controller looking at
+// the same moment may set it again just before n stops; it lifts it at its next look, when
+// n is no longer running.
+func (e *Engine) unfenceBefore(ctx context.Context, n *Node) {
+	if e.userFenced() || e.Plan.Deployment.Mode == ModeSingle {
+		return
+	}
+	for _, o := range e.Plan.ShardNodes(n.Shard) {
+		if o.ID == n.ID || !e.Runner.Running(o.ID) {
+			continue
+		}
+		c := e.admin(o.Addr())
+		_ = c.ConfigSet(ctx, "min-replicas-to-write", "0").Err() // best effort: the node may be down too
+		c.Close()
+	}
+}
+
+// stopNodeProcess stops one node on purpose (not the whole deployment).
+func (e *Engine) stopNodeProcess(ctx context.Context, n *Node) error {
+	e.unfenceBefore(ctx, n)
+	return e.Runner.Stop(ctx, n.ID)
+}
+
+// stepDownStale makes an old primary that came back beside the new one (it was paused or
+// cut off while the sentinels promoted another) a replica of the primary the sentinels
+// name, at once, instead of after Sentinel's own grace period of several seconds.
+func (e *Engine) stepDownStale(ctx context.Context, v shardView) {
+	prim, err := e.CurrentPrimary(ctx)
+	if err != nil {
+		return
+	}
+	for _, m := range v.masters {
+		if m.node.ID == prim.ID {
+			continue
+		}
+		e.logf("detector: %s answers as a primary while the sentinels name %s; it becomes a replica", m.node.ID, prim.ID)
+		c := e.admin(m.node.Addr())
+		err := c.Do(ctx, "replicaof", prim.Host, strconv.Itoa(prim.Port())).Err()
+		c.Close()
+		if err != nil {
+			e.logf("detector: stepping %s down: %v", m.node.ID, err)
+		}
+	}
+}
