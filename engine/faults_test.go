@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"os/exec"
 	"sync"
 	"syscall"
 	"testing"
@@ -259,16 +261,19 @@ func TestFaultsLoseNoWaitAcknowledgedWrite(t *testing.T) {
 				waitFenced(t, ctx, e, prim)
 				fw := startFaultWrites(ctx, f, fault)
 				time.Sleep(time.Second)
-				fw.fault()
+				// The clock starts once the fault is in place: a write started after it
+				// cannot have been served by the primary as it was.
 				switch fault {
 				case "pause":
 					signalNode(t, e, prim, syscall.SIGSTOP)
+					fw.fault()
 					time.Sleep(2 * detect)
 					signalNode(t, e, prim, syscall.SIGCONT)
 				case "kill":
 					if err := e.KillNode(prim.ID); err != nil {
 						t.Fatal(err)
 					}
+					fw.fault()
 				}
 				var took time.Duration
 				select {
@@ -293,5 +298,90 @@ func TestFaultsLoseNoWaitAcknowledgedWrite(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestContainerPartitionLosesNoWaitAcknowledgedWrite: on the docker driver, the primary's
+// container is cut off from the network (from its replica, the other primaries, the
+// controller and the clients) for twice the detection time, then reconnected at its address.
+// The controller fails it over (the primaries on the majority side vote), it returns as a
+// replica, and no WAIT-acknowledged write is lost.
+func TestContainerPartitionLosesNoWaitAcknowledgedWrite(t *testing.T) {
+	requireRedis(t)
+	img := requireImage(t)
+	tag := fmt.Sprintf("rkp-%d", rand.IntN(1_000_000))
+	prefix, err := CreateNetworkE(tag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = exec.Command("docker", "network", "rm", tag).Run() })
+	d := newDeployment(t, ModeCluster, 3, 1)
+	d.Name = "rk-partition"
+	d.Timing = Timing{}
+	base, err := PlanFor(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.NodeHosts, d.NodePorts = map[string]string{}, map[string]int{}
+	for i, n := range base.Nodes {
+		d.NodeHosts[n.ID] = fmt.Sprintf("%s%d", prefix, 10+i)
+		d.NodePorts[n.ID] = 6379
+	}
+	runner := &DockerRunner{Image: img, Network: tag, Prefix: tag + "-"}
+	e, err := New(d, runner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Logf = t.Logf
+	var ids []string
+	for _, n := range e.Plan.Nodes {
+		ids = append(ids, n.ID)
+	}
+	t.Cleanup(func() {
+		_ = e.Stop(context.Background())
+		_ = runner.Remove(context.Background(), ids...)
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := e.Up(ctx); err != nil {
+		t.Fatalf("bringing the containers up: %v", err)
+	}
+	go e.Supervise(ctx, time.Second)
+	f := newFaultClient(e)
+	defer f.close()
+	prim := keysPrimary(t, ctx, e, f)
+	waitFenced(t, ctx, e, prim)
+	detect := e.Plan.Timing.Detect
+
+	fw := startFaultWrites(ctx, f, "partition")
+	time.Sleep(time.Second)
+	if out, err := exec.Command("docker", "network", "disconnect", tag, runner.name(prim.ID)).CombinedOutput(); err != nil {
+		t.Fatalf("cutting %s off: %v %s", prim.ID, err, out)
+	}
+	fw.fault()
+	time.Sleep(2 * detect)
+	if out, err := exec.Command("docker", "network", "connect", "--ip", prim.Host, tag, runner.name(prim.ID)).CombinedOutput(); err != nil {
+		t.Fatalf("reconnecting %s: %v %s", prim.ID, err, out)
+	}
+	var took time.Duration
+	select {
+	case at := <-fw.firstAt:
+		took = at.Sub(fw.faultAt)
+	case <-time.After(60 * time.Second):
+		t.Fatalf("partition of %s: no write acknowledged within 60 s", prim.ID)
+	}
+	waitBackAsReplica(t, e, prim)
+	time.Sleep(500 * time.Millisecond)
+	acked, lost, waitAcked, waitLost := fw.lost(t, ctx, f)
+	t.Logf("partition of primary %s for %s: first write acknowledged after %s; acknowledged %d, lost %d; WAIT-acknowledged %d, lost %d",
+		prim.ID, 2*detect, took.Round(10*time.Millisecond), acked, lost, waitAcked, waitLost)
+	if waitAcked == 0 {
+		t.Fatal("no write was WAIT-acknowledged: the test measured nothing")
+	}
+	if waitLost > 0 {
+		t.Errorf("partition: %d of %d WAIT-acknowledged writes lost", waitLost, waitAcked)
+	}
+	if now := keysPrimary(t, ctx, e, f); now.ID == prim.ID {
+		t.Errorf("partition of %s: it still leads", prim.ID)
 	}
 }
