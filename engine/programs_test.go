@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -69,5 +70,54 @@ func TestRefusesAnEngineVersionItCannotRun(t *testing.T) {
 	}
 	if got := HostEngines(); len(got) < 2 {
 		t.Errorf("HostEngines() = %v, want redis 7.0 and valkey 8.0 (make tools installs both)", got)
+	}
+}
+
+// Valkey-only parameters of the valkey8 family work on the real Valkey 8.0 binary: set at
+// creation, changed immediately, and valkey8's own defaults applied; the same parameter on a
+// Redis 7.0 deployment (family redis7) is refused before anything starts, naming the field.
+func TestValkeyOnlyParametersOnTheRealBinary(t *testing.T) {
+	requireRedis(t)
+	ctx := context.Background()
+	d := newDeployment(t, ModeSingle, 1, 0)
+	d.Name = "rk-valkey-params"
+	d.Engine, d.EngineVersion = paramgroup.Valkey, "8.0"
+	d.Parameters = map[string]string{"extended-redis-compatibility": "yes"}
+	e := Up(t, d)
+	n := e.Plan.Nodes[0]
+	c := adminClient(e, n)
+	defer c.Close()
+	get := func(name string) string {
+		t.Helper()
+		v, err := c.ConfigGet(ctx, name).Result()
+		if err != nil {
+			t.Fatalf("CONFIG GET %s: %v", name, err)
+		}
+		return v[name]
+	}
+	if v := get("extended-redis-compatibility"); v != "yes" {
+		t.Fatalf("extended-redis-compatibility = %q after creation, want yes", v)
+	}
+	if v := get("repl-backlog-size"); v != "10485760" {
+		t.Errorf("repl-backlog-size = %q, want valkey8's default 10485760", v)
+	}
+	// With it on, Valkey answers INFO as Redis 7.2 does for clients that check.
+	if info := NodeInfo(t, e, n, "server"); info["redis_version"] != "7.2.4" {
+		t.Errorf("redis_version = %q with extended-redis-compatibility yes, want 7.2.4", info["redis_version"])
+	}
+	pending, err := e.ApplyParameters(ctx, map[string]string{"extended-redis-compatibility": "no"})
+	if err != nil || len(pending) != 0 {
+		t.Fatalf("ApplyParameters = %v, %v; want applied now", pending, err)
+	}
+	if v := get("extended-redis-compatibility"); v != "no" {
+		t.Fatalf("extended-redis-compatibility = %q after the change, want no", v)
+	}
+
+	r := newDeployment(t, ModeSingle, 1, 0)
+	r.Name = "rk-redis-params"
+	r.Parameters = map[string]string{"extended-redis-compatibility": "yes"}
+	_, err = New(r, NewLocalRunner())
+	if err == nil || !strings.Contains(err.Error(), "extended-redis-compatibility") {
+		t.Fatalf("a redis7 deployment with a Valkey-only parameter: %v, want a refusal naming it", err)
 	}
 }
