@@ -17,10 +17,10 @@ import (
 )
 
 const (
-	// DefaultSuperviseEvery is how often the supervisor looks for crashed processes. It bounds
-	// how long a crashed primary leads its shard: the supervisor's restart fails it over
-	// first (the engine's start guard), long before Sentinel or the cluster would notice. A
-	// look is one liveness check per process (a /proc read; `docker inspect` for containers).
+	// DefaultSuperviseEvery is how often the supervisor starts crashed processes again
+	// (sentinels, replicas). Primaries are watched more often, by the failure detector
+	// (engine.Timing.Detect / 8): a primary whose process is gone or that a majority of
+	// vantage points cannot hear is failed over first (see engine/detect.go).
 	DefaultSuperviseEvery = time.Second
 	// DefaultSnapshotTick is how often the snapshot schedule looks at the clock.
 	DefaultSnapshotTick = time.Minute
