@@ -277,6 +277,15 @@ func (e *Engine) look(ctx context.Context, d *detector) {
 // majority vote (a higher epoch) makes it step down when it is heard again.
 func (e *Engine) failOverSilent(ctx context.Context, v shardView) error {
 	if e.Plan.Deployment.Mode == ModeReplication {
+		// The sentinels may be failing it over on their own right now (their down-after
+		// elapsed too): a second failover on top of theirs would move the role again.
+		prim, err := e.repl().waitSentinelsSettled(ctx)
+		if err != nil {
+			return err
+		}
+		if prim.ID != v.primary.node.ID {
+			return nil
+		}
 		return e.repl().failoverFrom(ctx, v.primary.node)
 	}
 	var best *nodeProbe
