@@ -79,8 +79,9 @@ func TestShardViewsFindThePrimary(t *testing.T) {
 	}
 }
 
-// The fence: on while a primary has a replica in sync, lifted when none of its replicas
-// runs, kept while one is starting, never on a replica.
+// The fence: on while a primary has a replica in sync; lifted when each other node of the
+// shard is dead or answers as a replica (restarting, syncing); kept while one runs unheard
+// (it may lead on the other side of a partition); never on a replica.
 func TestWantFence(t *testing.T) {
 	prim := &nodeProbe{running: true, answered: true, role: "master", onlineReplicas: 1}
 	repl := &nodeProbe{running: true, answered: true, role: "slave"}
@@ -95,9 +96,17 @@ func TestWantFence(t *testing.T) {
 	if got := wantFence(lonely, []*nodeProbe{lonely, dead}); got != "0" {
 		t.Errorf("primary whose replicas are all gone: %q", got)
 	}
-	syncing := &nodeProbe{running: true, answered: true, role: "slave"}
-	if got := wantFence(lonely, []*nodeProbe{lonely, syncing}); got != "" {
-		t.Errorf("primary whose replica is syncing: %q, want unchanged", got)
+	syncing := &nodeProbe{running: true, answered: true, role: "slave", linkDown: true}
+	if got := wantFence(lonely, []*nodeProbe{lonely, syncing, dead}); got != "0" {
+		t.Errorf("primary whose replica is syncing: %q, want lifted", got)
+	}
+	unheard := &nodeProbe{running: true}
+	if got := wantFence(lonely, []*nodeProbe{lonely, unheard}); got != "" {
+		t.Errorf("primary whose replica runs unheard: %q, want unchanged", got)
+	}
+	other := &nodeProbe{running: true, answered: true, role: "master"}
+	if got := wantFence(lonely, []*nodeProbe{lonely, other}); got != "" {
+		t.Errorf("another node of the shard answers as a primary: %q, want unchanged", got)
 	}
 	if got := wantFence(&nodeProbe{running: true}, nil); got != "" {
 		t.Errorf("a node that did not answer: %q, want unchanged", got)

@@ -297,6 +297,23 @@ func TestFaultsLoseNoWaitAcknowledgedWrite(t *testing.T) {
 					t.Errorf("%s of %s: it still leads", fault, prim.ID)
 				}
 			}
+
+			// A controller that stops lifts its fences: nobody would after a replica's crash.
+			prim = keysPrimary(t, ctx, e, f)
+			waitFenced(t, ctx, e, prim)
+			cancel()
+			c := adminClient(e, prim)
+			defer c.Close()
+			WaitFor(t, "the fence lifted once the controller stopped", 10*time.Second, func() error {
+				v, err := c.ConfigGet(context.Background(), "min-replicas-to-write").Result()
+				if err != nil {
+					return err
+				}
+				if v["min-replicas-to-write"] != "0" {
+					return fmt.Errorf("min-replicas-to-write %q", v["min-replicas-to-write"])
+				}
+				return nil
+			})
 		})
 	}
 }

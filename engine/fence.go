@@ -18,9 +18,11 @@ import (
 // WAIT is the last L+1 seconds before the cut.
 //
 // A fence must never stop a shard that has no replica to fail over to: the controller lifts
-// it when every replica of a primary is known not to run (the runner says so), and the
-// engine lifts it itself before it stops a shard's last replica on purpose (rolling restarts,
-// scale-in, StopNode). Replicas keep no fence, so a promoted one takes writes at once. A
+// it when none of a primary's replicas is in sync and each is known not to lead (not running,
+// or answering as a replica: restarting, syncing), and the engine lifts it itself before it
+// stops a shard's last replica on purpose (rolling restarts, scale-in, StopNode). A replica
+// that runs but cannot be heard keeps its primary fenced: it may have been promoted on the
+// other side of a partition, and the primary cannot tell. Replicas keep no fence, so a promoted one takes writes at once. A
 // user who sets min-replicas-to-write in the parameter group decides for themselves: the
 // controller leaves it alone. Without a controller (autoRecover off) nothing is fenced, as
 // on ElastiCache.
@@ -35,6 +37,10 @@ func (e *Engine) userFenced() bool {
 }
 
 // wantFence decides one node's min-replicas-to-write from one look ("" keeps what it has).
+// A primary without a replica in sync is unfenced only when no other node of its shard could
+// be leading somewhere the controller cannot see: each is either not running or answers, now,
+// as a replica (dead, restarting, syncing). One that runs but does not answer (paused, cut
+// off, perhaps promoted on the other side of a partition) keeps the fence on.
 func wantFence(np *nodeProbe, shardPeers []*nodeProbe) string {
 	switch {
 	case !np.answered:
@@ -45,11 +51,11 @@ func wantFence(np *nodeProbe, shardPeers []*nodeProbe) string {
 		return "1"
 	}
 	for _, o := range shardPeers {
-		if o != np && o.running {
-			return "" // a replica is starting or syncing: it will count again soon
+		if o != np && o.running && !(o.answered && o.role == "slave") {
+			return ""
 		}
 	}
-	return "0" // nothing to fail over to: refusing writes would only be an outage
+	return "0" // nothing can take over now: refusing writes would only be an outage
 }
 
 // fence sets every answering node's write fence as wantFence decides.
@@ -99,6 +105,23 @@ func (e *Engine) unfenceBefore(ctx context.Context, n *Node) {
 		}
 		c := e.admin(o.Addr())
 		_ = c.ConfigSet(ctx, "min-replicas-to-write", "0").Err() // best effort: the node may be down too
+		c.Close()
+	}
+}
+
+// unfenceAll lifts every fence the controller set, when it stops: with nobody left to lift
+// a fence after a replica's crash, a fenced primary would refuse writes until a controller
+// runs again (the provider stops it during updates; autoRecover may be switched off).
+func (e *Engine) unfenceAll(ctx context.Context) {
+	if e.userFenced() || e.Plan.Deployment.Mode == ModeSingle {
+		return
+	}
+	for _, n := range e.Plan.Nodes {
+		if !e.Runner.Running(n.ID) {
+			continue
+		}
+		c := e.admin(n.Addr())
+		_ = c.ConfigSet(ctx, "min-replicas-to-write", "0").Err() // best effort, as above
 		c.Close()
 	}
 }

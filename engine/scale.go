@@ -254,7 +254,7 @@ func (e clusterTopology) promoteStaying(ctx context.Context, v *clusterView, to 
 func (e clusterTopology) forget(ctx context.Context, v *clusterView, all []*Node, n *Node) error {
 	id := v.idOf[n.ID]
 	// A replica of a leaving primary must not be left following it.
-	if err := e.Runner.Stop(ctx, n.ID); err != nil {
+	if err := e.stopNodeProcess(ctx, n); err != nil {
 		return fmt.Errorf("scaling: stopping %s: %w", n.ID, err)
 	}
 	for _, o := range all {
@@ -482,7 +482,7 @@ func (e replicationGroup) scaleReplication(ctx context.Context, from *Plan, adde
 			}
 		}
 		for _, n := range removed {
-			if err := e.Runner.Stop(ctx, n.ID); err != nil {
+			if err := e.stopNodeProcess(ctx, n); err != nil {
 				return fmt.Errorf("scaling: stopping %s: %w", n.ID, err)
 			}
 			if err := e.files().Wipe(ctx, n.Home()); err != nil {

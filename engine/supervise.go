@@ -10,13 +10,19 @@ import (
 // detector looks at each shard's primary from several vantage points, fails over a primary
 // that is gone or silent for Detect, and keeps the write fence (detect.go, fence.go); every
 // `every` it brings back the processes that died. Restarts go through Start, so a returning
-// primary that lost its role comes back as a replica and an empty node never leads.
+// primary that lost its role comes back as a replica and an empty node never leads. When
+// it ends it lifts the fences it set: nobody would lift them after a replica's crash.
 // `rediskit-engine up` and the provider's resident controller run it.
 func (e *Engine) Supervise(ctx context.Context, every time.Duration) {
 	probeEvery := min(e.Plan.Timing.probeTimeout(), every)
 	t := time.NewTicker(probeEvery)
 	defer t.Stop()
 	d := newDetector()
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		e.unfenceAll(ctx)
+	}()
 	lastRestart := time.Now()
 	for {
 		select {
