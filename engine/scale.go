@@ -15,8 +15,9 @@ import (
 
 // Scale moves a running deployment from the topology of plan `from` to the engine's own plan,
 // online, as ElastiCache does: new nodes start empty and join (replicas sync from their shard's
-// current primary); when the shard count changes, hash slots move one by one with their keys
-// (MIGRATE, with IMPORTING/MIGRATING states so clients are redirected and keep working); nodes
+// current primary); when the shard count changes, hash slots move with their keys in batches,
+// one worker per source/destination pair (MIGRATE, with IMPORTING/MIGRATING states so clients
+// are redirected and keep working; see rebalance); nodes
 // that go away hand over any primary role and their slots first, then are forgotten, stopped
 // and their directories removed. Nodes keep their ids and ports (pin them in
 // Deployment.NodePorts).
