@@ -258,7 +258,8 @@ func (e clusterTopology) waitClientsMoved(ctx context.Context, leaving []*Node) 
 	}
 }
 
-// waitClusterOK waits until every running node of nodes reports cluster_state:ok.
+// waitClusterOK waits until every running node of nodes reports cluster_state:ok and knows
+// the owner of every slot.
 func (e clusterTopology) waitClusterOK(ctx context.Context, nodes []*Node) error {
 	for _, n := range nodes {
 		if !e.Runner.Running(n.ID) {
@@ -270,8 +271,12 @@ func (e clusterTopology) waitClusterOK(ctx context.Context, nodes []*Node) error
 			if err != nil {
 				return err
 			}
-			if st := ParseInfo(ci)["cluster_state"]; st != "ok" {
-				return fmt.Errorf("cluster_state %s", st)
+			// cluster_state turns ok before a node that just joined has heard of every
+			// slot's owner (the engine does not require full coverage); a destination that
+			// has not refuses the keys with "CLUSTERDOWN Hash slot not served".
+			info := ParseInfo(ci)
+			if st, n := info["cluster_state"], info["cluster_slots_assigned"]; st != "ok" || n != strconv.Itoa(TotalSlots) {
+				return fmt.Errorf("cluster_state %s, %s slots assigned", st, n)
 			}
 			return nil
 		})
