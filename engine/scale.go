@@ -213,17 +213,17 @@ const (
 // with MOVED for leaveQuiet (at most leaveGrace). Replicas count too: a client reading from
 // replicas is sent away by them.
 func (e clusterTopology) waitClientsMoved(ctx context.Context, leaving []*Node) error {
-	var prims []*Node
+	var watched []*Node
 	for _, n := range leaving {
 		if e.Runner.Running(n.ID) {
-			prims = append(prims, n)
+			watched = append(watched, n)
 		}
 	}
-	if len(prims) == 0 {
+	if len(watched) == 0 {
 		return nil
 	}
-	clients := make([]*redis.Client, len(prims))
-	for i, n := range prims {
+	clients := make([]*redis.Client, len(watched))
+	for i, n := range watched {
 		clients[i] = e.admin(n.Addr())
 		defer clients[i].Close()
 	}
@@ -231,7 +231,7 @@ func (e clusterTopology) waitClientsMoved(ctx context.Context, leaving []*Node) 
 	last, changed := map[string]string{}, map[string]time.Time{}
 	for {
 		quiet := true
-		for i, n := range prims {
+		for i, n := range watched {
 			info, err := Info(ctx, clients[i], "errorstats")
 			if err != nil {
 				return fmt.Errorf("scaling: watching clients leave %s: %w", n.ID, err)
@@ -247,7 +247,7 @@ func (e clusterTopology) waitClientsMoved(ctx context.Context, leaving []*Node) 
 			return nil
 		}
 		if time.Since(start) > leaveGrace {
-			e.logf("clients are still sent away from %d leaving nodes after %s; they leave now", len(prims), leaveGrace)
+			e.logf("clients are still sent away from %d leaving nodes after %s; they leave now", len(watched), leaveGrace)
 			return nil
 		}
 		select {
