@@ -304,11 +304,19 @@ func (p *page) deploy(d *DeployResult) {
 
 // reshard is section 4.
 func (p *page) reshard(s *ReshardResult) {
-	p.heading("4. Online resharding, 3 -> 4 shards")
+	in := len(s.Rows) > 2 // results with the scale-in rows (engine, redis-cli) after the scale-out ones
+	if in {
+		p.heading("4. Online resharding, 3 -> 4 -> 3 shards")
+	} else {
+		p.heading("4. Online resharding, 3 -> 4 shards")
+	}
 	p.f("%d keys loaded (pipelined `SET`) into a 3-shard cluster without replicas; then a 4th shard is added and", s.Keys)
 	p.text("slots with their keys moved to it while a writer (go-redis ClusterClient, default retries and redirects,",
 		"1 ms between writes over 10,000 keys) keeps writing. Keys moved = keys on the new shard afterwards; time",
 		"includes starting the new node. Keys after = every key in the cluster afterwards (loaded + the writer's).")
+	if in {
+		p.text("Then the 4th shard is removed under the same writer: keys moved = the keys it held, time includes its leaving.")
+	}
 	p.reproduce(s.Command)
 	var rows [][]string
 	for _, x := range s.Rows {
@@ -318,6 +326,11 @@ func (p *page) reshard(s *ReshardResult) {
 	p.table([]string{"method", "seconds", "keys moved", "slots moved", "keys/s", "writer errors / writes", "keys after", "error"}, rows)
 	if len(s.Rows) == 2 && s.Rows[1].KeysPerSec > 0 {
 		p.f("Keys moved per second, engine / redis-cli: %s.", ff(Ratio(s.Rows[0].KeysPerSec, s.Rows[1].KeysPerSec), 2))
+		p.text("")
+	}
+	if in && s.Rows[1].KeysPerSec > 0 && len(s.Rows) > 3 && s.Rows[3].KeysPerSec > 0 {
+		p.f("Keys moved per second, engine / redis-cli: %s scaling out, %s scaling in.",
+			ff(Ratio(s.Rows[0].KeysPerSec, s.Rows[1].KeysPerSec), 2), ff(Ratio(s.Rows[2].KeysPerSec, s.Rows[3].KeysPerSec), 2))
 		p.text("")
 	}
 }

@@ -128,12 +128,18 @@ func (e clusterTopology) createCluster(ctx context.Context) error {
 	if err := e.waitClusterJoined(ctx, ids); err != nil {
 		return err
 	}
+	// The primaries are empty (unless seeded from a snapshot): their replicas' first sync
+	// need not wait for others to share it.
+	hold, err := e.dropSyncDelay(ctx, p.Primaries())
+	if err != nil {
+		return err
+	}
 	for _, n := range p.Nodes {
 		if n.Role != RoleReplica {
 			continue
 		}
 		c := e.admin(n.Addr())
-		err := waitFor(ctx, e.timeout(), "node "+n.ID+" to replicate "+n.PrimaryID, func(ctx context.Context) error {
+		err := waitSoon(ctx, e.timeout(), "node "+n.ID+" to replicate "+n.PrimaryID, func(ctx context.Context) error {
 			return c.ClusterReplicate(ctx, ids[n.PrimaryID]).Err()
 		})
 		c.Close()
@@ -141,7 +147,10 @@ func (e clusterTopology) createCluster(ctx context.Context) error {
 			return err
 		}
 	}
-	return e.waitClusterHealthy(ctx)
+	if err := e.waitClusterHealthy(ctx); err != nil {
+		return err
+	}
+	return hold.Restore(ctx)
 }
 
 // addMissingSlots assigns the node its planned slots, skipping any it already owns (a node
@@ -207,7 +216,7 @@ func meet(ctx context.Context, c *redis.Client, n *Node) error {
 func (e clusterTopology) waitClusterJoined(ctx context.Context, ids map[string]string) error {
 	for _, n := range e.Plan.Nodes {
 		c := e.admin(n.Addr())
-		err := waitFor(ctx, e.timeout(), "node "+n.ID+" to know every peer", func(ctx context.Context) error {
+		err := waitSoon(ctx, e.timeout(), "node "+n.ID+" to know every peer", func(ctx context.Context) error {
 			nodes, err := clusterNodes(ctx, c)
 			if err != nil {
 				return err
@@ -239,7 +248,7 @@ func (e clusterTopology) waitClusterHealthy(ctx context.Context) error {
 	p := e.Plan
 	for _, n := range p.Nodes {
 		c := e.admin(n.Addr())
-		err := waitFor(ctx, e.timeout(), "node "+n.ID+" to see a healthy cluster", func(ctx context.Context) error {
+		err := waitSoon(ctx, e.timeout(), "node "+n.ID+" to see a healthy cluster", func(ctx context.Context) error {
 			ci, err := c.ClusterInfo(ctx).Result()
 			if err != nil {
 				return err

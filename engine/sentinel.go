@@ -28,6 +28,10 @@ func (e replicationGroup) createReplication(ctx context.Context) error {
 	if err := e.startNode(ctx, prim, ""); err != nil {
 		return err
 	}
+	hold, err := e.dropSyncDelay(ctx, []*Node{prim}) // an empty primary: no transfer to share
+	if err != nil {
+		return err
+	}
 	for _, n := range p.Nodes[1:] {
 		if err := e.startNode(ctx, n, replicaOfArg(prim)); err != nil {
 			return err
@@ -37,6 +41,9 @@ func (e replicationGroup) createReplication(ctx context.Context) error {
 		if err := e.waitInSync(ctx, n); err != nil {
 			return err
 		}
+	}
+	if err := hold.Restore(ctx); err != nil {
+		return err
 	}
 	for _, s := range p.Sentinels {
 		if err := e.files().Write(ctx, s.Home(), SentinelConfFile, []byte(p.renderSentinelConf(s, prim))); err != nil {
@@ -80,7 +87,7 @@ func (e replicationGroup) sentinelClient(s *Sentinel) *redis.SentinelClient {
 func (e replicationGroup) waitInSync(ctx context.Context, n *Node) error {
 	c := e.admin(n.Addr())
 	defer c.Close()
-	return waitFor(ctx, e.timeout(), "replica "+n.ID+" to sync", func(ctx context.Context) error {
+	return waitSoon(ctx, e.timeout(), "replica "+n.ID+" to sync", func(ctx context.Context) error {
 		info, err := Info(ctx, c, "replication")
 		if err != nil {
 			return err
