@@ -25,6 +25,8 @@ func (r *Results) present() []string {
 		switch s {
 		case "throughput":
 			ok = r.Throughput != nil
+		case "engines":
+			ok = r.Engines != nil
 		case "failover":
 			ok = r.Failover != nil
 		case "deploy":
@@ -64,6 +66,8 @@ func Merge(old, cur *Results) *Results {
 		switch s {
 		case "throughput":
 			m.Throughput = old.Throughput
+		case "engines":
+			m.Engines = old.Engines
 		case "failover":
 			m.Failover = old.Failover
 		case "deploy":

@@ -21,11 +21,12 @@ const (
 )
 
 // oursDeployment is a deployment of our engine on ports from ps, with the production
-// timing defaults divided by scale (1 = the engine's defaults).
+// timing defaults divided by scale (1 = the engine's defaults), running the run's engine
+// (-engine: Valkey 8.0 by default, what the stacks run).
 func oursDeployment(ps *Ports, dir, name string, mode engine.Mode, shards, replicas int, scale float64) (engine.Deployment, error) {
 	d := engine.Deployment{
 		Name: name, Mode: mode, Shards: shards, ReplicasPerShard: replicas,
-		Engine: "redis", EngineVersion: "7.0",
+		Engine: benchEngine.paramgroup(), EngineVersion: benchEngine.deploymentVersion(),
 		Auth:        engine.Auth{AppToken: appToken, AdminPassword: adminPass},
 		DataDir:     filepath.Join(dir, name),
 		NodeMemory:  1 << 30,

@@ -80,7 +80,10 @@ func run(args []string) error {
 	fs.IntVar(&cfg.Rounds, "rounds", cfg.Rounds, "redis-benchmark rounds per side")
 	fs.IntVar(&cfg.ClusterReplicas, "cluster-replicas", cfg.ClusterReplicas, "replicas per shard of the 3-shard throughput clusters (-1: no cluster rows)")
 	fs.Float64Var(&cfg.ClusterTestSeconds, "cluster-seconds", cfg.ClusterTestSeconds, "raise redis-benchmark --cluster's -n so each test lasts about this long (its requests/s is quantized to 250 ms)")
-	fs.IntVar(&cfg.Reps, "reps", cfg.Reps, "failover repetitions per setup")
+	engineName := fs.String("engine", string(cfg.Engine), "server both sides of the comparisons run: valkey (Valkey 8.0, what the stacks run) or redis (Redis 7.0); the engines section runs both")
+	faults := fs.String("faults", "", "failover fault kinds, comma-separated ("+strings.Join(bench.Faults, ",")+"); default all")
+	setups := fs.String("setups", "", "failover setups, comma-separated (rediskit,autoRecover,redis-defaults); default all")
+	fs.IntVar(&cfg.Reps, "reps", cfg.Reps, "failover repetitions per setup and fault")
 	fs.Float64Var(&cfg.TimingScale, "timing-scale", cfg.TimingScale, "divide failure-detection timeouts of both sides by this (1 = real defaults)")
 	fs.IntVar(&cfg.DeployReps, "deploy-reps", cfg.DeployReps, "repetitions of each deployment")
 	fs.BoolVar(&cfg.Provider, "provider", cfg.Provider, "also deploy 1x0 and 1x2 through deploy.Up (needs bin/pulumi, bin/pulumi-resource-rediskit)")
@@ -94,6 +97,20 @@ func run(args []string) error {
 	if *only != "" {
 		cfg.Sections = strings.Split(*only, ",")
 	}
+	var err error
+	if cfg.Engine, err = bench.ParseEngine(*engineName); err != nil {
+		return fmt.Errorf("-engine: %w", err)
+	}
+	if *faults != "" {
+		if cfg.Faults, err = bench.ParseFaults(*faults); err != nil {
+			return fmt.Errorf("-faults: %w", err)
+		}
+	}
+	if *setups != "" {
+		if cfg.Setups, err = bench.ParseSetups(*setups); err != nil {
+			return fmt.Errorf("-setups: %w", err)
+		}
+	}
 	mergeSet := false
 	fs.Visit(func(f *flag.Flag) { mergeSet = mergeSet || f.Name == "merge" })
 	if !mergeSet {
@@ -102,7 +119,6 @@ func run(args []string) error {
 	// Read what is kept before the long run, so a broken file fails now and not after it.
 	var old *bench.Results
 	if *merge {
-		var err error
 		if old, err = readResults(*out); err != nil && !os.IsNotExist(err) {
 			return fmt.Errorf("-merge: %w (use -merge=false to overwrite it)", err)
 		}
