@@ -210,12 +210,15 @@ func parseTCP(s string) []tcpSock {
 	return out
 }
 
-// outboundPorts are the local ports of the connections pid dialed (established or being
-// dialed, not on one of its listening ports).
-func outboundPorts(pid int, listening []int) []int {
+// conn is one TCP connection by its ports (every address is a loopback one here).
+type conn struct{ local, remote int }
+
+// outboundConns are the connections pid dialed (established or being dialed, not on one of
+// its listening ports).
+func outboundConns(pid int, listening []int) []conn {
 	mine := socketInodes(pid)
 	socks, _ := readTCP(filepath.Join("/proc", strconv.Itoa(pid), "net", "tcp"))
-	var out []int
+	var out []conn
 	for _, s := range socks {
 		if !mine[s.inode] || (s.state != tcpEstablished && s.state != tcpSynSent) {
 			continue
@@ -225,7 +228,7 @@ func outboundPorts(pid int, listening []int) []int {
 			isListen = isListen || s.localPort == p
 		}
 		if !isListen {
-			out = append(out, s.localPort)
+			out = append(out, conn{s.localPort, s.remotePort})
 		}
 	}
 	return out
@@ -260,19 +263,26 @@ func pause(pid int) (func() error, error) {
 // a node listening on ports off from every other process on 127.0.0.1 but the writer:
 // packets to or from its ports (inbound connections: replicas, sentinels, other nodes' bus
 // links, the controller), to or from isolatedIP (what it dials from now on) and to or from
-// the local ports of the connections it had dialed before (its cluster bus links) are
-// dropped, silently, as a cut network drops them. The writer's packets are let through first.
-func partitionRules(chain string, ports, outbound []int) [][]string {
+// the connections it had dialed before (its cluster bus links, matched by both ports so that
+// no other process's connection is touched) are dropped, silently, as a cut network drops
+// them. The writer's packets are let through first.
+func partitionRules(chain string, ports []int, outbound []conn) [][]string {
 	rules := [][]string{
 		{"-A", chain, "-s", writerIP.String(), "-j", "RETURN"},
 		{"-A", chain, "-d", writerIP.String(), "-j", "RETURN"},
 		{"-A", chain, "-s", isolatedIP.String(), "-j", "DROP"},
 		{"-A", chain, "-d", isolatedIP.String(), "-j", "DROP"},
 	}
-	for _, p := range append(append([]int{}, ports...), outbound...) {
+	for _, p := range ports {
 		for _, dir := range []string{"--sport", "--dport"} {
 			rules = append(rules, []string{"-A", chain, "-p", "tcp", dir, strconv.Itoa(p), "-j", "DROP"})
 		}
+	}
+	for _, c := range outbound {
+		l, r := strconv.Itoa(c.local), strconv.Itoa(c.remote)
+		rules = append(rules,
+			[]string{"-A", chain, "-p", "tcp", "--sport", l, "--dport", r, "-j", "DROP"},
+			[]string{"-A", chain, "-p", "tcp", "--sport", r, "--dport", l, "-j", "DROP"})
 	}
 	return rules
 }
@@ -314,7 +324,7 @@ func partitionNode(ctx context.Context, n *foNode) (func() error, error) {
 	if err := iptables(ctx, "-N", chain); err != nil {
 		return nil, fmt.Errorf("partitioning the primary %s: %w", n.addr, err)
 	}
-	for _, r := range partitionRules(chain, n.ports, outboundPorts(n.pid, n.ports)) {
+	for _, r := range partitionRules(chain, n.ports, outboundConns(n.pid, n.ports)) {
 		if err := iptables(ctx, r...); err != nil {
 			return nil, errors.Join(fmt.Errorf("partitioning the primary %s: %w", n.addr, err), heal())
 		}

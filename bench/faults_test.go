@@ -56,7 +56,7 @@ func TestParseFaultsAndSetups(t *testing.T) {
 }
 
 func TestPartitionRules(t *testing.T) {
-	got := partitionRules("RKBENCH-9001", []int{9001, 9201}, []int{41000})
+	got := partitionRules("RKBENCH-9001", []int{9001, 9201}, []conn{{41000, 9202}})
 	want := [][]string{
 		{"-A", "RKBENCH-9001", "-s", "127.0.0.2", "-j", "RETURN"},
 		{"-A", "RKBENCH-9001", "-d", "127.0.0.2", "-j", "RETURN"},
@@ -66,8 +66,8 @@ func TestPartitionRules(t *testing.T) {
 		{"-A", "RKBENCH-9001", "-p", "tcp", "--dport", "9001", "-j", "DROP"},
 		{"-A", "RKBENCH-9001", "-p", "tcp", "--sport", "9201", "-j", "DROP"},
 		{"-A", "RKBENCH-9001", "-p", "tcp", "--dport", "9201", "-j", "DROP"},
-		{"-A", "RKBENCH-9001", "-p", "tcp", "--sport", "41000", "-j", "DROP"},
-		{"-A", "RKBENCH-9001", "-p", "tcp", "--dport", "41000", "-j", "DROP"},
+		{"-A", "RKBENCH-9001", "-p", "tcp", "--sport", "41000", "--dport", "9202", "-j", "DROP"},
+		{"-A", "RKBENCH-9001", "-p", "tcp", "--sport", "9202", "--dport", "41000", "-j", "DROP"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("partitionRules\n got %v\nwant %v", got, want)

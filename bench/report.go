@@ -362,6 +362,9 @@ func (p *page) failover(f *FailoverResult) {
 		p.f("**Timeouts of both sides divided by %g** (smoke run).", f.TimingScale)
 	}
 	p.reproduce(f.Command)
+	if len(f.EarlierCommands) > 0 {
+		p.text("The rows of the other faults or setups come from earlier runs: `"+strings.Join(f.EarlierCommands, "`, `")+"`.", "")
+	}
 	var vs []string
 	for _, c := range f.Cases {
 		vs = append(vs, c.Engine)

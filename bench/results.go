@@ -163,6 +163,8 @@ type FailoverResult struct {
 	TimingScale float64        `json:"timingScale"`
 	Cases       []FailoverCase `json:"cases"`
 	Command     string         `json:"command"`
+	// EarlierCommands made the rows a run limited by -faults or -setups kept (see Merge).
+	EarlierCommands []string `json:"earlierCommands,omitempty"`
 }
 
 // ---- 3. time to a healthy deployment

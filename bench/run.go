@@ -105,12 +105,12 @@ func (c *Config) has(s string) bool {
 // Run performs the configured sections; failures of one section are recorded in
 // Results.Errors and the next section still runs.
 func Run(ctx context.Context, cfg Config, command string, logf func(string, ...any)) *Results {
-	r := &Results{Started: time.Now().UTC(), Command: command, Config: cfg, Machine: MachineInfo(cfg.Root)}
-	ps := &Ports{Lo: cfg.PortLo, Hi: cfg.PortHi}
-	engineLog = cfg.EngineLog
 	if cfg.Engine == "" {
 		cfg.Engine = DefaultEngine
 	}
+	r := &Results{Started: time.Now().UTC(), Command: command, Config: cfg, Machine: MachineInfo(cfg.Root)}
+	ps := &Ports{Lo: cfg.PortLo, Hi: cfg.PortHi}
+	engineLog = cfg.EngineLog
 	benchEngine = cfg.Engine
 	fail := func(section string, err error) {
 		if err != nil {

@@ -5,6 +5,9 @@
 //	go run ./cmd/rediskit-bench            # the full run (make bench)
 //	go run ./cmd/rediskit-bench -quick     # a smoke run of a few minutes
 //	go run ./cmd/rediskit-bench -only throughput   # rerun one section; the others are kept (-merge)
+//	go run ./cmd/rediskit-bench -only engines      # Valkey 8.0 vs Redis 7.0 on the same shapes
+//	go run ./cmd/rediskit-bench -only failover -faults pause -setups autoRecover,redis-defaults
+//	go run ./cmd/rediskit-bench -engine redis      # ours and the references on Redis 7.0 (default valkey)
 //	go run ./cmd/rediskit-bench report     # regenerate docs/benchmarks.md from bench/results.json
 package main
 
@@ -71,7 +74,7 @@ func run(args []string) error {
 	md := fs.String("md", "docs/benchmarks.md", "markdown report (empty: none)")
 	figs := fs.String("figures", "bench/figures", "directory of the SVG figures")
 	work := fs.String("work", "", "scratch directory for data (default a new temporary directory, removed afterwards)")
-	limit := fs.Duration("timeout", 3*time.Hour, "stop the whole run after this long")
+	limit := fs.Duration("timeout", 5*time.Hour, "stop the whole run after this long (the full run takes about 2.5 hours on 2 cores)")
 	verbose := fs.Bool("v", false, "also print the engine's and go-redis' own progress messages")
 	fs.IntVar(&cfg.PortLo, "port-lo", cfg.PortLo, "first port (client ports use the lower half of the range, cluster bus ports the upper)")
 	fs.IntVar(&cfg.PortHi, "port-hi", cfg.PortHi, "end of the port range (exclusive)")
