@@ -183,9 +183,9 @@ func failoverRep(ctx context.Context, t failoverTarget, fault string, rep int, w
 	case FaultKill:
 		err = old.kill()
 	case FaultPause:
-		undo, err = pause(old.pid)
+		undo, err = old.pause()
 	case FaultPartition:
-		undo, err = partitionNode(ctx, old)
+		undo, err = old.partition(ctx)
 	default:
 		err = fmt.Errorf("unknown fault %q", fault)
 	}
@@ -221,7 +221,11 @@ wait:
 	for !got || undo != nil {
 		select {
 		case a := <-firstOK:
-			r.Seconds, r.NewPrimary, got = a.at.Sub(at).Seconds(), a.server, true
+			// The writer offers every later write too (the channel holds one): only the
+			// first counts, however long the fault still lasts.
+			if !got {
+				r.Seconds, r.NewPrimary, got = a.at.Sub(at).Seconds(), a.server, true
+			}
 		case <-holdC:
 			end()
 		case <-deadline.C:
@@ -560,11 +564,11 @@ func (o *oursTarget) primary(ctx context.Context) (*foNode, error) {
 		ports = append(ports, n.BusPort)
 	}
 	e := o.e
-	return &foNode{addr: n.Addr(), ports: ports, pid: pid,
+	return withFaults(&foNode{addr: n.Addr(), ports: ports, pid: pid,
 		admin:   func() *redis.Client { return oursAdmin(e, n) },
 		kill:    func() error { return e.KillNode(n.ID) },
 		restart: func(ctx context.Context) error { return e.StartNode(ctx, n.ID) },
-	}, nil
+	}), nil
 }
 
 func (o *oursTarget) healthy(ctx context.Context) error {
@@ -761,11 +765,11 @@ func procNode(p *Proc, ports []int) (*foNode, error) {
 	if pid == 0 {
 		return nil, fmt.Errorf("%s is not running", p.Addr())
 	}
-	return &foNode{addr: p.Addr(), ports: ports, pid: pid,
+	return withFaults(&foNode{addr: p.Addr(), ports: ports, pid: pid,
 		admin:   func() *redis.Client { return p.Client("", "") },
 		kill:    func() error { p.Kill(); return nil },
 		restart: func(ctx context.Context) error { return p.Restart(ctx, p.Program) },
-	}, nil
+	}), nil
 }
 
 func (b *bareSentinel) primary(ctx context.Context) (*foNode, error) {

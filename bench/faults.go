@@ -39,8 +39,9 @@ const FaultHoldFactor = 2
 
 // faultHold is how long a fault lasts before it is undone (0: a kill is not undone by the
 // benchmark; the node is started again between repetitions): FaultHoldFactor x detect, plus
-// extra (Config.FaultHoldExtra: a smoke run divides detection times, not the second or so
-// an election and a promotion take, so its pauses get that back to fail over at all).
+// extra (Config.FaultHoldExtra: a smoke run divides detection times, not the seconds that
+// Sentinel's once-a-second exchanges, its election and the promotion take, about 3-4 s
+// with down-after 0.5 s, so its pauses get that back to fail over at all).
 func faultHold(fault string, detect, extra time.Duration) time.Duration {
 	if fault == FaultKill {
 		return 0
@@ -352,4 +353,14 @@ type foNode struct {
 	// kill kill -9s it; restart starts it again after a kill.
 	kill    func() error
 	restart func(ctx context.Context) error
+	// pause and partition apply those faults and return what undoes them (see withFaults).
+	pause     func() (func() error, error)
+	partition func(ctx context.Context) (func() error, error)
+}
+
+// withFaults gives n the real pause (signals to its process) and partition (iptables).
+func withFaults(n *foNode) *foNode {
+	n.pause = func() (func() error, error) { return pause(n.pid) }
+	n.partition = func(ctx context.Context) (func() error, error) { return partitionNode(ctx, n) }
+	return n
 }

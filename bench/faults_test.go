@@ -1,6 +1,8 @@
 package bench
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -167,5 +169,23 @@ func TestFailoverRatios(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("failoverRatios\n got %+v\nwant %+v", got, want)
+	}
+}
+
+// TestLocalStackEngine: deploy.Up rows run what the local stack names, whatever -engine says.
+func TestLocalStackEngine(t *testing.T) {
+	if got := localStackEngine(".."); got != Valkey {
+		t.Errorf("the repository's local stack runs %q, want valkey", got)
+	}
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "stacks"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	yaml := "config:\n  rediskit:cache:\n    engine: \"redis\"\n    engineVersion: \"7.0\"\n"
+	if err := os.WriteFile(filepath.Join(dir, "stacks", "Pulumi.local.yaml"), []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := localStackEngine(dir); got != Redis {
+		t.Errorf("a local stack of Redis reads as %q", got)
 	}
 }

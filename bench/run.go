@@ -79,13 +79,13 @@ func Defaults() Config {
 }
 
 // Quick scales everything down for a smoke run (a few minutes): one repetition, failure
-// detection timeouts divided by 10 on both sides (pauses and partitions 3 s longer, see
+// detection timeouts divided by 10 on both sides (pauses and partitions 6 s longer, see
 // faultHold), 20,000 keys, no provider deploys or previews.
 func Quick() Config {
 	c := Defaults()
 	c.Quick = true
 	c.Requests, c.Rounds, c.ClusterTestSeconds = 10000, 1, 1
-	c.Reps, c.TimingScale, c.Warmup, c.FaultHoldExtra = 1, 10, 500*time.Millisecond, 3*time.Second
+	c.Reps, c.TimingScale, c.Warmup, c.FaultHoldExtra = 1, 10, 500*time.Millisecond, 6*time.Second
 	c.DeployReps, c.Provider = 1, false
 	c.Keys = 20000
 	c.PolicyRuns, c.PolicyBudget, c.Preview = 3, 2*time.Second, false
