@@ -344,19 +344,23 @@ func Failover(ctx context.Context, cfg *Config, ps *Ports, logf func(string, ...
 	res := &FailoverResult{Repetitions: cfg.Reps, TimingScale: cfg.TimingScale, Faults: faults}
 	scale := cfg.TimingScale
 	ms := func(v float64) int { return int(v / scale) }
-	superviseNote := fmt.Sprintf("; controller running (controller.Run, supervisor every %s)", controller.DefaultSuperviseEvery)
+	// With its controller, ours detects a failed primary in Timing.Detect (the controller's
+	// failure detector), not in Sentinel's or the cluster's timeouts, which stay as the
+	// fallback; a pause or partition lasts twice that.
+	detect := oursDetect(scale)
+	superviseNote := fmt.Sprintf("; controller running (controller.Run: failure detector, detect %d ms; supervisor every %s)", detect.Milliseconds(), controller.DefaultSuperviseEvery)
 	replOurs := fmt.Sprintf("1 primary + 1 replica, 3 sentinels; down-after-milliseconds %d, failover-timeout %d (rediskit defaults)", ms(5000), ms(60000))
 	clusterOurs := fmt.Sprintf("3 shards x 1 replica; cluster-node-timeout %d (rediskit/ElastiCache default)", ms(15000))
 	all := []failoverSetup{
 		{"replication", SetupOurs, replOurs, scaled(5*time.Second, scale),
 			func() (failoverTarget, error) { return newOurs(ctx, cfg, ps, engine.ModeReplication, false, logf) }},
-		{"replication", SetupAutoRecover, replOurs + superviseNote, scaled(5*time.Second, scale),
+		{"replication", SetupAutoRecover, replOurs + superviseNote, detect,
 			func() (failoverTarget, error) { return newOurs(ctx, cfg, ps, engine.ModeReplication, true, logf) }},
 		{"replication", SetupReference, fmt.Sprintf("1 primary + 1 replica, 3 sentinels; down-after-milliseconds %d, failover-timeout %d (sentinel.conf as shipped)", ms(30000), ms(180000)), scaled(30*time.Second, scale),
 			func() (failoverTarget, error) { return newBareSentinel(ctx, cfg, ps) }},
 		{"cluster", SetupOurs, clusterOurs, scaled(15*time.Second, scale),
 			func() (failoverTarget, error) { return newOurs(ctx, cfg, ps, engine.ModeCluster, false, logf) }},
-		{"cluster", SetupAutoRecover, clusterOurs + superviseNote, scaled(15*time.Second, scale),
+		{"cluster", SetupAutoRecover, clusterOurs + superviseNote, detect,
 			func() (failoverTarget, error) { return newOurs(ctx, cfg, ps, engine.ModeCluster, true, logf) }},
 		{"cluster", SetupReference, fmt.Sprintf("3 shards x 1 replica by redis-cli --cluster create; cluster-node-timeout %d (Redis default)", ms(15000)), scaled(15*time.Second, scale),
 			func() (failoverTarget, error) { return newBareCluster(ctx, cfg, ps) }},

@@ -348,7 +348,8 @@ func (p *page) failover(f *FailoverResult) {
 	if hasFault(f, FaultPause) || hasFault(f, FaultPartition) {
 		p.text("",
 			"Faults: **kill** is SIGKILL. **pause** is SIGSTOP of the primary for twice the setup's detection time",
-			"(`down-after-milliseconds`, `cluster-node-timeout`), then SIGCONT: it comes back believing it leads. **partition**",
+			"(`down-after-milliseconds`, `cluster-node-timeout`; with the controller its failure detector's `detect`), then",
+			"SIGCONT: it comes back believing it leads. **partition**",
 			"cuts the primary off from its replicas, the sentinels, the other cluster nodes and the controller for twice the",
 			"detection time, then heals: iptables rules on the loopback interface drop, silently, every packet to or from its",
 			"ports and the connections it had dialed, and `bind-source-addr` makes it dial anything new from an address that is",

@@ -67,7 +67,7 @@ func run(args []string) error {
 		cfg = bench.Quick()
 	}
 	fs := flag.NewFlagSet("rediskit-bench", flag.ContinueOnError)
-	fs.Bool("quick", quick, "smoke run: 1 repetition, timeouts / 10, 20,000 keys, no provider deploys or previews (under 3 minutes)")
+	fs.Bool("quick", quick, "smoke run: 1 repetition, timeouts / 10, 20,000 keys, no provider deploys or previews (about 10 minutes on 2 cores, half of it failover)")
 	only := fs.String("only", "", "comma-separated sections to run ("+strings.Join(bench.Sections, ",")+"); default all")
 	root := fs.String("C", ".", "project root")
 	out := fs.String("out", "bench/results.json", "results file")
