@@ -1,5 +1,5 @@
 # Benchmarks (issue 6; not part of `make test`): included by the top Makefile.
-#   make bench                       the full run (about an hour on 2 cores): bench/results.json,
+#   make bench                       the full run (about 2.5 hours on 2 cores, 1.5-2 of them failover): bench/results.json,
 #                                    docs/benchmarks.md and bench/figures/*.svg
 #   make bench BENCH_ARGS=-quick     a smoke run of a few minutes
 #   make bench BENCH_ARGS='-only throughput'

@@ -25,6 +25,8 @@ func (r *Results) present() []string {
 		switch s {
 		case "throughput":
 			ok = r.Throughput != nil
+		case "engines":
+			ok = r.Engines != nil
 		case "failover":
 			ok = r.Failover != nil
 		case "deploy":
@@ -64,6 +66,8 @@ func Merge(old, cur *Results) *Results {
 		switch s {
 		case "throughput":
 			m.Throughput = old.Throughput
+		case "engines":
+			m.Engines = old.Engines
 		case "failover":
 			m.Failover = old.Failover
 		case "deploy":
@@ -75,6 +79,9 @@ func Merge(old, cur *Results) *Results {
 		case "program":
 			m.Program = old.Program
 		}
+	}
+	if slices.Contains(cur.Config.Sections, "failover") && cur.Failover != nil && old.Failover != nil {
+		m.Failover = mergeFailover(old.Failover, cur.Failover, cur.Config)
 	}
 	if len(kept) == 0 {
 		return &m
@@ -103,5 +110,55 @@ func Merge(old, cur *Results) *Results {
 			m.Errors = append(m.Errors, e)
 		}
 	}
+	return &m
+}
+
+// mergeFailover keeps the rows of old that a failover run limited by -faults or -setups did
+// not measure again, so that the section can be rerun a fault or a setup at a time (its full
+// run takes hours); cur's rows replace the ones it measured. Rows are ordered by mode, setup
+// and fault as a full run orders them. Neither argument is modified.
+func mergeFailover(old, cur *FailoverResult, cfg Config) *FailoverResult {
+	faults, setups := cfg.Faults, cfg.Setups
+	if len(faults) == 0 {
+		faults = Faults
+	}
+	if len(setups) == 0 {
+		setups = FailoverSetups
+	}
+	var keep []FailoverCase
+	for _, c := range old.Cases {
+		if !slices.Contains(faults, faultOf(c)) || !slices.Contains(setups, c.Setup) {
+			keep = append(keep, c)
+		}
+	}
+	if len(keep) == 0 {
+		return cur
+	}
+	m := *cur
+	m.Cases = append(slices.Clone(cur.Cases), keep...)
+	index := func(xs []string, x string) int {
+		if i := slices.Index(xs, x); i >= 0 {
+			return i
+		}
+		return len(xs)
+	}
+	modes := []string{"replication", "cluster"}
+	slices.SortStableFunc(m.Cases, func(a, b FailoverCase) int {
+		if d := index(modes, a.Mode) - index(modes, b.Mode); d != 0 {
+			return d
+		}
+		if d := index(FailoverSetups, a.Setup) - index(FailoverSetups, b.Setup); d != 0 {
+			return d
+		}
+		return index(Faults, faultOf(a)) - index(Faults, faultOf(b))
+	})
+	m.Faults = nil
+	for _, f := range Faults {
+		if slices.ContainsFunc(m.Cases, func(c FailoverCase) bool { return faultOf(c) == f }) {
+			m.Faults = append(m.Faults, f)
+		}
+	}
+	m.EarlierCommands = append(slices.Clone(old.EarlierCommands), old.Command)
+	m.EarlierCommands = slices.Compact(m.EarlierCommands)
 	return &m
 }

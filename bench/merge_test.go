@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -121,5 +122,54 @@ func TestRequestsFor(t *testing.T) {
 	}
 	if n := requestsFor(1000, 5, st); n != 100000 {
 		t.Errorf("at most 100 times: %d", n)
+	}
+}
+
+// TestMergeFailoverRows: a failover run limited by -faults/-setups replaces only the rows it
+// measured; the others stay, in a full run's order, and the report names where they came from.
+func TestMergeFailoverRows(t *testing.T) {
+	c := func(mode, setup, fault string, secs float64) FailoverCase {
+		return FailoverCase{Mode: mode, Setup: setup, Fault: fault, Time: Summary{N: 1, Median: secs}}
+	}
+	old := &Results{Config: Config{Sections: Sections}, Command: "go run ./cmd/rediskit-bench",
+		Failover: &FailoverResult{Command: "full", Faults: []string{FaultKill}, Cases: []FailoverCase{
+			c("replication", SetupOurs, "", 7), // from before faults were recorded: a kill
+			c("replication", SetupReference, FaultKill, 31),
+			c("cluster", SetupOurs, FaultKill, 20),
+			c("cluster", SetupReference, FaultKill, 19),
+		}}}
+	cur := &Results{Config: Config{Sections: []string{"failover"}, Faults: []string{FaultKill, FaultPause}, Setups: []string{SetupAutoRecover, SetupOurs}},
+		Failover: &FailoverResult{Command: "limited", Faults: []string{FaultKill, FaultPause}, Cases: []FailoverCase{
+			c("replication", SetupOurs, FaultKill, 6),
+			c("replication", SetupAutoRecover, FaultKill, 2),
+			c("replication", SetupOurs, FaultPause, 8),
+			c("cluster", SetupOurs, FaultKill, 21),
+		}}}
+	m := Merge(old, cur)
+	var got []string
+	for _, x := range m.Failover.Cases {
+		got = append(got, fmt.Sprintf("%s/%s/%s=%g", x.Mode, x.Setup, faultOf(x), x.Time.Median))
+	}
+	want := []string{
+		"replication/rediskit/kill=6", "replication/rediskit/pause=8", "replication/rediskit autoRecover/kill=2",
+		"replication/redis-defaults/kill=31", "cluster/rediskit/kill=21", "cluster/redis-defaults/kill=19",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("merged rows\n got %v\nwant %v", got, want)
+	}
+	if !reflect.DeepEqual(m.Failover.Faults, []string{FaultKill, FaultPause}) || !reflect.DeepEqual(m.Failover.EarlierCommands, []string{"full"}) || m.Failover.Command != "limited" {
+		t.Errorf("merged section: faults %v, earlier %v, command %q", m.Failover.Faults, m.Failover.EarlierCommands, m.Failover.Command)
+	}
+	if len(cur.Failover.Cases) != 4 || cur.Failover.EarlierCommands != nil || len(old.Failover.Cases) != 4 {
+		t.Error("Merge must not modify its arguments")
+	}
+	page, _ := Report(m, "f")
+	if !strings.Contains(page, "The rows of the other faults or setups come from earlier runs: `full`.") {
+		t.Error("the report does not name the earlier failover run")
+	}
+	// A run of every fault and setup replaces the section.
+	all := &Results{Config: Config{Sections: []string{"failover"}}, Failover: &FailoverResult{Command: "all", Cases: []FailoverCase{c("cluster", SetupOurs, FaultKill, 1)}}}
+	if m := Merge(old, all); m.Failover != all.Failover {
+		t.Errorf("a full failover run kept old rows: %+v", m.Failover.Cases)
 	}
 }

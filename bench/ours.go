@@ -21,11 +21,12 @@ const (
 )
 
 // oursDeployment is a deployment of our engine on ports from ps, with the production
-// timing defaults divided by scale (1 = the engine's defaults).
+// timing defaults divided by scale (1 = the engine's defaults), running the run's engine
+// (-engine: Valkey 8.0 by default, what the stacks run).
 func oursDeployment(ps *Ports, dir, name string, mode engine.Mode, shards, replicas int, scale float64) (engine.Deployment, error) {
 	d := engine.Deployment{
 		Name: name, Mode: mode, Shards: shards, ReplicasPerShard: replicas,
-		Engine: "redis", EngineVersion: "7.0",
+		Engine: benchEngine.paramgroup(), EngineVersion: benchEngine.deploymentVersion(),
 		Auth:        engine.Auth{AppToken: appToken, AdminPassword: adminPass},
 		DataDir:     filepath.Join(dir, name),
 		NodeMemory:  1 << 30,
@@ -39,6 +40,7 @@ func oursDeployment(ps *Ports, dir, name string, mode engine.Mode, shards, repli
 			DownAfter:          time.Duration(float64(5*time.Second) / scale),
 			FailoverTimeout:    time.Duration(float64(60*time.Second) / scale),
 			ClusterNodeTimeout: time.Duration(float64(15*time.Second) / scale),
+			Detect:             oursDetect(scale),
 		}
 	}
 	n := (max(shards, 1))*(1+replicas) + 6 // nodes, sentinels, room for one more shard
@@ -48,6 +50,13 @@ func oursDeployment(ps *Ports, dir, name string, mode engine.Mode, shards, repli
 	}
 	d.BasePort = base
 	return d, nil
+}
+
+// oursDetect is the controller's detection time (engine.Timing.Detect) divided by scale, but
+// not below half a second: the detector probes 8 times a detection time, and shorter than
+// that a loaded 2-core machine's scheduling stalls read as a dead primary.
+func oursDetect(scale float64) time.Duration {
+	return max(time.Duration(float64(engine.DefaultDetect)/scale), 500*time.Millisecond)
 }
 
 // newEngine plans d and keeps every cluster bus port inside our port range.

@@ -61,28 +61,37 @@ func portFree(port int) bool {
 	return true
 }
 
-// Proc is one hand-started redis-server or redis-sentinel (the reference side).
+// Proc is one hand-started server or sentinel (the reference side).
 type Proc struct {
 	Name string
 	Port int
 	Dir  string
 	Conf string
 	TLS  *tls.Config
-	cmd  *exec.Cmd
-	done chan struct{}
+	// Program is the executable it runs (valkey-server, redis-sentinel, ...).
+	Program string
+	cmd     *exec.Cmd
+	done    chan struct{}
 }
 
 // StartProc writes conf into dir/redis.conf and starts bin on it; it returns once the
-// process answers PING (or fails after timeout).
+// process answers PING (or fails after timeout). bin is named as Redis names it
+// (redis-server, redis-sentinel) and runs the run's engine's program (see engineProgram).
 func StartProc(ctx context.Context, bin, dir string, port int, conf string, tlsConf *tls.Config) (*Proc, error) {
+	return startProcAs(ctx, engineProgram(bin), dir, port, conf, tlsConf)
+}
+
+// startProcAs is StartProc of exactly prog, whatever the run's engine (the engines section
+// runs both).
+func startProcAs(ctx context.Context, prog, dir string, port int, conf string, tlsConf *tls.Config) (*Proc, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("starting %s: %w", prog, err)
 	}
-	p := &Proc{Name: filepath.Base(dir), Port: port, Dir: dir, Conf: filepath.Join(dir, "redis.conf"), TLS: tlsConf}
+	p := &Proc{Name: filepath.Base(dir), Port: port, Dir: dir, Conf: filepath.Join(dir, "redis.conf"), TLS: tlsConf, Program: prog}
 	if err := os.WriteFile(p.Conf, []byte(conf), 0o600); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("starting %s: %w", prog, err)
 	}
-	if err := p.start(ctx, bin); err != nil {
+	if err := p.start(ctx, prog); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -117,8 +126,22 @@ func (p *Proc) start(ctx context.Context, bin string) error {
 	}
 }
 
-// Restart starts the same configuration again (after Kill).
-func (p *Proc) Restart(ctx context.Context, bin string) error { return p.start(ctx, bin) }
+// Restart starts the same program on the same configuration again (after Kill); bin is
+// only kept for callers that name it.
+func (p *Proc) Restart(ctx context.Context, bin string) error {
+	if p.Program == "" {
+		p.Program = engineProgram(bin)
+	}
+	return p.start(ctx, p.Program)
+}
+
+// Pid is the process's id (0 when it is not running).
+func (p *Proc) Pid() int {
+	if p == nil || p.cmd == nil || p.exited() {
+		return 0
+	}
+	return p.cmd.Process.Pid
+}
 
 func (p *Proc) exited() bool {
 	select {
@@ -213,8 +236,14 @@ func (t *bareTLS) cliArgs() []string {
 	return []string{"--tls", "--cacert", t.files.CAFile}
 }
 
-// runCmd runs a command with a deadline and returns its combined output.
+// runCmd runs a command with a deadline and returns its combined output. name is mapped to
+// the run's engine (redis-cli is valkey-cli on a Valkey run).
 func runCmd(ctx context.Context, timeout time.Duration, name string, args ...string) (string, error) {
+	return runCmdAs(ctx, timeout, engineProgram(name), args...)
+}
+
+// runCmdAs is runCmd of exactly name.
+func runCmdAs(ctx context.Context, timeout time.Duration, name string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)

@@ -60,6 +60,9 @@ func Report(r *Results, figLink string) (string, []Figure) {
 	if r.Throughput != nil {
 		p.throughput(r.Throughput, clusterSecs(r.Config))
 	}
+	if r.Engines != nil {
+		p.engines(r.Engines, clusterSecs(r.Config))
+	}
 	if r.Failover != nil {
 		p.failover(r.Failover)
 	}
@@ -157,22 +160,75 @@ func (p *page) machine(r *Results) {
 		{"CPU", m.CPU},
 		{"go", m.Go},
 		{"redis-server", m.RedisServer},
-		{"redis-benchmark", m.RedisBenchmark},
-		{"pulumi", m.Pulumi},
-		{"run", runLine(r.Config.Sections, r.Started, r.DurationSeconds, r.Command, len(r.Earlier) > 0, m.LoadAvgStart, m.LoadAvgEnd)},
-	}, earlierRows(r.Earlier)...))
+	}, machineRest(r)...))
+}
+
+// machineRest is the machine table after redis-server: valkey-server (when it was read),
+// the client, pulumi, the engine the comparisons ran and the runs.
+func machineRest(r *Results) [][]string {
+	m := r.Machine
+	var rows [][]string
+	if m.ValkeyServer != "" {
+		rows = append(rows, []string{"valkey-server", m.ValkeyServer})
+	}
+	rows = append(rows, []string{"redis-benchmark", m.RedisBenchmark}, []string{"pulumi", m.Pulumi})
+	if r.Config.Engine != "" {
+		rows = append(rows, []string{"engine of this run (-engine)", string(r.Config.Engine) + " (ours and the references; the engines section runs both)"})
+	}
+	rows = append(rows, []string{"run", runLine(r.Config.Sections, r.Started, r.DurationSeconds, r.Command, len(r.Earlier) > 0, m.LoadAvgStart, m.LoadAvgEnd)})
+	return append(rows, earlierRows(r.Earlier)...)
+}
+
+// notRecorded is what an engine cell says for results from before engines were recorded.
+const notRecorded = "not recorded"
+
+// sameValue is the one value every element has ("" and true for none); false when they
+// differ. Empty values count as notRecorded.
+func sameValue(vs []string) (string, bool) {
+	if len(vs) == 0 {
+		return "", true
+	}
+	first := orNotRecorded(vs[0])
+	for _, v := range vs[1:] {
+		if orNotRecorded(v) != first {
+			return "", false
+		}
+	}
+	return first, true
+}
+
+func orNotRecorded(v string) string {
+	if v == "" {
+		return notRecorded
+	}
+	return v
+}
+
+// engineLine writes "Engine: X." for a section whose rows all ran X and reports false; when
+// rows ran different engines it writes nothing and reports true: the table gets an engine
+// column.
+func (p *page) engineLine(label string, vs []string) (column bool) {
+	v, same := sameValue(vs)
+	if !same {
+		return true
+	}
+	if v != "" {
+		p.f("%s: %s.", label, v)
+		p.text("")
+	}
+	return false
 }
 
 // throughput is section 1; clusterSeconds is how long a cluster row's test was made to last.
 func (p *page) throughput(t *ThroughputResult, clusterSeconds float64) {
-	p.heading("1. Throughput and latency: engine node and cluster vs bare redis-server")
+	p.heading("1. Throughput and latency: engine node and cluster vs a bare server of the same engine")
 	p.f("`redis-benchmark -n %d -c %d -r 100000 -t set,get --csv` (and `-P 16`), %d round(s) per side, alternating;", t.Requests, t.Clients, t.Rounds)
 	p.text("ours: a deployment of the engine, single-node for the node rows (auth `--user app -a ...`, RDB, `maxmemory`",
-		"from 1 GiB); bare: `redis-server` with its defaults and only a port. TLS: ours with a generated CA (`--tls --cacert`), bare",
+		"from 1 GiB); bare: the same engine's server (`-engine`) with its defaults and only a port. TLS: ours with a generated CA (`--tls --cacert`), bare",
 		"with just `tls-port`, the same certificate and key, and `tls-auth-clients no` (Redis refuses TLS without a CA",
 		"otherwise; ours sets the same).")
 	if hasCluster(t.Rows) {
-		p.text("Cluster rows: a cluster mode deployment of the engine vs `redis-server` processes with only `cluster-enabled yes`,",
+		p.text("Cluster rows: a cluster mode deployment of the engine vs server processes with only `cluster-enabled yes`,",
 			"a port, a bus port and `cluster-config-file` (with TLS also `tls-cluster yes`, `tls-replication yes` and the CA",
 			"file, which Redis requires for them) joined by `redis-cli --cluster create ... --cluster-yes`; both measured",
 			"with `redis-benchmark --cluster` (clients spread over the primaries, one thread per primary). In that mode",
@@ -182,9 +238,69 @@ func (p *page) throughput(t *ThroughputResult, clusterSeconds float64) {
 	}
 	p.text("Values are medians over rounds; ratios are ours / bare (requests/s above 1 is faster, latency above 1 is slower).")
 	p.reproduce(t.Command)
+	var vs []string
+	for _, x := range t.Rows {
+		vs = append(vs, "ours "+orNotRecorded(x.Ours.Engine)+", bare "+orNotRecorded(x.Bare.Engine))
+	}
+	column := p.engineLine("Engines", vs)
 	rows, bars := throughputTable(t)
-	p.table([]string{"topology", "test", "-P", "TLS", "-n", "ours req/s", "bare req/s", "ratio req/s", "p50 ms ours / bare", "ratio p50", "p99 ms ours / bare", "ratio p99"}, rows)
-	p.figure("throughput.svg", "throughput ratio", RatioChart("Throughput, ours / bare redis-server (requests/s)", bars))
+	header := []string{"topology", "test", "-P", "TLS", "-n", "ours req/s", "bare req/s", "ratio req/s", "p50 ms ours / bare", "ratio p50", "p99 ms ours / bare", "ratio p99"}
+	if column {
+		header = append(header, "engine ours / bare")
+		for i, x := range t.Rows {
+			rows[i] = append(rows[i], orNotRecorded(x.Ours.Engine)+" / "+orNotRecorded(x.Bare.Engine))
+		}
+	}
+	p.table(header, rows)
+	p.figure("throughput.svg", "throughput ratio", RatioChart("Throughput, ours / bare server (requests/s)", bars))
+}
+
+// engines is section 1b: Valkey vs Redis on the same shapes, with the same client.
+func (p *page) engines(t *EnginesResult, clusterSeconds float64) {
+	p.heading("1b. Throughput and latency: Valkey vs Redis, same shapes, same client")
+	p.f("`redis-benchmark -n %d -c %d -r 100000 -t set,get --csv` (and `-P 16`; one client binary for both), %d round(s) per", t.Requests, t.Clients, t.Rounds)
+	p.text("side, alternating valkey and redis, TLS off. Both sides are started the same way, with their defaults and only",
+		"a port: one node, and a cluster joined by `redis-cli --cluster create` (cluster `-n` raised from untimed warm-up runs",
+		"against valkey as in section 1). Values are medians over rounds; ratios are valkey / redis (requests/s above 1",
+		"is faster, latency above 1 is slower).")
+	if hasEngineCluster(t.Rows) {
+		p.f("Cluster tests were made to last about %g s or more.", clusterSeconds)
+	}
+	p.reproduce(t.Command)
+	var vs []string
+	for _, x := range t.Rows {
+		vs = append(vs, "valkey side "+orNotRecorded(x.Valkey.Engine)+", redis side "+orNotRecorded(x.Redis.Engine))
+	}
+	column := p.engineLine("Servers", vs)
+	header := []string{"topology", "test", "-P", "TLS", "-n", "valkey req/s", "redis req/s", "ratio req/s", "p50 ms valkey / redis", "ratio p50", "p99 ms valkey / redis", "ratio p99"}
+	if column {
+		header = append(header, "engine valkey / redis")
+	}
+	var rows [][]string
+	for _, x := range t.Rows {
+		n := x.Requests
+		if n == 0 {
+			n = t.Requests
+		}
+		row := []string{x.Topology, x.Test, fmt.Sprint(x.Pipeline), yesNo(x.TLS), fmt.Sprint(n),
+			kilo(x.Valkey.RPS), kilo(x.Redis.RPS), ff(x.RatioRPS, 2),
+			ff(x.Valkey.P50ms, 3) + " / " + ff(x.Redis.P50ms, 3), ff(x.RatioP50, 2),
+			ff(x.Valkey.P99ms, 3) + " / " + ff(x.Redis.P99ms, 3), ff(x.RatioP99, 2)}
+		if column {
+			row = append(row, orNotRecorded(x.Valkey.Engine)+" / "+orNotRecorded(x.Redis.Engine))
+		}
+		rows = append(rows, row)
+	}
+	p.table(header, rows)
+}
+
+func hasEngineCluster(rows []EngineRow) bool {
+	for _, x := range rows {
+		if x.Topology != TopoNode {
+			return true
+		}
+	}
+	return false
 }
 
 // throughputTable is the table's rows and the chart's bars (ours / bare requests/s), a test each.
@@ -218,44 +334,156 @@ func throughputTable(t *ThroughputResult) ([][]string, []Bar) {
 
 // failover is section 2.
 func (p *page) failover(f *FailoverResult) {
-	p.heading("2. Failover: kill -9 of the primary")
-	p.text("A writer sends `SET` + `WAIT 1 50` continuously; after a warm-up the primary it writes to is killed with",
-		"SIGKILL. Time: from the kill to the first `SET` acknowledged by the new primary (a write started after the kill).",
+	p.heading("2. Failover: " + faultsTitle(f))
+	p.text("A writer sends `SET` + `WAIT 1 50` continuously; after a warm-up a fault hits the primary it writes to.",
+		"Time: from the fault to the first `SET` acknowledged by the new primary (a write started after the fault and",
+		"answered by another node than the faulted one, as `CLIENT INFO` in the same round trip says).",
 		"Lost: writes acknowledged (`SET` answered OK), and those also acknowledged by a replica (`WAIT 1` >= 1), that",
-		"are missing once the failover is over. Between repetitions the killed node is started again and rejoins as a",
-		"replica (ours: `StartNode`; by hand: the same `redis-server` restarted, Sentinel or the cluster demotes it).",
-		"Every repetition starts with all replicas in sync (link up, initial sync done) on both sides: a Redis Cluster",
-		"replica killed out of its primary before its first sync (delayed by `repl-diskless-sync-delay`, 5 s) never",
-		"fails over (`cluster-replica-validity-factor`).")
-	p.f("%d repetition(s) per setup.", f.Repetitions)
+		"are missing once the failover is over (after a pause or partition: once the old primary has rejoined as a",
+		"replica). Between repetitions a killed node is started again and rejoins as a replica (ours: `StartNode`, or the",
+		"controller's supervisor in the autoRecover setup; by hand: the same server restarted, Sentinel or the cluster",
+		"demotes it). Every repetition starts with all replicas in sync (link up, initial sync done) on both sides: a",
+		"Redis Cluster replica killed out of its primary before its first sync (delayed by `repl-diskless-sync-delay`,",
+		"5 s) never fails over (`cluster-replica-validity-factor`).")
+	if hasFault(f, FaultPause) || hasFault(f, FaultPartition) {
+		p.text("",
+			"Faults: **kill** is SIGKILL. **pause** is SIGSTOP of the primary for twice the setup's detection time",
+			"(`down-after-milliseconds`, `cluster-node-timeout`; with the controller its failure detector's `detect`), then",
+			"SIGCONT: it comes back believing it leads. **partition**",
+			"cuts the primary off from its replicas, the sentinels, the other cluster nodes and the controller for twice the",
+			"detection time, then heals: iptables rules on the loopback interface drop, silently, every packet to or from its",
+			"ports and the connections it had dialed, and `bind-source-addr` makes it dial anything new from an address that is",
+			"dropped too; the writer connects from 127.0.0.2, which the rules let through, so it stays on the old primary's side",
+			"and keeps writing to it while it takes writes. The hand-made setups add `protected-mode no` for that (Redis 7.0",
+			"takes only 127.0.0.1 for local); it changes nothing of detection or replication.")
+	}
+	p.text("")
+	p.f("%d repetition(s) per setup and fault.", f.Repetitions)
 	if f.TimingScale > 1 {
 		p.f("**Timeouts of both sides divided by %g** (smoke run).", f.TimingScale)
 	}
 	p.reproduce(f.Command)
-	rows, series := failoverTable(f)
-	p.table([]string{"mode", "setup", "median s", "p90 s", "max s", "acked lost median / max", "WAIT-acked lost median / max", "reps ok", "settings"}, rows)
-	for _, mode := range []string{"replication", "cluster"} {
-		if ours, ref := failoverPair(f, mode); ours != nil && ref != nil && ref.Time.N > 0 && ours.Time.N > 0 {
-			p.f("- %s: median failover time ours / Redis defaults = %s.", mode, ff(Ratio(ours.Time.Median, ref.Time.Median), 2))
+	if len(f.EarlierCommands) > 0 {
+		p.text("The rows of the other faults or setups come from earlier runs: `"+strings.Join(f.EarlierCommands, "`, `")+"`.", "")
+	}
+	var vs []string
+	for _, c := range f.Cases {
+		vs = append(vs, c.Engine)
+	}
+	column := p.engineLine("Engine (every setup)", vs)
+	rows, series := failoverTable(f, column)
+	header := []string{"mode", "setup", "fault", "median s", "p90 s", "max s", "acked lost median / max", "WAIT-acked lost median / max", "reps ok", "settings"}
+	if column {
+		header = append(header, "engine")
+	}
+	p.table(header, rows)
+	for _, r := range failoverRatios(f) {
+		p.f("- %s, %s: median time %s / %s = %s.", r.mode, faultName(r.fault), r.ours, r.ref, ff(r.ratio, 2))
+	}
+	if sch := faultSchedules(f); len(sch) > 0 {
+		p.text("", "Fault schedules:")
+		for _, l := range sch {
+			p.text("- " + l)
 		}
 	}
 	p.text("")
-	p.figure("failover.svg", "failover time per repetition", LineChart("Failover time per repetition (kill -9 to first acknowledged write)", "repetition", "seconds", series))
+	// One figure a fault, so a chart keeps a legend of at most the setups of both modes.
+	for _, fault := range Faults {
+		var ss []Series
+		for i, c := range f.Cases {
+			if faultOf(c) == fault {
+				ss = append(ss, series[i])
+			}
+		}
+		if len(ss) == 0 {
+			continue
+		}
+		name := "failover.svg"
+		if fault != FaultKill {
+			name = "failover-" + fault + ".svg"
+		}
+		p.figure(name, "failover time per repetition, "+faultName(fault), LineChart("Failover time per repetition, "+faultName(fault)+" (to the first write by the new primary)", "repetition", "seconds", ss))
+	}
 }
 
-// failoverTable is the table's rows and the chart's series (seconds per repetition), a case each.
-func failoverTable(f *FailoverResult) ([][]string, []Series) {
+// faultOf is a case's fault: results from before faults were recorded only killed.
+func faultOf(c FailoverCase) string {
+	if c.Fault == "" {
+		return FaultKill
+	}
+	return c.Fault
+}
+
+func faultName(fault string) string {
+	if fault == FaultKill {
+		return "kill -9"
+	}
+	return fault
+}
+
+func hasFault(f *FailoverResult, fault string) bool {
+	for _, c := range f.Cases {
+		if faultOf(c) == fault {
+			return true
+		}
+	}
+	return false
+}
+
+// faultsTitle names the faults the section measured, in Faults order.
+func faultsTitle(f *FailoverResult) string {
+	var names []string
+	for _, k := range Faults {
+		if hasFault(f, k) {
+			names = append(names, map[string]string{FaultKill: "kill -9", FaultPause: "pause", FaultPartition: "partition"}[k])
+		}
+	}
+	if len(names) == 0 {
+		names = []string{"kill -9"}
+	}
+	title := names[0]
+	if len(names) > 1 {
+		title = strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+	}
+	return title + " of the primary"
+}
+
+// faultSchedules lists each setup's pause and partition schedule (a kill has none), once.
+func faultSchedules(f *FailoverResult) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, c := range f.Cases {
+		if faultOf(c) == FaultKill || c.Schedule == "" {
+			continue
+		}
+		l := fmt.Sprintf("%s %s, %s: %s", c.Mode, c.Setup, c.Fault, c.Schedule)
+		if !seen[l] {
+			seen[l] = true
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// failoverTable is the table's rows and the charts' series (seconds per repetition), a case
+// each, in the cases' order; with engineColumn each row ends with its engine.
+func failoverTable(f *FailoverResult, engineColumn bool) ([][]string, []Series) {
 	var rows [][]string
 	var series []Series
 	for _, c := range f.Cases {
+		var row []string
 		if c.Time.N == 0 {
-			rows = append(rows, []string{c.Mode, c.Setup, "-", "-", "-", "-", "-", fmt.Sprintf("0/%d", len(c.Reps)), c.Settings})
+			row = []string{c.Mode, c.Setup, faultName(faultOf(c)), "-", "-", "-", "-", "-", fmt.Sprintf("0/%d", len(c.Reps)), c.Settings}
 		} else {
-			rows = append(rows, []string{c.Mode, c.Setup, ff(c.Time.Median, 2), ff(c.Time.P90, 2), ff(c.Time.Max, 2),
+			row = []string{c.Mode, c.Setup, faultName(faultOf(c)), ff(c.Time.Median, 2), ff(c.Time.P90, 2), ff(c.Time.Max, 2),
 				fmt.Sprintf("%s / %s", ff(c.Lost.Median, 0), ff(c.Lost.Max, 0)),
 				fmt.Sprintf("%s / %s", ff(c.WaitLost.Median, 0), ff(c.WaitLost.Max, 0)),
-				fmt.Sprintf("%d/%d", c.Time.N, len(c.Reps)), c.Settings})
+				fmt.Sprintf("%d/%d", c.Time.N, len(c.Reps)), c.Settings}
 		}
+		if engineColumn {
+			row = append(row, orNotRecorded(c.Engine))
+		}
+		rows = append(rows, row)
 		var ys []float64
 		for _, rep := range c.Reps {
 			ys = append(ys, rep.Seconds)
@@ -265,28 +493,45 @@ func failoverTable(f *FailoverResult) ([][]string, []Series) {
 	return rows, series
 }
 
-// failoverPair finds a mode's two cases: ours (rediskit) and the reference (the last other).
-func failoverPair(f *FailoverResult, mode string) (ours, ref *FailoverCase) {
-	for i := range f.Cases {
-		c := &f.Cases[i]
-		if c.Mode == mode && c.Setup == "rediskit" {
-			ours = c
-		} else if c.Mode == mode {
-			ref = c
+// failoverRatio is one of our setups' median time over the reference's, same mode and fault.
+type failoverRatio struct {
+	mode, fault, ours, ref string
+	ratio                  float64
+}
+
+// failoverRatios pairs every case of ours (any setup but the reference) with the reference
+// setup of the same mode under the same fault, by name: whatever order the cases come in and
+// however many of ours there are. Cases without a measured time on either side are left out.
+func failoverRatios(f *FailoverResult) []failoverRatio {
+	var out []failoverRatio
+	for _, c := range f.Cases {
+		if c.Setup == SetupReference || c.Time.N == 0 {
+			continue
+		}
+		for _, ref := range f.Cases {
+			if ref.Setup == SetupReference && ref.Mode == c.Mode && faultOf(ref) == faultOf(c) && ref.Time.N > 0 {
+				out = append(out, failoverRatio{c.Mode, faultOf(c), c.Setup, ref.Setup, Ratio(c.Time.Median, ref.Time.Median)})
+				break
+			}
 		}
 	}
-	return ours, ref
+	return out
 }
 
 // deploy is section 3.
 func (p *page) deploy(d *DeployResult) {
 	p.heading("3. Time to a healthy deployment")
 	p.f("From nothing to healthy, %d repetition(s) each (new directories and ports every time): `engine.Up` with the", d.Repetitions)
-	p.text("local runner; the same `redis-server` processes started by hand with `REPLICAOF` or `redis-cli --cluster create",
+	p.text("local runner; the same servers (the run's engine) started by hand with `REPLICAOF` or `redis-cli --cluster create",
 		"--cluster-replicas 1 --cluster-yes`; and, where run, `deploy.Up` (what `make up` runs) of the `local` stack",
 		"reshaped. The engine does more than the hand-made path (ACL files, configuration rendering, sentinels,",
 		"checks); the notes say what each path waits for.")
 	p.reproduce(d.Command)
+	var vs []string
+	for _, x := range d.Rows {
+		vs = append(vs, x.Engine)
+	}
+	column := p.engineLine("Engine (every row)", vs)
 	// Each method is compared with the hand-made path of its topology.
 	byHand := map[string]float64{}
 	for _, x := range d.Rows {
@@ -296,10 +541,18 @@ func (p *page) deploy(d *DeployResult) {
 	}
 	var rows [][]string
 	for _, x := range d.Rows {
-		rows = append(rows, []string{x.Topology, x.Method, ff(x.Time.Median, 2), ff(x.Time.Max, 2),
-			ff(Ratio(x.Time.Median, byHand[x.Topology]), 1), fmt.Sprint(x.Time.N), x.Note})
+		row := []string{x.Topology, x.Method, ff(x.Time.Median, 2), ff(x.Time.Max, 2),
+			ff(Ratio(x.Time.Median, byHand[x.Topology]), 1), fmt.Sprint(x.Time.N), x.Note}
+		if column {
+			row = append(row, orNotRecorded(x.Engine))
+		}
+		rows = append(rows, row)
 	}
-	p.table([]string{"topology", "method", "median s", "max s", "ratio to by-hand", "reps", "waits for"}, rows)
+	header := []string{"topology", "method", "median s", "max s", "ratio to by-hand", "reps", "waits for"}
+	if column {
+		header = append(header, "engine")
+	}
+	p.table(header, rows)
 }
 
 // reshard is section 4.
@@ -318,12 +571,25 @@ func (p *page) reshard(s *ReshardResult) {
 		p.text("Then the 4th shard is removed under the same writer: keys moved = the keys it held, time includes its leaving.")
 	}
 	p.reproduce(s.Command)
+	var vs []string
+	for _, x := range s.Rows {
+		vs = append(vs, x.Engine)
+	}
+	column := p.engineLine("Engine (every row)", vs)
 	var rows [][]string
 	for _, x := range s.Rows {
-		rows = append(rows, []string{x.Method, ff(x.Seconds, 1), fmt.Sprint(x.KeysMoved), fmt.Sprint(x.SlotsMoved),
-			ff(x.KeysPerSec, 0), fmt.Sprintf("%d / %d", x.WriterErrors, x.WriterOps), fmt.Sprint(x.KeysAfter), x.Error})
+		row := []string{x.Method, ff(x.Seconds, 1), fmt.Sprint(x.KeysMoved), fmt.Sprint(x.SlotsMoved),
+			ff(x.KeysPerSec, 0), fmt.Sprintf("%d / %d", x.WriterErrors, x.WriterOps), fmt.Sprint(x.KeysAfter), x.Error}
+		if column {
+			row = append(row, orNotRecorded(x.Engine))
+		}
+		rows = append(rows, row)
 	}
-	p.table([]string{"method", "seconds", "keys moved", "slots moved", "keys/s", "writer errors / writes", "keys after", "error"}, rows)
+	header := []string{"method", "seconds", "keys moved", "slots moved", "keys/s", "writer errors / writes", "keys after", "error"}
+	if column {
+		header = append(header, "engine")
+	}
+	p.table(header, rows)
 	if len(s.Rows) == 2 && s.Rows[1].KeysPerSec > 0 {
 		p.f("Keys moved per second, engine / redis-cli: %s.", ff(Ratio(s.Rows[0].KeysPerSec, s.Rows[1].KeysPerSec), 2))
 		p.text("")

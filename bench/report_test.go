@@ -33,6 +33,7 @@ func TestReportGolden(t *testing.T) {
 		{"full", &full},
 		{"edges", edgeResults()},
 		{"merged", mergedResults(full)},
+		{"faults", faultResults()},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			page, figs := Report(c.r, "../bench/figures")
@@ -123,3 +124,50 @@ func firstDiff(a, b string) int {
 }
 
 func around(s string, i int) string { return s[max(0, i-80):min(len(s), i+80)] }
+
+// faultResults is a run of the failover faults, the engines section and recorded engines:
+// three setups of a mode in an order where "the other case of the mode" is not the reference,
+// pause and partition rows with their schedules, engines the same on every row of a section
+// (a line) and different between rows (a column: a provider row of the local stack's Valkey
+// in a Redis run).
+func faultResults() *Results {
+	t0 := time.Date(2026, 12, 1, 13, 0, 0, 0, time.UTC)
+	vk, rd := "valkey 8.0.1", "redis 7.0.15"
+	rep := func(secs float64, lost, wlost int) FailoverRep {
+		return FailoverRep{Seconds: secs, NewPrimary: "127.0.0.1:9001", Acked: 100, AckedLost: lost, WaitAcked: 90, WaitAckedLost: wlost}
+	}
+	fc := func(mode, setup, fault, schedule string, reps ...FailoverRep) FailoverCase {
+		c := FailoverCase{Mode: mode, Setup: setup, Fault: fault, Schedule: schedule, Engine: vk, Settings: setup + " settings", Reps: reps}
+		summarizeCase(&c)
+		return c
+	}
+	pauseOurs, pauseRef := faultSchedule(FaultPause, 5*time.Second, 0), faultSchedule(FaultPause, 30*time.Second, 0)
+	partOurs, partRef := faultSchedule(FaultPartition, 5*time.Second, 0), faultSchedule(FaultPartition, 30*time.Second, 0)
+	kill := faultSchedule(FaultKill, 5*time.Second, 0)
+	return &Results{
+		Started: t0, DurationSeconds: 5400, Command: "go run ./cmd/rediskit-bench -only engines,failover,deploy",
+		Config: Config{Engine: Valkey, Sections: []string{"engines", "failover", "deploy"}, ClusterTestSeconds: 5},
+		Machine: Machine{NProc: 2, MemTotalBytes: 8 << 30, Kernel: "k", Go: "go", RedisServer: "Redis server v=7.0.15", ValkeyServer: "Valkey server v=8.0.1",
+			RedisBenchmark: "redis-benchmark 7.0.15", Pulumi: "p", LoadAvgStart: 1, LoadAvgEnd: 2},
+		Engines: &EnginesResult{Requests: 100000, Clients: 50, Rounds: 3, Valkey: vk, Redis: rd, Command: "go run ./cmd/rediskit-bench -only engines", Rows: []EngineRow{
+			{Topology: TopoNode, Test: "SET", Pipeline: 1, Valkey: BenchStat{RPS: 90000, P50ms: 0.3, P99ms: 1, Engine: vk}, Redis: BenchStat{RPS: 80000, P50ms: 0.4, P99ms: 1.2, Engine: rd}, RatioRPS: 1.125, RatioP50: 0.75, RatioP99: 0.83},
+			{Topology: "cluster 3x1", Requests: 500000, Test: "GET", Pipeline: 16, Valkey: BenchStat{RPS: 700000, Engine: vk}, Redis: BenchStat{RPS: 600000, Engine: rd}, RatioRPS: 1.17},
+		}},
+		Failover: &FailoverResult{Repetitions: 2, Faults: Faults, Command: "go run ./cmd/rediskit-bench -only failover -engine valkey -reps 2", Cases: []FailoverCase{
+			fc("replication", SetupOurs, FaultKill, kill, rep(2, 0, 0), rep(3, 1, 0)),
+			fc("replication", SetupReference, FaultKill, kill, rep(30, 0, 0), rep(32, 0, 0)),
+			fc("replication", SetupAutoRecover, FaultKill, kill, rep(1, 0, 0), rep(1.5, 0, 0)),
+			fc("replication", SetupOurs, FaultPause, pauseOurs, rep(6, 0, 0), rep(7, 2, 0)),
+			fc("replication", SetupReference, FaultPause, pauseRef, rep(33, 5, 0), FailoverRep{Error: "no write acknowledged by another node within 165s of the pause"}),
+			fc("replication", SetupAutoRecover, FaultPause, pauseOurs, rep(4, 0, 0), rep(4, 0, 0)),
+			fc("replication", SetupOurs, FaultPartition, partOurs, rep(6, 40, 0), rep(6.5, 42, 1)),
+			fc("replication", SetupReference, FaultPartition, partRef, rep(31, 300, 0), rep(31, 310, 0)),
+			fc("cluster", SetupAutoRecover, FaultPartition, faultSchedule(FaultPartition, 15*time.Second, 0), rep(16, 50, 0)),
+		}},
+		Deploy: &DeployResult{Repetitions: 1, Command: "go run ./cmd/rediskit-bench -only deploy -engine redis", Rows: []DeployRow{
+			{Topology: "1x0", Method: "engine", Time: Summary{N: 1, Median: 0.5, Max: 0.5}, Engine: rd},
+			{Topology: "1x0", Method: "by-hand", Time: Summary{N: 1, Median: 0.25, Max: 0.25}, Engine: rd},
+			{Topology: "1x0", Method: "provider", Time: Summary{N: 1, Median: 20, Max: 20}, Engine: vk},
+		}},
+	}
+}

@@ -13,6 +13,7 @@ type Results struct {
 	Machine Machine `json:"machine"`
 
 	Throughput *ThroughputResult `json:"throughput,omitempty"`
+	Engines    *EnginesResult    `json:"engines,omitempty"`
 	Failover   *FailoverResult   `json:"failover,omitempty"`
 	Deploy     *DeployResult     `json:"deploy,omitempty"`
 	Reshard    *ReshardResult    `json:"reshard,omitempty"`
@@ -26,16 +27,18 @@ type Results struct {
 
 // Machine describes where the numbers come from.
 type Machine struct {
-	NProc          int     `json:"nproc"`
-	MemTotalBytes  int64   `json:"memTotalBytes"`
-	Kernel         string  `json:"kernel"`
-	CPU            string  `json:"cpu,omitempty"`
-	Go             string  `json:"go"`
-	RedisServer    string  `json:"redisServer"`
-	RedisBenchmark string  `json:"redisBenchmark"`
-	Pulumi         string  `json:"pulumi"`
-	LoadAvgStart   float64 `json:"loadAvgStart"`
-	LoadAvgEnd     float64 `json:"loadAvgEnd"`
+	NProc          int    `json:"nproc"`
+	MemTotalBytes  int64  `json:"memTotalBytes"`
+	Kernel         string `json:"kernel"`
+	CPU            string `json:"cpu,omitempty"`
+	Go             string `json:"go"`
+	RedisServer    string `json:"redisServer"`
+	RedisBenchmark string `json:"redisBenchmark"`
+	// ValkeyServer is `valkey-server --version` (empty in results from before it was read).
+	ValkeyServer string  `json:"valkeyServer,omitempty"`
+	Pulumi       string  `json:"pulumi"`
+	LoadAvgStart float64 `json:"loadAvgStart"`
+	LoadAvgEnd   float64 `json:"loadAvgEnd"`
 }
 
 // ---- 1. throughput and latency
@@ -46,6 +49,9 @@ type BenchStat struct {
 	P50ms  float64   `json:"p50ms"`
 	P99ms  float64   `json:"p99ms"`
 	Rounds []float64 `json:"roundsRps"`
+	// Engine is what the server reported it runs, e.g. "valkey 8.0.1" (INFO server; "...
+	// (binary)" when read from its --version); empty in results from before it was recorded.
+	Engine string `json:"engine,omitempty"`
 }
 
 // ThroughputRow is one test (SET or GET, pipelined or not, TLS or not) on both sides of one
@@ -74,12 +80,43 @@ type ThroughputResult struct {
 	Command  string          `json:"command"`
 }
 
+// ---- 1b. Valkey vs Redis
+
+// EngineRow is one test against valkey-server and redis-server of the same shape.
+type EngineRow struct {
+	Topology string    `json:"topology"`
+	Requests int       `json:"requests,omitempty"`
+	Test     string    `json:"test"`
+	Pipeline int       `json:"pipeline"`
+	TLS      bool      `json:"tls"`
+	Valkey   BenchStat `json:"valkey"`
+	Redis    BenchStat `json:"redis"`
+	// Ratios are valkey / redis.
+	RatioRPS float64 `json:"ratioRps"`
+	RatioP50 float64 `json:"ratioP50"`
+	RatioP99 float64 `json:"ratioP99"`
+}
+
+type EnginesResult struct {
+	Requests int `json:"requests"`
+	Clients  int `json:"clients"`
+	Rounds   int `json:"rounds"`
+	// Valkey and Redis are the installed servers' --version ("valkey 8.0.1").
+	Valkey  string      `json:"valkey"`
+	Redis   string      `json:"redis"`
+	Rows    []EngineRow `json:"rows"`
+	Command string      `json:"command"`
+}
+
 // ---- 2. failover
 
-// FailoverRep is one kill -9 of a primary.
+// FailoverRep is one fault of a primary (kill -9, pause or partition; see FailoverCase.Fault).
 type FailoverRep struct {
-	// Seconds from the kill to the first write acknowledged by the new primary.
+	// Seconds from the fault to the first write acknowledged by the new primary (a node other
+	// than the one the fault hit).
 	Seconds float64 `json:"seconds"`
+	// NewPrimary is the address that acknowledged that write.
+	NewPrimary string `json:"newPrimary,omitempty"`
 	// Acked writes (SET answered OK) and those also acknowledged by a replica (WAIT 1 >= 1)
 	// before the kill; the lost ones are missing after the failover.
 	Acked         int `json:"acked"`
@@ -92,10 +129,25 @@ type FailoverRep struct {
 	Error        string `json:"error,omitempty"`
 }
 
-// FailoverCase is one setup (ours or Redis's shipped defaults) of one mode.
+// The failover setups: the engine alone, the engine with its controller (what the local
+// stack runs), and the same shape configured with the shipped defaults, the reference.
+const (
+	SetupOurs        = "rediskit"
+	SetupAutoRecover = "rediskit autoRecover"
+	SetupReference   = "redis-defaults"
+)
+
+// FailoverCase is one setup (ours or Redis's shipped defaults) of one mode under one fault.
 type FailoverCase struct {
-	Mode     string        `json:"mode"`  // replication | cluster
-	Setup    string        `json:"setup"` // rediskit | redis-defaults
+	Mode  string `json:"mode"`  // replication | cluster
+	Setup string `json:"setup"` // SetupOurs | SetupAutoRecover | SetupReference
+	// Fault is FaultKill, FaultPause or FaultPartition ("" in results from before faults
+	// other than kill -9 were measured: a kill).
+	Fault string `json:"fault,omitempty"`
+	// Schedule says what the fault does and for how long (see faultSchedule).
+	Schedule string `json:"schedule,omitempty"`
+	// Engine is what the setup's servers reported they run ("valkey 8.0.1").
+	Engine   string        `json:"engine,omitempty"`
 	Settings string        `json:"settings"`
 	Reps     []FailoverRep `json:"reps"`
 	Time     Summary       `json:"timeSeconds"`
@@ -105,10 +157,14 @@ type FailoverCase struct {
 
 type FailoverResult struct {
 	Repetitions int `json:"repetitions"`
+	// Faults are the fault kinds run (empty in results from before: kill only).
+	Faults []string `json:"faults,omitempty"`
 	// TimingScale divides every failure-detection timeout of both sides (1 = the real defaults).
 	TimingScale float64        `json:"timingScale"`
 	Cases       []FailoverCase `json:"cases"`
 	Command     string         `json:"command"`
+	// EarlierCommands made the rows a run limited by -faults or -setups kept (see Merge).
+	EarlierCommands []string `json:"earlierCommands,omitempty"`
 }
 
 // ---- 3. time to a healthy deployment
@@ -119,6 +175,9 @@ type DeployRow struct {
 	Seconds  []float64 `json:"seconds"`
 	Time     Summary   `json:"timeSeconds"`
 	Note     string    `json:"note,omitempty"`
+	// Engine is the server the row ran ("valkey 8.0.1", from the binary: the deployments are
+	// gone when the row is written).
+	Engine string `json:"engine,omitempty"`
 }
 
 type DeployResult struct {
@@ -139,6 +198,8 @@ type ReshardRow struct {
 	WriterErrors int     `json:"writerErrors"`
 	KeysAfter    int64   `json:"keysAfter"`
 	Error        string  `json:"error,omitempty"`
+	// Engine is the server the row ran ("valkey 8.0.1", from the binary).
+	Engine string `json:"engine,omitempty"`
 }
 
 type ReshardResult struct {

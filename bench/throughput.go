@@ -92,7 +92,8 @@ const (
 // clusterTopo names a cluster row's topology, e.g. "cluster 3x1".
 func clusterTopo(shards, replicas int) string { return fmt.Sprintf("cluster %dx%d", shards, replicas) }
 
-// Throughput runs redis-benchmark against a node of our engine and a bare redis-server and,
+// Throughput runs redis-benchmark against a node of our engine and a bare server of the same
+// engine (the run's: -engine) and,
 // unless cfg.ClusterReplicas < 0, against a 3-shard cluster of our engine and a bare cluster
 // made by redis-cli --cluster create, alternating between ours and bare round by round,
 // plaintext and TLS.
@@ -182,7 +183,8 @@ func throughputNode(ctx context.Context, cfg *Config, ps *Ports, useTLS bool, lo
 		return nil, err
 	}
 	defer p.Kill()
-	return throughputRows(ctx, cfg, TopoNode, useTLS, ours, bareTarget(bport, tl, false), logf)
+	rows, err := throughputRows(ctx, cfg, TopoNode, useTLS, ours, bareTarget(bport, tl, false), logf)
+	return withEngines(rows, oursEngineVersion(ctx, e), procVersion(ctx, p)), err
 }
 
 func throughputCluster(ctx context.Context, cfg *Config, ps *Ports, shards, replicas int, useTLS bool, logf func(string, ...any)) ([]ThroughputRow, error) {
@@ -201,7 +203,23 @@ func throughputCluster(ctx context.Context, cfg *Config, ps *Ports, shards, repl
 		return nil, fmt.Errorf("bare cluster (TLS %v): %w", useTLS, err)
 	}
 	defer KillAll(procs)
-	return throughputRows(ctx, cfg, clusterTopo(shards, replicas), useTLS, ours, bareTarget(procs[0].Port, tl, true), logf)
+	rows, err := throughputRows(ctx, cfg, clusterTopo(shards, replicas), useTLS, ours, bareTarget(procs[0].Port, tl, true), logf)
+	return withEngines(rows, oursEngineVersion(ctx, e), procVersion(ctx, procs[0])), err
+}
+
+// withEngines records on each row what each side ran.
+func withEngines(rows []ThroughputRow, ours, bare string) []ThroughputRow {
+	for i := range rows {
+		rows[i].Ours.Engine, rows[i].Bare.Engine = ours, bare
+	}
+	return rows
+}
+
+// procVersion is what a hand-started server reports it runs.
+func procVersion(ctx context.Context, p *Proc) string {
+	c := p.Client("", "")
+	defer c.Close()
+	return versionOr(ctx, c, p.Program)
 }
 
 // throughputRows runs SET and GET, unpipelined and -P 16, cfg.Rounds times on each side,

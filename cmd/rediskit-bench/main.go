@@ -5,6 +5,9 @@
 //	go run ./cmd/rediskit-bench            # the full run (make bench)
 //	go run ./cmd/rediskit-bench -quick     # a smoke run of a few minutes
 //	go run ./cmd/rediskit-bench -only throughput   # rerun one section; the others are kept (-merge)
+//	go run ./cmd/rediskit-bench -only engines      # Valkey 8.0 vs Redis 7.0 on the same shapes
+//	go run ./cmd/rediskit-bench -only failover -faults pause -setups autoRecover,redis-defaults
+//	go run ./cmd/rediskit-bench -engine redis      # ours and the references on Redis 7.0 (default valkey)
 //	go run ./cmd/rediskit-bench report     # regenerate docs/benchmarks.md from bench/results.json
 package main
 
@@ -64,14 +67,14 @@ func run(args []string) error {
 		cfg = bench.Quick()
 	}
 	fs := flag.NewFlagSet("rediskit-bench", flag.ContinueOnError)
-	fs.Bool("quick", quick, "smoke run: 1 repetition, timeouts / 10, 20,000 keys, no provider deploys or previews (under 3 minutes)")
+	fs.Bool("quick", quick, "smoke run: 1 repetition, timeouts / 10, 20,000 keys, no provider deploys or previews (about 10 minutes on 2 cores, half of it failover)")
 	only := fs.String("only", "", "comma-separated sections to run ("+strings.Join(bench.Sections, ",")+"); default all")
 	root := fs.String("C", ".", "project root")
 	out := fs.String("out", "bench/results.json", "results file")
 	md := fs.String("md", "docs/benchmarks.md", "markdown report (empty: none)")
 	figs := fs.String("figures", "bench/figures", "directory of the SVG figures")
 	work := fs.String("work", "", "scratch directory for data (default a new temporary directory, removed afterwards)")
-	limit := fs.Duration("timeout", 3*time.Hour, "stop the whole run after this long")
+	limit := fs.Duration("timeout", 5*time.Hour, "stop the whole run after this long (the full run takes about 2.5 hours on 2 cores)")
 	verbose := fs.Bool("v", false, "also print the engine's and go-redis' own progress messages")
 	fs.IntVar(&cfg.PortLo, "port-lo", cfg.PortLo, "first port (client ports use the lower half of the range, cluster bus ports the upper)")
 	fs.IntVar(&cfg.PortHi, "port-hi", cfg.PortHi, "end of the port range (exclusive)")
@@ -80,7 +83,10 @@ func run(args []string) error {
 	fs.IntVar(&cfg.Rounds, "rounds", cfg.Rounds, "redis-benchmark rounds per side")
 	fs.IntVar(&cfg.ClusterReplicas, "cluster-replicas", cfg.ClusterReplicas, "replicas per shard of the 3-shard throughput clusters (-1: no cluster rows)")
 	fs.Float64Var(&cfg.ClusterTestSeconds, "cluster-seconds", cfg.ClusterTestSeconds, "raise redis-benchmark --cluster's -n so each test lasts about this long (its requests/s is quantized to 250 ms)")
-	fs.IntVar(&cfg.Reps, "reps", cfg.Reps, "failover repetitions per setup")
+	engineName := fs.String("engine", string(cfg.Engine), "server both sides of the comparisons run: valkey (Valkey 8.0, what the stacks run) or redis (Redis 7.0); the engines section runs both")
+	faults := fs.String("faults", "", "failover fault kinds, comma-separated ("+strings.Join(bench.Faults, ",")+"); default all")
+	setups := fs.String("setups", "", "failover setups, comma-separated (rediskit,autoRecover,redis-defaults); default all")
+	fs.IntVar(&cfg.Reps, "reps", cfg.Reps, "failover repetitions per setup and fault")
 	fs.Float64Var(&cfg.TimingScale, "timing-scale", cfg.TimingScale, "divide failure-detection timeouts of both sides by this (1 = real defaults)")
 	fs.IntVar(&cfg.DeployReps, "deploy-reps", cfg.DeployReps, "repetitions of each deployment")
 	fs.BoolVar(&cfg.Provider, "provider", cfg.Provider, "also deploy 1x0 and 1x2 through deploy.Up (needs bin/pulumi, bin/pulumi-resource-rediskit)")
@@ -94,6 +100,20 @@ func run(args []string) error {
 	if *only != "" {
 		cfg.Sections = strings.Split(*only, ",")
 	}
+	var err error
+	if cfg.Engine, err = bench.ParseEngine(*engineName); err != nil {
+		return fmt.Errorf("-engine: %w", err)
+	}
+	if *faults != "" {
+		if cfg.Faults, err = bench.ParseFaults(*faults); err != nil {
+			return fmt.Errorf("-faults: %w", err)
+		}
+	}
+	if *setups != "" {
+		if cfg.Setups, err = bench.ParseSetups(*setups); err != nil {
+			return fmt.Errorf("-setups: %w", err)
+		}
+	}
 	mergeSet := false
 	fs.Visit(func(f *flag.Flag) { mergeSet = mergeSet || f.Name == "merge" })
 	if !mergeSet {
@@ -102,7 +122,6 @@ func run(args []string) error {
 	// Read what is kept before the long run, so a broken file fails now and not after it.
 	var old *bench.Results
 	if *merge {
-		var err error
 		if old, err = readResults(*out); err != nil && !os.IsNotExist(err) {
 			return fmt.Errorf("-merge: %w (use -merge=false to overwrite it)", err)
 		}
