@@ -1,6 +1,7 @@
 package elasticache
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -164,5 +165,57 @@ func TestPlanTimeRulesHoldForDeployTimeValues(t *testing.T) {
 	}
 	if n := len(m.OfType(rgType)); n != 0 {
 		t.Errorf("%d replication groups registered", n)
+	}
+}
+
+func TestStreamSnapshotAndDatastoreFromOtherResources(t *testing.T) {
+	m := pulumitest.Run(t, func(ctx *pulumi.Context) error {
+		lg, err := cloudwatch.NewLogGroup(ctx, "seed", &cloudwatch.LogGroupArgs{Name: pulumi.String("seed")})
+		if err != nil {
+			return err
+		}
+		name := func(format string) pulumi.StringOutput { return pulumi.Sprintf(format, lg.Name) }
+		a := groupArgs3(spec.Cache{Name: "rk", Zones: zones, Mode: spec.ModeCluster, Replicas: ip(1),
+			Logs: spec.Logs{Destination: spec.LogsToFirehose}})
+		a.Inputs = inputs.Inputs{
+			FirehoseStream:           name("%s-logs"),
+			GlobalReplicationGroupID: name("ldgnf-%s"),
+		}
+		if _, err := NewShardedCluster(ctx, "rk", a); err != nil {
+			return err
+		}
+		b := groupArgs3(spec.Cache{Name: "rk2", Zones: zones})
+		b.Inputs.RestoreFromSnapshot = name("%s-snap")
+		_, err = NewReplicationGroup(ctx, "rk2", b)
+		return err
+	})
+	var primary, restored pulumitest.Registered
+	for _, r := range m.OfType(rgType) {
+		if r.Name == "rk" {
+			primary = r
+		} else {
+			restored = r
+		}
+	}
+	if primary.Str("globalReplicationGroupId") != "ldgnf-seed" || primary.Str("engine") != "" {
+		t.Errorf("a secondary joins the wired datastore and leaves the engine to it: %q %q", primary.Str("globalReplicationGroupId"), primary.Str("engine"))
+	}
+	if !strings.Contains(fmt.Sprint(primary.Inputs["logDeliveryConfigurations"]), "seed-logs") {
+		t.Errorf("logs go to the wired stream: %v", primary.Inputs["logDeliveryConfigurations"])
+	}
+	if restored.Str("snapshotName") != "seed-snap" {
+		t.Errorf("restore from the wired snapshot: %q", restored.Str("snapshotName"))
+	}
+}
+
+func TestNetworkInputsOnAGroupAreRefused(t *testing.T) {
+	_, err := pulumitest.RunE(func(ctx *pulumi.Context) error {
+		a := groupArgs3(spec.Cache{Name: "rk", Zones: zones})
+		a.Inputs.VpcID = pulumi.String("vpc-0123456789abcdef0")
+		_, err := NewReplicationGroup(ctx, "rk", a)
+		return err
+	})
+	if err == nil || !strings.Contains(err.Error(), "inputs: \"network values\" is not allowed") {
+		t.Errorf("got %v", err)
 	}
 }
