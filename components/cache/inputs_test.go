@@ -318,3 +318,49 @@ func TestSelfHostedRefusesAWSInputs(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+func TestSecuritySourcesAreCheckedWhenTheyResolve(t *testing.T) {
+	_, err := pulumitest.RunE(func(ctx *pulumi.Context) error {
+		_, err := NewCache(ctx, "rk", &CacheArgs{
+			Cache:           spec.Cache{Name: "rk", Mode: spec.ModeReplication, Replicas: ip(1), Zones: []string{"a1", "a2"}},
+			SecuritySources: map[string]pulumi.StringInput{"worker": pulumi.String("not-an-sg").ToStringOutput()},
+		})
+		return err
+	})
+	want := `network.allowedSecurityGroups.worker: "not-an-sg" is not allowed; a security group id like sg-0123456789abcdef0`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("want %q, got %v", want, err)
+	}
+}
+
+func TestServerlessTakesWiredValues(t *testing.T) {
+	const key = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	m := &idMocks{}
+	err := runIDs(func(ctx *pulumi.Context) error {
+		vpc, subnets, _, err := ownNetwork(ctx, "app", []string{"eu-west-1a", "eu-west-1b"})
+		if err != nil {
+			return err
+		}
+		_, err = NewCache(ctx, "rk", &CacheArgs{
+			Cache: spec.Cache{Name: "rk", Mode: spec.ModeServerless, Zones: []string{"eu-west-1a", "eu-west-1b"}},
+			Inputs: inputs.Inputs{VpcID: vpc.ID().ToStringOutput(), SubnetIDs: subnets,
+				KmsKeyID:       vpc.ID().ApplyT(func(pulumi.ID) string { return key }).(pulumi.StringOutput),
+				RestoreFromRdb: pulumi.StringArray{pulumi.Sprintf("arn:aws:elasticache:eu-west-1:111122223333:serverlesscachesnapshot:%s", vpc.ID())}},
+		})
+		return err
+	}, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := m.One(t, "aws:elasticache/serverlessCache:ServerlessCache")
+	if sc.Str("kmsKeyId") != key {
+		t.Errorf("kmsKeyId: %q", sc.Str("kmsKeyId"))
+	}
+	if got := sc.Strings("subnetIds"); len(got) != 2 || !strings.HasPrefix(got[0], "subnet-") {
+		t.Errorf("subnetIds: %v", got)
+	}
+	if got := sc.Strings("snapshotArnsToRestores"); len(got) != 1 || !strings.HasPrefix(got[0], "arn:aws:elasticache:") {
+		t.Errorf("snapshotArnsToRestores: %v", got)
+	}
+	noPlaceholder(t, m.Mocks)
+}
