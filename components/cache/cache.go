@@ -11,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/rediskit/rediskit/components/elasticache"
+	"github.com/rediskit/rediskit/components/inputs"
 	"github.com/rediskit/rediskit/components/selfhosted"
 	"github.com/rediskit/rediskit/components/spec"
 	"github.com/rediskit/rediskit/internal/validate"
@@ -22,7 +23,13 @@ type CacheArgs struct {
 	Target  spec.Target
 	Cache   spec.Cache
 	Network spec.Network
-	// SecuritySources grants security groups known only at deploy time (AWS), keyed by rule name.
+	// Inputs are values the program wires from its other resources (its VPC, subnets and
+	// security groups, KMS keys, topic, ...), each in place of the Cache or Network field it
+	// names; see package inputs for how they are validated. The self-hosted target takes the
+	// AUTH token only.
+	Inputs inputs.Inputs
+	// SecuritySources grants security groups from the program's other resources (AWS), keyed by
+	// rule name: the same as Inputs.AllowedSecurityGroups, kept for programs that use it.
 	SecuritySources map[string]pulumi.StringInput
 	// Root is the project root (the directory of Pulumi.yaml), under which a relative
 	// self-hosted data directory lives. Empty: the Pulumi context's root directory, which the
@@ -79,37 +86,97 @@ type Cache struct {
 
 // Resolve applies the defaults to the cache and network and validates both, returning a single
 // error that lists every problem. Nothing is created.
+//
+// A value wired as an Input that resolves only at deploy time is spec.Pending in the cache or
+// network returned, and checked when it resolves (NewCache).
 func Resolve(args *CacheArgs) (spec.Cache, spec.Network, error) {
+	c, n, _, err := resolve(args)
+	return c, n, err
+}
+
+func resolve(args *CacheArgs) (spec.Cache, spec.Network, *inputs.Wired, error) {
 	if args == nil {
 		args = &CacheArgs{}
 	}
-	c := spec.Defaults(args.Cache)
-	n := spec.NetworkDefaults(args.Network)
-	ps := &validate.Problems{What: fmt.Sprintf("cache %q", c.Name)}
 	target := args.Target
 	if target == "" {
 		target = spec.TargetAWS
 	}
+	in, ps := mergeSources(args)
+	rawCache, rawNet := args.Cache, args.Network
+	w, twice := inputs.Fold(&rawCache, &rawNet, in, inputs.Scope{Cache: "cache", Network: "network"})
+	ps.List = append(ps.List, twice...)
+	if target == spec.TargetSelfHosted {
+		for _, f := range in.Set() {
+			if f != inputs.AuthToken {
+				ps.Add("inputs."+f, "set", "the self-hosted target takes the AUTH token only; the other inputs are AWS resources")
+			}
+		}
+	}
+	c := spec.Defaults(rawCache)
+	n := spec.NetworkDefaults(rawNet)
+	ps.What = fmt.Sprintf("cache %q", c.Name)
+	probs, err := problems(target, c, n, args.Cache)
+	if err != nil {
+		return c, n, w, err
+	}
+	ps.List = append(ps.List, probs...)
+	w.Validate(inputs.Check{What: ps.What, Cache: c, Network: n, Problems: func(c spec.Cache, n spec.Network) []validate.Problem {
+		probs, err := problems(target, c, n, args.Cache)
+		if err != nil {
+			return []validate.Problem{{Field: "cache", Value: c.Name, Allowed: err.Error()}}
+		}
+		return probs
+	}})
+	return c, n, w, ps.Err()
+}
+
+// mergeSources adds SecuritySources to the inputs' security groups, refusing a key given twice.
+func mergeSources(args *CacheArgs) (inputs.Inputs, *validate.Problems) {
+	ps := &validate.Problems{}
+	in := args.Inputs
+	if len(args.SecuritySources) == 0 {
+		return in, ps
+	}
+	sgs := make(map[string]pulumi.StringInput, len(in.AllowedSecurityGroups)+len(args.SecuritySources))
+	for k, v := range in.AllowedSecurityGroups {
+		sgs[k] = v
+	}
+	for k, v := range args.SecuritySources {
+		if _, dup := sgs[k]; dup {
+			ps.Add("securitySources."+k, "set", "a key of inputs.AllowedSecurityGroups already; give each source once")
+			continue
+		}
+		sgs[k] = v
+	}
+	in.AllowedSecurityGroups = sgs
+	return in, ps
+}
+
+// problems is the validation of a cache and network with defaults applied, raw being the cache
+// as given (the self-hosted target refuses what it sets explicitly).
+func problems(target spec.Target, c spec.Cache, n spec.Network, raw spec.Cache) ([]validate.Problem, error) {
+	ps := &validate.Problems{}
 	switch target {
 	case spec.TargetAWS, spec.TargetSelfHosted:
 	default:
 		ps.Add("target", string(target), "aws or selfhosted")
 	}
 	if err := c.Validate(); err != nil {
-		if verr, ok := err.(*validate.Error); ok {
-			ps.Merge("cache", verr.Problems)
-		} else {
-			return c, n, err
+		verr, ok := err.(*validate.Error)
+		if !ok {
+			return nil, err
 		}
+		ps.Merge("cache", verr.Problems)
 	}
 	if target == spec.TargetSelfHosted {
 		ps.Merge("cache", newFields(ps.List, "cache", selfhosted.Check(&c)))
-		ps.Merge("cache", awsOnly(args.Cache))
+		ps.Merge("cache", awsOnly(raw))
 	} else {
 		ps.Merge("cache", c.ValidateAWS())
 		ps.Merge("network", n.Validate(c.Zones))
 	}
-	return c, n, ps.Err()
+	return ps.List, nil
 }
 
 // projectRoot is the directory a relative self-hosted data directory is under: root when
@@ -136,10 +203,13 @@ func projectRoot(ctx *pulumi.Context, root string) (string, error) {
 
 // NewCache builds a cache on its target.
 func NewCache(ctx *pulumi.Context, name string, args *CacheArgs, opts ...pulumi.ResourceOption) (*Cache, error) {
-	c, n, err := Resolve(args)
+	c, n, w, err := resolve(args)
 	if err != nil {
 		return nil, err
 	}
+	// The children validate again and name fields as their own args do; the values they get
+	// here are already checked under this component's names, which a user's error then shows.
+	wired := w.Inputs()
 	target := args.Target
 	if target == "" {
 		target = spec.TargetAWS
@@ -158,10 +228,10 @@ func NewCache(ctx *pulumi.Context, name string, args *CacheArgs, opts ...pulumi.
 		return nil, err
 	}
 	if target == spec.TargetSelfHosted {
-		if err := buildSelfHosted(ctx, name, comp, &c, shArgs); err != nil {
+		if err := buildSelfHosted(ctx, name, comp, &c, shArgs, wired.AuthToken); err != nil {
 			return nil, err
 		}
-	} else if err := buildAWS(ctx, name, comp, &c, &n, args.SecuritySources); err != nil {
+	} else if err := buildAWS(ctx, name, comp, &c, &n, wired); err != nil {
 		return nil, err
 	}
 	comp.Target = pulumi.String(string(target)).ToStringOutput()
@@ -192,8 +262,8 @@ func NewCache(ctx *pulumi.Context, name string, args *CacheArgs, opts ...pulumi.
 }
 
 // buildSelfHosted registers the deployment with the rediskit provider.
-func buildSelfHosted(ctx *pulumi.Context, name string, comp *Cache, c *spec.Cache, a schema.DeploymentArgs) error {
-	d, err := selfhosted.NewDeployment(ctx, name, a, pulumi.Parent(comp))
+func buildSelfHosted(ctx *pulumi.Context, name string, comp *Cache, c *spec.Cache, a schema.DeploymentArgs, token pulumi.StringInput) error {
+	d, err := selfhosted.NewDeploymentWithToken(ctx, name, a, token, pulumi.Parent(comp))
 	if err != nil {
 		return err
 	}
@@ -229,15 +299,16 @@ func buildSelfHosted(ctx *pulumi.Context, name string, comp *Cache, c *spec.Cach
 }
 
 // buildAWS composes the ElastiCache components for a resolved cache and network.
-func buildAWS(ctx *pulumi.Context, name string, comp *Cache, c *spec.Cache, n *spec.Network, sources map[string]pulumi.StringInput) error {
+func buildAWS(ctx *pulumi.Context, name string, comp *Cache, c *spec.Cache, n *spec.Network, in inputs.Inputs) error {
 	comp.Sentinels = pulumi.StringArray{}.ToStringArrayOutput()
 	parent := pulumi.Parent(comp)
-	net, err := elasticache.NewNetwork(ctx, name+"-network", &elasticache.NetworkArgs{Network: *n, Zones: c.Zones, Cache: *c}, parent)
+	net, err := elasticache.NewNetwork(ctx, name+"-network", &elasticache.NetworkArgs{Network: *n, Zones: c.Zones, Cache: *c,
+		VpcID: in.VpcID, SubnetIDs: in.SubnetIDs}, parent)
 	if err != nil {
 		return fmt.Errorf("creating network: %w", err)
 	}
 	sg, err := elasticache.NewSecurityGroup(ctx, name+"-sg", &elasticache.SecurityGroupArgs{
-		VpcID: net.VpcID, Network: *n, Sources: sources, Cache: *c,
+		VpcID: net.VpcID, Network: *n, Sources: in.AllowedSecurityGroups, Cache: *c,
 	}, parent)
 	if err != nil {
 		return fmt.Errorf("creating security group: %w", err)
@@ -247,7 +318,7 @@ func buildAWS(ctx *pulumi.Context, name string, comp *Cache, c *spec.Cache, n *s
 		// Serverless caches take subnet ids directly; no subnet group or parameter group.
 		comp.SubnetGroupName = pulumi.String("").ToStringOutput()
 		sc, err := elasticache.NewServerlessCache(ctx, name, &elasticache.ServerlessArgs{
-			Cache: *c, SubnetIDs: net.SubnetIDs, SecurityGroupIDs: pulumi.StringArray{sg.ID},
+			Cache: *c, SubnetIDs: net.SubnetIDs, SecurityGroupIDs: pulumi.StringArray{sg.ID}, Inputs: cacheInputs(in),
 		}, parent)
 		if err != nil {
 			return fmt.Errorf("creating serverless cache: %w", err)
@@ -281,6 +352,7 @@ func buildAWS(ctx *pulumi.Context, name string, comp *Cache, c *spec.Cache, n *s
 		SubnetGroupName:    subnets.Name,
 		SecurityGroupIDs:   pulumi.StringArray{sg.ID},
 		ParameterGroupName: pg.Name,
+		Inputs:             cacheInputs(in),
 	}, parent)
 	if err != nil {
 		return fmt.Errorf("creating %s group: %w", c.Mode, err)
@@ -316,6 +388,13 @@ func buildAWS(ctx *pulumi.Context, name string, comp *Cache, c *spec.Cache, n *s
 	comp.CAFile = pulumi.String("").ToStringOutput()
 	comp.MetricsEndpoint = pulumi.String("").ToStringOutput()
 	return nil
+}
+
+// cacheInputs are the inputs a replication group or serverless cache takes: the network's
+// reach it as its subnets and security group.
+func cacheInputs(in inputs.Inputs) inputs.Inputs {
+	in.VpcID, in.SubnetIDs, in.AllowedSecurityGroups = nil, nil, nil
+	return in
 }
 
 // awsOnly refuses, on the self-hosted target, the features only AWS provides when the stack asks

@@ -9,6 +9,7 @@ import (
 	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/rediskit/rediskit/components/inputs"
 	"github.com/rediskit/rediskit/components/spec"
 )
 
@@ -65,12 +66,12 @@ func newPassword(ctx *pulumi.Context, name, revision string, parent pulumi.Resou
 }
 
 // newCredentials creates the AUTH token or the RBAC users and user group.
-func newCredentials(ctx *pulumi.Context, name string, c *spec.Cache, parent pulumi.Resource) (*credentials, error) {
+func newCredentials(ctx *pulumi.Context, name string, c *spec.Cache, w *inputs.Wired, parent pulumi.Resource) (*credentials, error) {
 	cr := &credentials{users: map[string]pulumi.StringOutput{}}
 	switch c.Auth.Mode {
 	case spec.AuthToken:
 		if c.Auth.Token != "" {
-			cr.token = pulumi.ToSecret(pulumi.String(c.Auth.Token)).(pulumi.StringOutput)
+			cr.token = pulumi.ToSecret(w.String(inputs.AuthToken, c.Auth.Token)).(pulumi.StringOutput)
 			return cr, nil
 		}
 		tok, err := newPassword(ctx, name+"-auth-token", c.Auth.TokenRevision, parent)
@@ -151,7 +152,7 @@ func newCredentials(ctx *pulumi.Context, name string, c *spec.Cache, parent pulu
 
 // storeCredentials keeps the connection facts and credentials in Secrets Manager, for
 // applications that read them at run time instead of from Pulumi.
-func storeCredentials(ctx *pulumi.Context, name string, c *spec.Cache, cr *credentials, endpoint pulumi.StringOutput, parent pulumi.Resource) (pulumi.StringOutput, error) {
+func storeCredentials(ctx *pulumi.Context, name string, c *spec.Cache, w *inputs.Wired, cr *credentials, endpoint pulumi.StringOutput, parent pulumi.Resource) (pulumi.StringOutput, error) {
 	if !c.AuthOn() {
 		return pulumi.String("").ToStringOutput(), nil
 	}
@@ -165,7 +166,7 @@ func storeCredentials(ctx *pulumi.Context, name string, c *spec.Cache, cr *crede
 		Tags:        tags(c, nil),
 	}
 	if c.Auth.SecretKmsKeyID != "" {
-		args.KmsKeyId = pulumi.String(c.Auth.SecretKmsKeyID)
+		args.KmsKeyId = w.String(inputs.SecretKmsKeyID, c.Auth.SecretKmsKeyID)
 	}
 	sec, err := secretsmanager.NewSecret(ctx, name+"-auth", args, pulumi.Parent(parent))
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/elasticache"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/rediskit/rediskit/components/inputs"
 	"github.com/rediskit/rediskit/components/spec"
 )
 
@@ -18,7 +19,7 @@ func LogGroupName(c *spec.Cache, kind string) string {
 }
 
 // newLogDelivery creates the log groups and returns the replication group's delivery settings.
-func newLogDelivery(ctx *pulumi.Context, name string, c *spec.Cache, parent pulumi.Resource) (elasticache.ReplicationGroupLogDeliveryConfigurationArray, []pulumi.Resource, error) {
+func newLogDelivery(ctx *pulumi.Context, name string, c *spec.Cache, w *inputs.Wired, parent pulumi.Resource) (elasticache.ReplicationGroupLogDeliveryConfigurationArray, []pulumi.Resource, error) {
 	var out elasticache.ReplicationGroupLogDeliveryConfigurationArray
 	var deps []pulumi.Resource
 	for _, kind := range []struct {
@@ -32,7 +33,7 @@ func newLogDelivery(ctx *pulumi.Context, name string, c *spec.Cache, parent pulu
 			// The stream exists already (the stack names it); ElastiCache delivers both log
 			// types into it, each record carrying its log type.
 			out = append(out, elasticache.ReplicationGroupLogDeliveryConfigurationArgs{
-				Destination:     pulumi.String(c.Logs.FirehoseStream),
+				Destination:     w.String(inputs.FirehoseStream, c.Logs.FirehoseStream),
 				DestinationType: pulumi.String(spec.LogsToFirehose),
 				LogFormat:       pulumi.String(c.Logs.Format),
 				LogType:         pulumi.String(kind.name),
@@ -45,7 +46,7 @@ func newLogDelivery(ctx *pulumi.Context, name string, c *spec.Cache, parent pulu
 			Tags:            tags(c, nil),
 		}
 		if c.Logs.KmsKeyID != "" {
-			args.KmsKeyId = pulumi.String(c.Logs.KmsKeyID)
+			args.KmsKeyId = w.String(inputs.LogsKmsKeyID, c.Logs.KmsKeyID)
 		}
 		lg, err := cloudwatch.NewLogGroup(ctx, name+"-"+kind.name, args, pulumi.Parent(parent))
 		if err != nil {

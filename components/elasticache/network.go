@@ -3,11 +3,13 @@ package elasticache
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/rediskit/rediskit/components/inputs"
 	"github.com/rediskit/rediskit/components/spec"
 	"github.com/rediskit/rediskit/internal/validate"
 )
@@ -19,6 +21,11 @@ type NetworkArgs struct {
 	Zones []string
 	// Cache supplies the name prefix and tags.
 	Cache spec.Cache
+	// VpcID and SubnetIDs take an existing network from the program's other resources (for
+	// example vpc.ID() and subnet.ID() of its own ec2.Vpc and ec2.Subnet), in place of
+	// Network.VpcID and Network.SubnetIDs.
+	VpcID     pulumi.StringInput
+	SubnetIDs pulumi.StringArrayInput
 }
 
 // Network is the VPC and private subnets a cache lives in. A new VPC has no internet gateway:
@@ -36,24 +43,32 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	if args == nil {
 		args = &NetworkArgs{}
 	}
-	n := spec.NetworkDefaults(args.Network)
-	ps := &validate.Problems{What: fmt.Sprintf("network %q", name)}
+	n, c := args.Network, args.Cache
+	w, twice := inputs.Fold(&c, &n, inputs.Inputs{VpcID: args.VpcID, SubnetIDs: args.SubnetIDs}, inputs.Scope{})
+	n = spec.NetworkDefaults(n)
+	ps := &validate.Problems{What: fmt.Sprintf("network %q", name), List: twice}
 	ps.Merge("", n.Validate(args.Zones))
 	if err := ps.Err(); err != nil {
 		return nil, err
 	}
+	zones := args.Zones
+	w.Validate(inputs.Check{What: ps.What, Cache: c, Network: n,
+		Problems: func(_ spec.Cache, n spec.Network) []validate.Problem { return n.Validate(zones) }})
 	comp := &Network{}
 	if err := ctx.RegisterComponentResource("rediskit:elasticache:Network", name, comp, opts...); err != nil {
 		return nil, err
 	}
 	if n.VpcID != "" {
-		if unknown := n.UnknownSubnetZones(); len(unknown) > 0 {
+		if len(n.SubnetZones) == 0 && slices.Contains(n.SubnetIDs, spec.Pending) {
+			_ = ctx.Log.Warn(fmt.Sprintf("the subnets come from other resources and network.subnetZones gives no zones, so zones %v are checked against them by AWS only", args.Zones),
+				&pulumi.LogArgs{Resource: comp})
+		} else if unknown := n.UnknownSubnetZones(); len(unknown) > 0 {
 			// Said, not refused: the zones are checked where network.subnetZones gives them.
 			_ = ctx.Log.Warn(fmt.Sprintf("the zones of subnets %s are not known, so zones %v cannot be checked against them; set network.subnetZones to check them before `pulumi up`",
 				strings.Join(unknown, ", "), args.Zones), &pulumi.LogArgs{Resource: comp})
 		}
-		comp.VpcID = pulumi.String(n.VpcID).ToStringOutput()
-		comp.SubnetIDs = pulumi.ToStringArray(n.SubnetIDs).ToStringArrayOutput()
+		comp.VpcID = w.String(inputs.VpcID, n.VpcID).ToStringOutput()
+		comp.SubnetIDs = w.Strings(inputs.SubnetIDs, n.SubnetIDs).ToStringArrayOutput()
 		comp.Zones = pulumi.ToStringArray(args.Zones).ToStringArrayOutput()
 	} else {
 		netType := args.Cache.NetworkType

@@ -8,6 +8,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/rediskit/rediskit/components/inputs"
 	"github.com/rediskit/rediskit/components/spec"
 )
 
@@ -19,9 +20,9 @@ import (
 // drops it from the group (AWS's "Event Notifications and Amazon SNS" requirements). And with
 // the AWS-managed key alias/aws/sns, CloudWatch cannot publish alarms either, since that key's
 // policy cannot grant cloudwatch.amazonaws.com. Events and alarm states carry no cache data.
-func newNotificationTopic(ctx *pulumi.Context, name string, c *spec.Cache, parent pulumi.Resource) (pulumi.StringOutput, error) {
+func newNotificationTopic(ctx *pulumi.Context, name string, c *spec.Cache, w *inputs.Wired, parent pulumi.Resource) (pulumi.StringOutput, error) {
 	if c.Notifications.TopicArn != "" {
-		return pulumi.String(c.Notifications.TopicArn).ToStringOutput(), nil
+		return w.String(inputs.NotificationTopicArn, c.Notifications.TopicArn).ToStringOutput(), nil
 	}
 	t, err := sns.NewTopic(ctx, name+"-events", &sns.TopicArgs{
 		Name: pulumi.String(c.Name + "-events"),

@@ -8,6 +8,7 @@ import (
 	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/rediskit/rediskit/components/inputs"
 	"github.com/rediskit/rediskit/components/spec"
 )
 
@@ -21,6 +22,10 @@ type GroupArgs struct {
 	SecurityGroupIDs pulumi.StringArrayInput
 	// ParameterGroupName uses an existing group; when nil the component creates its own.
 	ParameterGroupName pulumi.StringInput
+	// Inputs are cache values wired from the program's other resources (KMS keys, topic,
+	// Firehose stream, restore sources, global datastore, AUTH token); network values go to
+	// NewNetwork and NewSecurityGroup.
+	Inputs inputs.Inputs
 }
 
 // ReplicationGroup is an ElastiCache replication group in one of the three modes, with its
@@ -78,7 +83,7 @@ func newGroupInMode(ctx *pulumi.Context, name string, mode spec.Mode, args *Grou
 		args = &GroupArgs{}
 	}
 	a := *args
-	c, ps, err := resolveIn(a.Cache, mode)
+	c, w, ps, err := resolveIn(a.Cache, mode, a.Inputs)
 	if err != nil {
 		return nil, err
 	}
@@ -92,11 +97,12 @@ func newGroupInMode(ctx *pulumi.Context, name string, mode spec.Mode, args *Grou
 	if err := ps.Err(); err != nil {
 		return nil, err
 	}
-	return newReplicationGroup(ctx, name, &c, &a, opts...)
+	return newReplicationGroup(ctx, name, &c, w, &a, opts...)
 }
 
-// newReplicationGroup builds a group from a resolved, valid cache.
-func newReplicationGroup(ctx *pulumi.Context, name string, c *spec.Cache, a *GroupArgs, opts ...pulumi.ResourceOption) (*ReplicationGroup, error) {
+// newReplicationGroup builds a group from a resolved, valid cache; w renders the values that
+// resolve at deploy time.
+func newReplicationGroup(ctx *pulumi.Context, name string, c *spec.Cache, w *inputs.Wired, a *GroupArgs, opts ...pulumi.ResourceOption) (*ReplicationGroup, error) {
 	comp := &ReplicationGroup{}
 	if err := ctx.RegisterComponentResource("rediskit:elasticache:ReplicationGroup", name, comp, opts...); err != nil {
 		return nil, err
@@ -109,20 +115,20 @@ func newReplicationGroup(ctx *pulumi.Context, name string, c *spec.Cache, a *Gro
 		}
 		pgName = pg.Name
 	}
-	cr, err := newCredentials(ctx, name, c, comp)
+	cr, err := newCredentials(ctx, name, c, w, comp)
 	if err != nil {
 		return nil, err
 	}
-	logs, logDeps, err := newLogDelivery(ctx, name, c, comp)
+	logs, logDeps, err := newLogDelivery(ctx, name, c, w, comp)
 	if err != nil {
 		return nil, err
 	}
-	topic, err := newNotificationTopic(ctx, name, c, comp)
+	topic, err := newNotificationTopic(ctx, name, c, w, comp)
 	if err != nil {
 		return nil, err
 	}
 
-	rgArgs := groupArgs(c)
+	rgArgs := groupArgs(c, w)
 	rgArgs.SubnetGroupName = a.SubnetGroupName
 	rgArgs.SecurityGroupIds = a.SecurityGroupIDs
 	if c.GlobalReplicationGroupID == "" {
@@ -171,7 +177,7 @@ func newReplicationGroup(ctx *pulumi.Context, name string, c *spec.Cache, a *Gro
 	if cluster {
 		endpoint = rg.ConfigurationEndpointAddress
 	}
-	secretArn, err := storeCredentials(ctx, name, c, cr, endpoint, comp)
+	secretArn, err := storeCredentials(ctx, name, c, w, cr, endpoint, comp)
 	if err != nil {
 		return nil, err
 	}
@@ -184,7 +190,7 @@ func newReplicationGroup(ctx *pulumi.Context, name string, c *spec.Cache, a *Gro
 	if err := newAutoScaling(ctx, name, c, rg.ReplicationGroupId, comp); err != nil {
 		return nil, err
 	}
-	comp.GlobalReplicationGroupID = pulumi.String(c.GlobalReplicationGroupID).ToStringOutput()
+	comp.GlobalReplicationGroupID = w.String(inputs.GlobalReplicationGroupID, c.GlobalReplicationGroupID).ToStringOutput()
 	if c.CreateGlobalDatastore {
 		ga := &elasticache.GlobalReplicationGroupArgs{
 			GlobalReplicationGroupIdSuffix:    pulumi.String(c.Name),
@@ -260,7 +266,7 @@ func newReplicationGroup(ctx *pulumi.Context, name string, c *spec.Cache, a *Gro
 // groupArgs renders the mode-dependent settings of the aws replication group. Shard and replica
 // counts and the node type are plain updatable properties, so scaling out, adding replicas and
 // vertical scaling are in-place updates (ElastiCache does them online).
-func groupArgs(c *spec.Cache) *elasticache.ReplicationGroupArgs {
+func groupArgs(c *spec.Cache, w *inputs.Wired) *elasticache.ReplicationGroupArgs {
 	a := &elasticache.ReplicationGroupArgs{
 		ReplicationGroupId:       pulumi.String(c.Name),
 		Description:              pulumi.Sprintf("rediskit %s cache %s (%s %s)", c.Mode, c.Name, c.Engine, c.EngineVersion),
@@ -283,13 +289,13 @@ func groupArgs(c *spec.Cache) *elasticache.ReplicationGroupArgs {
 		a.TransitEncryptionMode = pulumi.String(c.Encryption.TransitMode)
 	}
 	if c.Encryption.KmsKeyID != "" {
-		a.KmsKeyId = pulumi.String(c.Encryption.KmsKeyID)
+		a.KmsKeyId = w.String(inputs.KmsKeyID, c.Encryption.KmsKeyID)
 	}
 	if c.Snapshots.RestoreFromSnapshot != "" {
-		a.SnapshotName = pulumi.String(c.Snapshots.RestoreFromSnapshot)
+		a.SnapshotName = w.String(inputs.RestoreFromSnapshot, c.Snapshots.RestoreFromSnapshot)
 	}
 	if len(c.Snapshots.RestoreFromRdb) > 0 {
-		a.SnapshotArns = pulumi.ToStringArray(c.Snapshots.RestoreFromRdb)
+		a.SnapshotArns = w.Strings(inputs.RestoreFromRdb, c.Snapshots.RestoreFromRdb)
 	}
 	if c.DataTiering {
 		a.DataTieringEnabled = pulumi.Bool(true)
@@ -304,7 +310,7 @@ func groupArgs(c *spec.Cache) *elasticache.ReplicationGroupArgs {
 		// A secondary inherits engine, version, node type, shard count and encryption from the
 		// global datastore; the provider refuses them beside globalReplicationGroupId
 		// (terraform-provider-aws replication_group.go: ConflictsWith) and AWS on the join.
-		a.GlobalReplicationGroupId = pulumi.String(c.GlobalReplicationGroupID)
+		a.GlobalReplicationGroupId = w.String(inputs.GlobalReplicationGroupID, c.GlobalReplicationGroupID)
 		a.Engine, a.EngineVersion, a.NodeType = nil, nil, nil
 		a.AtRestEncryptionEnabled, a.TransitEncryptionEnabled, a.TransitEncryptionMode, a.KmsKeyId = nil, nil, nil, nil
 	}

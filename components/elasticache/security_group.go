@@ -3,11 +3,13 @@ package elasticache
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/rediskit/rediskit/components/inputs"
 	"github.com/rediskit/rediskit/components/spec"
 	"github.com/rediskit/rediskit/internal/validate"
 )
@@ -17,7 +19,9 @@ type SecurityGroupArgs struct {
 	VpcID pulumi.StringInput
 	// Network carries allowedCidrs, allowedSecurityGroups and allowPublicIngress.
 	Network spec.Network
-	// Sources adds security groups known only at deploy time, keyed by a stable rule name.
+	// Sources adds security groups from the program's other resources (sg.ID()), keyed by a
+	// stable rule name: the Input form of Network.AllowedSecurityGroups, validated the same way
+	// (when they resolve, for values known only then).
 	Sources map[string]pulumi.StringInput
 	Cache   spec.Cache // port, name and tags
 }
@@ -36,24 +40,25 @@ func NewSecurityGroup(ctx *pulumi.Context, name string, args *SecurityGroupArgs,
 		return nil, fmt.Errorf("security group %q: vpcId: missing; the VPC of the cache is required", name)
 	}
 	ps := &validate.Problems{What: fmt.Sprintf("security group %q", name)}
-	n := args.Network
+	n, c := args.Network, args.Cache
 	if n.VpcID == "" && n.CIDR == "" {
 		n.CIDR = spec.DefaultVpcCIDR // only the rule checks below matter here
 	}
-	for _, p := range n.Validate([]string{"-"}) {
-		if p.Field == "vpcId" || p.Field == "subnetIds" || p.Field == "cidr" || p.Field == "zones" {
-			continue
-		}
-		ps.List = append(ps.List, p)
-	}
 	for k := range args.Sources {
-		if _, dup := n.AllowedSecurityGroups[k]; dup {
+		if _, dup := n.AllowedSecurityGroups[k]; dup && !spec.IsPending(n.AllowedSecurityGroups[k]) {
 			ps.Add("sources", k, "a source key must not repeat a key of allowedSecurityGroups")
 		}
 	}
+	w, twice := inputs.Fold(&c, &n, inputs.Inputs{AllowedSecurityGroups: args.Sources}, inputs.Scope{})
+	if len(ps.List) == 0 {
+		ps.List = append(ps.List, twice...)
+	}
+	ps.List = append(ps.List, ruleProblems(n)...)
 	if err := ps.Err(); err != nil {
 		return nil, err
 	}
+	w.Validate(inputs.Check{What: ps.What, Cache: c, Network: n,
+		Problems: func(_ spec.Cache, n spec.Network) []validate.Problem { return ruleProblems(n) }})
 	port := args.Cache.Port
 	if port == 0 {
 		port = spec.DefaultPort
@@ -96,13 +101,7 @@ func NewSecurityGroup(ctx *pulumi.Context, name string, args *SecurityGroupArgs,
 		}
 	}
 	for _, k := range spec.SortedKeys(n.AllowedSecurityGroups) {
-		a := &vpc.SecurityGroupIngressRuleArgs{ReferencedSecurityGroupId: pulumi.String(n.AllowedSecurityGroups[k])}
-		if err := rule("sg-"+k, k+": security group to the cache port", a); err != nil {
-			return nil, err
-		}
-	}
-	for _, k := range sortedInputKeys(args.Sources) {
-		a := &vpc.SecurityGroupIngressRuleArgs{ReferencedSecurityGroupId: args.Sources[k]}
+		a := &vpc.SecurityGroupIngressRuleArgs{ReferencedSecurityGroupId: w.SecurityGroup(k, n.AllowedSecurityGroups[k])}
 		if err := rule("sg-"+k, k+": security group to the cache port", a); err != nil {
 			return nil, err
 		}
@@ -111,10 +110,14 @@ func NewSecurityGroup(ctx *pulumi.Context, name string, args *SecurityGroupArgs,
 	return comp, ctx.RegisterResourceOutputs(comp, pulumi.Map{"securityGroupId": comp.ID})
 }
 
-func sortedInputKeys(m map[string]pulumi.StringInput) []string {
-	plain := make(map[string]string, len(m))
-	for k := range m {
-		plain[k] = ""
+// ruleProblems are the network's problems a security group answers for: its ingress sources.
+func ruleProblems(n spec.Network) []validate.Problem {
+	var out []validate.Problem
+	for _, p := range n.Validate([]string{"-"}) {
+		if p.Field == "vpcId" || p.Field == "subnetIds" || p.Field == "cidr" || p.Field == "zones" || strings.HasPrefix(p.Field, "subnet") {
+			continue
+		}
+		out = append(out, p)
 	}
-	return spec.SortedKeys(plain)
+	return out
 }

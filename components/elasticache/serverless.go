@@ -8,6 +8,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/elasticache"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/rediskit/rediskit/components/inputs"
 	"github.com/rediskit/rediskit/components/spec"
 )
 
@@ -16,6 +17,9 @@ type ServerlessArgs struct {
 	Cache            spec.Cache
 	SubnetIDs        pulumi.StringArrayInput
 	SecurityGroupIDs pulumi.StringArrayInput
+	// Inputs are cache values wired from the program's other resources (KMS keys, topic,
+	// restore sources); network values go to NewNetwork and NewSecurityGroup.
+	Inputs inputs.Inputs
 }
 
 // ServerlessCache is an ElastiCache Serverless cache with RBAC users, its credentials secret, an
@@ -38,7 +42,7 @@ func NewServerlessCache(ctx *pulumi.Context, name string, args *ServerlessArgs, 
 		args = &ServerlessArgs{}
 	}
 	a := *args
-	c, ps, err := resolveIn(a.Cache, spec.ModeServerless)
+	c, w, ps, err := resolveIn(a.Cache, spec.ModeServerless, a.Inputs)
 	if err != nil {
 		return nil, err
 	}
@@ -52,19 +56,19 @@ func NewServerlessCache(ctx *pulumi.Context, name string, args *ServerlessArgs, 
 	if err := ps.Err(); err != nil {
 		return nil, err
 	}
-	return newServerless(ctx, name, &c, &a, opts...)
+	return newServerless(ctx, name, &c, w, &a, opts...)
 }
 
-func newServerless(ctx *pulumi.Context, name string, c *spec.Cache, a *ServerlessArgs, opts ...pulumi.ResourceOption) (*ServerlessCache, error) {
+func newServerless(ctx *pulumi.Context, name string, c *spec.Cache, w *inputs.Wired, a *ServerlessArgs, opts ...pulumi.ResourceOption) (*ServerlessCache, error) {
 	comp := &ServerlessCache{}
 	if err := ctx.RegisterComponentResource("rediskit:elasticache:ServerlessCache", name, comp, opts...); err != nil {
 		return nil, err
 	}
-	cr, err := newCredentials(ctx, name, c, comp)
+	cr, err := newCredentials(ctx, name, c, w, comp)
 	if err != nil {
 		return nil, err
 	}
-	topic, err := newNotificationTopic(ctx, name, c, comp)
+	topic, err := newNotificationTopic(ctx, name, c, w, comp)
 	if err != nil {
 		return nil, err
 	}
@@ -81,13 +85,13 @@ func newServerless(ctx *pulumi.Context, name string, c *spec.Cache, a *Serverles
 		Tags:                   tags(c, nil),
 	}
 	if c.Encryption.KmsKeyID != "" {
-		sa.KmsKeyId = pulumi.String(c.Encryption.KmsKeyID)
+		sa.KmsKeyId = w.String(inputs.KmsKeyID, c.Encryption.KmsKeyID)
 	}
 	if len(cr.userGroupIDs) > 0 {
 		sa.UserGroupId = cr.userGroupIDs[0]
 	}
 	if rdb := c.Snapshots.RestoreFromRdb; len(rdb) > 0 {
-		sa.SnapshotArnsToRestores = pulumi.ToStringArray(rdb)
+		sa.SnapshotArnsToRestores = w.Strings(inputs.RestoreFromRdb, rdb)
 	}
 	limits := &elasticache.ServerlessCacheCacheUsageLimitsArgs{}
 	if gb := c.Serverless.MaxDataStorageGB; gb > 0 {
@@ -118,7 +122,7 @@ func newServerless(ctx *pulumi.Context, name string, c *spec.Cache, a *Serverles
 		}
 		return es[0].Address
 	}).(pulumi.StringOutput)
-	secretArn, err := storeCredentials(ctx, name, c, cr, endpoint, comp)
+	secretArn, err := storeCredentials(ctx, name, c, w, cr, endpoint, comp)
 	if err != nil {
 		return nil, err
 	}

@@ -58,7 +58,7 @@ func FromSpec(c *spec.Cache, root string) schema.DeploymentArgs {
 	if a.TLS {
 		a.TLSMode = c.Encryption.TransitMode
 	}
-	if c.Auth.Token != "" {
+	if c.Auth.Token != "" && !spec.IsPending(c.Auth.Token) {
 		tok := c.Auth.Token
 		a.AuthToken = &tok
 	}

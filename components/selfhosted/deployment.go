@@ -86,12 +86,26 @@ func Inputs(a schema.DeploymentArgs) pulumi.Map {
 
 // NewDeployment registers a deployment with the rediskit provider after validating it.
 func NewDeployment(ctx *pulumi.Context, name string, args schema.DeploymentArgs, opts ...pulumi.ResourceOption) (*Deployment, error) {
+	return NewDeploymentWithToken(ctx, name, args, nil, opts...)
+}
+
+// NewDeploymentWithToken is NewDeployment with the app user's token from another resource of
+// the program (a secret, a generated password), in place of args.AuthToken; its value is the
+// caller's to check when it resolves, as the provider's Check does again.
+func NewDeploymentWithToken(ctx *pulumi.Context, name string, args schema.DeploymentArgs, token pulumi.StringInput, opts ...pulumi.ResourceOption) (*Deployment, error) {
+	if token != nil && args.AuthToken != nil {
+		return nil, fmt.Errorf("registering deployment %s: authToken: given twice; pass args.AuthToken or the token input", name)
+	}
 	if err := schema.Err(fmt.Sprintf("self-hosted deployment %q", args.Name), schema.Validate(args)); err != nil {
 		return nil, err
 	}
 	var res Deployment
 	opts = append(opts, pulumi.AdditionalSecretOutputs([]string{"appToken", "previousAppToken", "adminPassword", "userPasswords"}))
-	if err := ctx.RegisterResource(Type, name, Inputs(args), &res, opts...); err != nil {
+	in := Inputs(args)
+	if token != nil {
+		in["authToken"] = pulumi.ToSecret(token)
+	}
+	if err := ctx.RegisterResource(Type, name, in, &res, opts...); err != nil {
 		return nil, fmt.Errorf("registering deployment %s: %w", name, err)
 	}
 	return &res, nil

@@ -147,8 +147,11 @@ func (c *Cache) validateLogDestination(ps *validate.Problems) {
 		if c.Logs.FirehoseStream != "" {
 			ps.Add("logs.firehoseStream", c.Logs.FirehoseStream, "only with logs.destination kinesis-firehose")
 		}
+		if k := c.Logs.KmsKeyID; k != "" && !IsPending(k) && !kmsKeyArnRe.MatchString(k) {
+			ps.Add("logs.kmsKeyId", k, "a KMS key's ARN (a CloudWatch log group takes no key id or alias), e.g. arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab")
+		}
 	case LogsToFirehose:
-		if !firehoseNameRe.MatchString(c.Logs.FirehoseStream) {
+		if !IsPending(c.Logs.FirehoseStream) && !firehoseNameRe.MatchString(c.Logs.FirehoseStream) {
 			ps.Add("logs.firehoseStream", c.Logs.FirehoseStream, "the name of an existing Firehose delivery stream (1-64 letters, digits, _ . -)")
 		}
 		if c.Logs.KmsKeyID != "" {

@@ -54,7 +54,7 @@ func NetworkDefaults(n Network) Network {
 func (n *Network) Validate(zones []string) []validate.Problem {
 	ps := &validate.Problems{}
 	if n.VpcID != "" {
-		if !vpcIDRe.MatchString(n.VpcID) {
+		if !IsPending(n.VpcID) && !vpcIDRe.MatchString(n.VpcID) {
 			ps.Add("vpcId", n.VpcID, "a VPC id like vpc-0123456789abcdef0")
 		}
 		if n.CIDR != "" {
@@ -64,7 +64,7 @@ func (n *Network) Validate(zones []string) []validate.Problem {
 			ps.Add("subnetIds", nil, "an existing VPC needs the ids of its private subnets for the cache")
 		}
 		for i, s := range n.SubnetIDs {
-			if !subnetRe.MatchString(s) {
+			if !IsPending(s) && !subnetRe.MatchString(s) {
 				ps.Add(fmt.Sprintf("subnetIds[%d]", i), s, "a subnet id like subnet-0123456789abcdef0")
 			}
 		}
@@ -107,7 +107,7 @@ func (n *Network) Validate(zones []string) []validate.Problem {
 		if !ruleKeyRe.MatchString(k) {
 			ps.Add("allowedSecurityGroups", k, "keys are 1-31 lowercase letters, digits and hyphens (they name the rule)")
 		}
-		if v := n.AllowedSecurityGroups[k]; !sgRe.MatchString(v) {
+		if v := n.AllowedSecurityGroups[k]; !IsPending(v) && !sgRe.MatchString(v) {
 			ps.Add("allowedSecurityGroups."+k, v, "a security group id like sg-0123456789abcdef0")
 		}
 	}
@@ -129,6 +129,9 @@ func SortedKeys(m map[string]string) []string { return sortedKeys(m) }
 // validateSubnetZones checks the cache's zones against the zones of the given subnets, as far
 // as SubnetZones tells them.
 func (n *Network) validateSubnetZones(zones []string, ps *validate.Problems) {
+	if anyPending(n.SubnetIDs) {
+		return // checked once the subnet ids resolve
+	}
 	known := map[string]bool{}
 	for _, id := range sortedKeys(n.SubnetZones) {
 		if !slices.Contains(n.SubnetIDs, id) {
@@ -156,7 +159,7 @@ func (n *Network) validateSubnetZones(zones []string, ps *validate.Problems) {
 func (n *Network) UnknownSubnetZones() []string {
 	var out []string
 	for _, id := range n.SubnetIDs {
-		if _, ok := n.SubnetZones[id]; !ok {
+		if _, ok := n.SubnetZones[id]; !ok && !IsPending(id) {
 			out = append(out, id)
 		}
 	}

@@ -244,6 +244,11 @@ func (c *Cache) validateSecurity(ps *validate.Problems) {
 	if c.Encryption.KmsKeyID != "" && !Bool(c.Encryption.AtRest) {
 		ps.Add("encryption.kmsKeyId", c.Encryption.KmsKeyID, "a KMS key needs encryption.atRest true")
 	}
+	for _, k := range []struct{ field, v string }{{"encryption.kmsKeyId", c.Encryption.KmsKeyID}, {"auth.secretKmsKeyId", c.Auth.SecretKmsKeyID}} {
+		if k.v != "" && !IsPending(k.v) && !kmsKeyRe.MatchString(k.v) {
+			ps.Add(k.field, k.v, "a KMS key id, alias or ARN, e.g. arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab")
+		}
+	}
 	switch c.Auth.Mode {
 	case AuthToken, AuthRBAC:
 		if !transit {
@@ -253,7 +258,7 @@ func (c *Cache) validateSecurity(ps *validate.Problems) {
 	default:
 		ps.Add("auth.mode", string(c.Auth.Mode), "token, rbac or none")
 	}
-	if t := c.Auth.Token; t != "" {
+	if t := c.Auth.Token; t != "" && !IsPending(t) {
 		// The token is secret: name its length and the rule, never its value.
 		if len(t) < 16 || len(t) > 128 {
 			ps.Add("authToken", fmt.Sprintf("(secret, %d characters)", len(t)), "16-128 characters")
@@ -261,9 +266,9 @@ func (c *Cache) validateSecurity(ps *validate.Problems) {
 		if !tokenRe.MatchString(t) {
 			ps.Add("authToken", "(secret)", "letters, digits and only these specials: ! & # $ ^ < > -")
 		}
-		if c.Auth.Mode != AuthToken {
-			ps.Add("authToken", "(secret)", "only with auth.mode token")
-		}
+	}
+	if c.Auth.Token != "" && c.Auth.Mode != AuthToken {
+		ps.Add("authToken", "(secret)", "only with auth.mode token")
 	}
 	switch c.Auth.UpdateStrategy {
 	case "rotate", "set":
@@ -319,6 +324,9 @@ func (c *Cache) validateOperations(ps *validate.Problems) {
 		ps.Add("snapshots.restoreFromRdb", c.Snapshots.RestoreFromRdb, "restore from a snapshot name or from RDB files, not both")
 	}
 	for i, arn := range c.Snapshots.RestoreFromRdb {
+		if IsPending(arn) {
+			continue
+		}
 		// Serverless caches restore from ElastiCache snapshot ARNs (CreateServerlessCache's
 		// SnapshotArnsToRestore); node-based groups from RDB files in S3.
 		if c.Mode == ModeServerless && strings.HasPrefix(arn, "arn:aws") && strings.Contains(arn, ":elasticache:") {
@@ -353,8 +361,11 @@ func (c *Cache) validateOperations(ps *validate.Problems) {
 	if a.EvaluationPeriods < 1 {
 		ps.Add("alarms.evaluationPeriods", a.EvaluationPeriods, "at least 1")
 	}
-	if t := c.Notifications.TopicArn; t != "" && !strings.HasPrefix(t, "arn:aws") {
+	if t := c.Notifications.TopicArn; t != "" && !IsPending(t) && !strings.HasPrefix(t, "arn:aws") {
 		ps.Add("notifications.topicArn", t, "an SNS topic ARN (arn:aws:sns:...)")
+	}
+	if g := c.GlobalReplicationGroupID; g != "" && !IsPending(g) && !globalIDRe.MatchString(g) {
+		ps.Add("globalReplicationGroupId", g, "a global datastore id: AWS's 5-letter region prefix, a hyphen and the datastore's suffix, e.g. ldgnf-my-cache")
 	}
 	if c.GlobalReplicationGroupID != "" && c.CreateGlobalDatastore {
 		ps.Add("createGlobalDatastore", true, "either join a global datastore (globalReplicationGroupId) or create one, not both")
