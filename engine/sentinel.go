@@ -227,6 +227,7 @@ func (e replicationGroup) failoverFrom(ctx context.Context, old *Node) error {
 		return fmt.Errorf("failing over: no sentinel answers")
 	}
 	defer c.Close()
+	e.promoteSoleReplica(ctx, old)
 	// Sentinel answers NOGOODSLAVE until it has fresh INFO from a replica; retry until then.
 	err := waitFor(ctx, e.timeout(), "sentinel to accept the failover", func(ctx context.Context) error {
 		return c.Failover(ctx, name).Err()
@@ -265,6 +266,41 @@ func (e replicationGroup) failoverFrom(ctx context.Context, old *Node) error {
 		return fmt.Errorf("failing over from %s: %w", old.ID, err)
 	}
 	return nil
+}
+
+// promoteSoleReplica promotes, ahead of Sentinel, the one running replica of a primary whose
+// process is gone. Sentinel learns that its chosen replica was promoted only from its next
+// INFO to it, sent once a second during a failover; when the first one leaves before the
+// promotion it costs a whole second more (the failover benchmark's times were 1.3 s or
+// 2.3 s, nothing between). A replica already promoted answers the first INFO as primary.
+// Only when the choice is certain: the old primary cannot answer (its process is gone) and
+// there is one replica, so Sentinel cannot choose another. It is best effort: Sentinel's
+// failover follows either way.
+func (e replicationGroup) promoteSoleReplica(ctx context.Context, old *Node) {
+	if e.Runner.Running(old.ID) {
+		return // a planned failover: the coordinated kind, by Sentinel alone
+	}
+	var sole *Node
+	for _, n := range e.Plan.Nodes {
+		if n.ID == old.ID || !e.Runner.Running(n.ID) {
+			continue
+		}
+		if sole != nil {
+			return
+		}
+		sole = n
+	}
+	if sole == nil {
+		return
+	}
+	c := e.admin(sole.Addr())
+	defer c.Close()
+	// It leads without replicas at first: a fence from an earlier time as primary would
+	// refuse its writes (fence.go).
+	_ = c.ConfigSet(ctx, "min-replicas-to-write", "0").Err()
+	if err := c.Do(ctx, "replicaof", "no", "one").Err(); err != nil {
+		e.logf("promoting %s ahead of the sentinels: %v", sole.ID, err)
+	}
 }
 
 // waitSentinelsSettled waits until no sentinel is in a failover (leading one, or trying to
