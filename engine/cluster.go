@@ -6,6 +6,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -416,8 +417,12 @@ func (e clusterTopology) guardEmptyClusterPrimary(ctx context.Context, n *Node) 
 	if err := c.Do(ctx, "cluster", "failover", "force").Err(); err != nil {
 		return fmt.Errorf("starting node %s: promoting %s: %w", n.ID, candidate.ID, err)
 	}
-	// A vote the primaries can still give comes within a few node timeouts.
-	err := waitFor(ctx, 3*e.Plan.Timing.ClusterNodeTimeout, "failover to "+candidate.ID, promoted)
+	// Votes come within milliseconds when the primaries give them. They may not: a primary
+	// votes for the replicas of a given shard at most once per two node timeouts (30 s by
+	// default), so a shard that failed over a moment ago cannot again by vote. The node is
+	// known to be down (this guard runs before it starts), so nobody can conflict with a
+	// takeover: after a short wait it goes without the vote.
+	err := waitFor(ctx, max(2*time.Second, e.Plan.Timing.Detect), "failover to "+candidate.ID, promoted)
 	if err != nil {
 		e.logf("no majority promoted %s; taking over", candidate.ID)
 		if err := c.Do(ctx, "cluster", "failover", "takeover").Err(); err != nil {
