@@ -422,7 +422,7 @@ func (e clusterTopology) guardEmptyClusterPrimary(ctx context.Context, n *Node) 
 	// default), so a shard that failed over a moment ago cannot again by vote. The node is
 	// known to be down (this guard runs before it starts), so nobody can conflict with a
 	// takeover: after a short wait it goes without the vote.
-	err := waitFor(ctx, max(2*time.Second, e.Plan.Timing.Detect), "failover to "+candidate.ID, promoted)
+	err := waitFor(ctx, time.Second, "failover to "+candidate.ID, promoted)
 	if err != nil {
 		e.logf("no majority promoted %s; taking over", candidate.ID)
 		if err := c.Do(ctx, "cluster", "failover", "takeover").Err(); err != nil {

@@ -227,6 +227,7 @@ func (e replicationGroup) failoverFrom(ctx context.Context, old *Node) error {
 		return fmt.Errorf("failing over: no sentinel answers")
 	}
 	defer c.Close()
+	crashed := !e.Runner.Running(old.ID)
 	e.promoteSoleReplica(ctx, old)
 	// Sentinel answers NOGOODSLAVE until it has fresh INFO from a replica; retry until then.
 	err := waitFor(ctx, e.timeout(), "sentinel to accept the failover", func(ctx context.Context) error {
@@ -234,6 +235,9 @@ func (e replicationGroup) failoverFrom(ctx context.Context, old *Node) error {
 	})
 	if err != nil {
 		return fmt.Errorf("failing over from %s: %w", old.ID, err)
+	}
+	if crashed {
+		e.pointFollowers(ctx, c, old)
 	}
 	err = waitFor(ctx, e.timeout(), "a new primary", func(ctx context.Context) error {
 		n, err := e.CurrentPrimary(ctx)
@@ -266,6 +270,56 @@ func (e replicationGroup) failoverFrom(ctx context.Context, old *Node) error {
 		return fmt.Errorf("failing over from %s: %w", old.ID, err)
 	}
 	return nil
+}
+
+// pointFollowers makes the sentinels that did not lead a failover name the new primary as
+// soon as the leader does. They would learn it from the leader's hello messages, but the
+// promotion kills the promoted replica's pub/sub clients, their hello subscriptions among
+// them, so they learn about a second later; clients that ask whichever sentinel answers
+// first would wait for them. The leader's choice is final once it names the new address, so
+// re-pointing the others (SENTINEL REMOVE + MONITOR with the group's settings, as when
+// addresses change) only brings that forward; they rediscover replicas and sentinels within
+// seconds. Only after a crash: a planned failover has no hurry.
+func (e replicationGroup) pointFollowers(ctx context.Context, leader *redis.SentinelClient, old *Node) {
+	name := e.Plan.Deployment.Name
+	var now string
+	err := Poll(ctx, e.timeout(), 20*time.Millisecond, "the leading sentinel to name the new primary", func(ctx context.Context) error {
+		a, err := leader.GetMasterAddrByName(ctx, name).Result()
+		if err != nil {
+			return err
+		}
+		if addr := net.JoinHostPort(a[0], a[1]); addr != old.Addr() {
+			now = addr
+			return nil
+		}
+		return fmt.Errorf("still %s", old.Addr())
+	})
+	if err != nil {
+		e.logf("failover: %v", err)
+		return
+	}
+	var prim *Node
+	for _, n := range e.Plan.Nodes {
+		if n.Addr() == now {
+			prim = n
+		}
+	}
+	if prim == nil {
+		return
+	}
+	for _, s := range e.Plan.Sentinels {
+		if !e.Runner.Running(s.ID) {
+			continue
+		}
+		sc := e.sentinelClient(s)
+		a, err := sc.GetMasterAddrByName(ctx, name).Result()
+		if err == nil && net.JoinHostPort(a[0], a[1]) == old.Addr() {
+			if err := e.monitorAt(ctx, sc, prim); err != nil {
+				e.logf("failover: pointing sentinel %s at %s: %v", s.ID, prim.ID, err)
+			}
+		}
+		sc.Close()
+	}
 }
 
 // promoteSoleReplica promotes, ahead of Sentinel, the one running replica of a primary whose
@@ -456,35 +510,41 @@ func redisCmd(ctx context.Context, args ...any) *redis.Cmd { return redis.NewCmd
 // replica to hand over to, so no failover can tell the sentinels where it is.
 func (e replicationGroup) remonitor(ctx context.Context, prim *Node) error {
 	p := e.Plan
-	name := p.Deployment.Name
 	e.logf("primary %s is now at %s; pointing the sentinels there", prim.ID, prim.Addr())
 	for _, s := range p.Sentinels {
 		if !e.Runner.Running(s.ID) {
 			continue
 		}
 		c := e.sentinelClient(s)
-		err := c.Remove(ctx, name).Err()
-		if err != nil && !strings.Contains(err.Error(), "No such master") {
-			c.Close()
-			return fmt.Errorf("re-pointing sentinel %s: %w", s.ID, err)
-		}
-		err = c.Monitor(ctx, name, prim.Host, strconv.Itoa(prim.Port()), strconv.Itoa(p.Quorum)).Err()
-		for _, kv := range [][2]string{
-			{"auth-user", AdminUser}, {"auth-pass", p.Deployment.Auth.AdminPassword},
-			{"down-after-milliseconds", strconv.FormatInt(p.Timing.DownAfter.Milliseconds(), 10)},
-			{"failover-timeout", strconv.FormatInt(p.Timing.FailoverTimeout.Milliseconds(), 10)},
-			{"parallel-syncs", "1"},
-		} {
-			if err == nil {
-				err = c.Set(ctx, name, kv[0], kv[1]).Err()
-			}
-		}
+		err := e.monitorAt(ctx, c, prim)
 		c.Close()
 		if err != nil {
 			return fmt.Errorf("re-pointing sentinel %s: %w", s.ID, err)
 		}
 	}
 	return e.waitSentinelsAgreeRunning(ctx, prim)
+}
+
+// monitorAt makes one sentinel monitor the group at prim, with the group's settings.
+func (e replicationGroup) monitorAt(ctx context.Context, c *redis.SentinelClient, prim *Node) error {
+	p := e.Plan
+	name := p.Deployment.Name
+	err := c.Remove(ctx, name).Err()
+	if err != nil && !strings.Contains(err.Error(), "No such master") {
+		return err
+	}
+	err = c.Monitor(ctx, name, prim.Host, strconv.Itoa(prim.Port()), strconv.Itoa(p.Quorum)).Err()
+	for _, kv := range [][2]string{
+		{"auth-user", AdminUser}, {"auth-pass", p.Deployment.Auth.AdminPassword},
+		{"down-after-milliseconds", strconv.FormatInt(p.Timing.DownAfter.Milliseconds(), 10)},
+		{"failover-timeout", strconv.FormatInt(p.Timing.FailoverTimeout.Milliseconds(), 10)},
+		{"parallel-syncs", "1"},
+	} {
+		if err == nil {
+			err = c.Set(ctx, name, kv[0], kv[1]).Err()
+		}
+	}
+	return err
 }
 
 // waitSentinelsAgreeRunning waits until every running sentinel names prim and sees the
