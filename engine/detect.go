@@ -272,9 +272,9 @@ func (e *Engine) look(ctx context.Context, d *detector) {
 }
 
 // failOverSilent promotes the most advanced replica of a primary that is running but
-// cannot be heard. Unlike a dead primary's, its promotion never goes without the cluster's
-// majority (no TAKEOVER): the old primary may still be serving somewhere, and only a
-// majority vote (a higher epoch) makes it step down when it is heard again.
+// cannot be heard: by the cluster's vote when the primaries give one, else by takeover (the
+// vantage points' majority is what decided the primary is gone; the vote adds no knowledge
+// of it, only a new epoch, which a takeover takes itself).
 func (e *Engine) failOverSilent(ctx context.Context, v shardView) error {
 	if e.Plan.Deployment.Mode == ModeReplication {
 		// The sentinels may be failing it over on their own right now (their down-after
@@ -304,7 +304,7 @@ func (e *Engine) failOverSilent(ctx context.Context, v shardView) error {
 	if err := c.Do(ctx, "cluster", "failover", "force").Err(); err != nil {
 		return fmt.Errorf("promoting %s: %w", best.node.ID, err)
 	}
-	return waitFor(ctx, 2*e.Plan.Timing.ClusterNodeTimeout, "the primaries to elect "+best.node.ID, func(ctx context.Context) error {
+	promoted := func(ctx context.Context) error {
 		info, err := Info(ctx, c, "replication")
 		if err != nil {
 			return err
@@ -313,5 +313,17 @@ func (e *Engine) failOverSilent(ctx context.Context, v shardView) error {
 			return fmt.Errorf("still %s", info["role"])
 		}
 		return nil
-	})
+	}
+	if waitFor(ctx, time.Second, "the primaries to elect "+best.node.ID, promoted) == nil {
+		return nil
+	}
+	// No vote: the primaries vote for a shard's replicas at most once per two node timeouts,
+	// so a shard that failed over a moment ago cannot again by vote. The majority of vantage
+	// points already found the primary silent; a takeover's higher epoch makes it step down
+	// when it is heard again, and the fence bounds what it acknowledged meanwhile.
+	e.logf("detector: no vote for %s; taking over", best.node.ID)
+	if err := c.Do(ctx, "cluster", "failover", "takeover").Err(); err != nil {
+		return fmt.Errorf("promoting %s: %w", best.node.ID, err)
+	}
+	return waitFor(ctx, e.timeout(), "the takeover by "+best.node.ID, promoted)
 }
