@@ -62,7 +62,7 @@ type shardView struct {
 	primary *nodeProbe // nil: no primary could be identified
 	// replicas are the answering replicas that follow primary.
 	replicas []*nodeProbe
-	masters  []*nodeProbe // nodes answering as primaries
+	masters  []*nodeProbe // nodes answering as primaries (more than one after a failover, briefly)
 }
 
 // verdict is the detector's judgement of a shard's primary after one look.
@@ -227,17 +227,16 @@ func (p *Plan) shardViews(probes map[string]*nodeProbe) []shardView {
 }
 
 // look runs the detector once: it fails over every primary judged gone or silent for long
-// enough, steps back an old primary that returned beside the new one, and sets each node's
-// write fence.
+// enough and sets each node's write fence. An old primary heard again beside the new one is
+// left to Sentinel or the cluster to make a replica (the fence keeps it from taking writes
+// meanwhile): demoting it behind Sentinel's back left the other sentinels with a stale view
+// of its role, and one of them undid the next failover.
 func (e *Engine) look(ctx context.Context, d *detector) {
 	probes := e.probe(ctx)
 	now := d.now()
 	views := e.Plan.shardViews(probes)
 	e.fence(ctx, views, probes)
 	for _, v := range views {
-		if len(v.masters) > 1 && e.Plan.Deployment.Mode == ModeReplication {
-			e.stepDownStale(ctx, v)
-		}
 		if v.primary == nil {
 			continue
 		}

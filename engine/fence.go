@@ -131,25 +131,3 @@ func (e *Engine) stopNodeProcess(ctx context.Context, n *Node) error {
 	e.unfenceBefore(ctx, n)
 	return e.Runner.Stop(ctx, n.ID)
 }
-
-// stepDownStale makes an old primary that came back beside the new one (it was paused or
-// cut off while the sentinels promoted another) a replica of the primary the sentinels
-// name, at once, instead of after Sentinel's own grace period of several seconds.
-func (e *Engine) stepDownStale(ctx context.Context, v shardView) {
-	prim, err := e.CurrentPrimary(ctx)
-	if err != nil {
-		return
-	}
-	for _, m := range v.masters {
-		if m.node.ID == prim.ID {
-			continue
-		}
-		e.logf("detector: %s answers as a primary while the sentinels name %s; it becomes a replica", m.node.ID, prim.ID)
-		c := e.admin(m.node.Addr())
-		err := c.Do(ctx, "replicaof", prim.Host, strconv.Itoa(prim.Port())).Err()
-		c.Close()
-		if err != nil {
-			e.logf("detector: stepping %s down: %v", m.node.ID, err)
-		}
-	}
-}
