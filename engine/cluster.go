@@ -398,42 +398,54 @@ func (e clusterTopology) guardEmptyClusterPrimary(ctx context.Context, n *Node) 
 		return nil // no replica running: n is all the shard has
 	}
 	e.logf("node %s is still primary of shard %s; %s takes over before it returns", n.ID, n.ShardID, candidate.ID)
-	c := e.admin(candidate.Addr())
+	if err := e.promoteReplica(ctx, candidate); err != nil {
+		return fmt.Errorf("starting node %s: %w", n.ID, err)
+	}
+	return nil
+}
+
+// promoteReplica makes replica n lead its shard while the shard's primary is down or
+// silent: CLUSTER FAILOVER FORCE (no handshake with the primary, a majority of primaries
+// votes), then TAKEOVER when no vote came within a second. Votes come within milliseconds
+// when the primaries give them; they may not: a primary votes for the replicas of a given
+// shard at most once per two node timeouts (30 s by default), so a shard that failed over a
+// moment ago cannot again by vote, and with one or two shards left no majority may answer.
+// Both callers know the old primary is gone (its process) or found silent by a majority of
+// vantage points; the vote adds no knowledge of it, only a new epoch, which a takeover
+// takes itself, and an old primary heard again steps down before the higher epoch.
+func (e clusterTopology) promoteReplica(ctx context.Context, n *Node) error {
+	c := e.admin(n.Addr())
 	defer c.Close()
-	promoted := func(ctx context.Context) error {
+	// It leads without replicas at first: a fence from an earlier time as primary would
+	// refuse every write (fence.go).
+	if err := c.ConfigSet(ctx, "min-replicas-to-write", "0").Err(); err != nil {
+		return fmt.Errorf("promoting %s: lifting the write fence: %w", n.ID, err)
+	}
+	if err := c.Do(ctx, "cluster", "failover", "force").Err(); err != nil {
+		return fmt.Errorf("promoting %s: %w", n.ID, err)
+	}
+	if waitFor(ctx, time.Second, "the primaries to elect "+n.ID, leads(c)) == nil {
+		return nil
+	}
+	e.logf("no vote promoted %s; taking over", n.ID)
+	if err := c.Do(ctx, "cluster", "failover", "takeover").Err(); err != nil {
+		return fmt.Errorf("promoting %s: %w", n.ID, err)
+	}
+	return waitFor(ctx, e.timeout(), "the takeover by "+n.ID, leads(c))
+}
+
+// leads is a check that the node behind c is a primary.
+func leads(c *redis.Client) func(context.Context) error {
+	return func(ctx context.Context) error {
 		info, err := Info(ctx, c, "replication")
 		if err != nil {
 			return err
 		}
 		if info["role"] != "master" {
-			return fmt.Errorf("not promoted yet")
+			return fmt.Errorf("still %s", info["role"])
 		}
 		return nil
 	}
-	// FORCE first: the primary is down, so no handshake with it, but a majority of
-	// primaries still authorises the promotion. When no majority can vote (one or two
-	// shards, others down) TAKEOVER promotes without one: the shard's primary is known to
-	// be down, so there is nobody to conflict with.
-	if err := c.Do(ctx, "cluster", "failover", "force").Err(); err != nil {
-		return fmt.Errorf("starting node %s: promoting %s: %w", n.ID, candidate.ID, err)
-	}
-	// Votes come within milliseconds when the primaries give them. They may not: a primary
-	// votes for the replicas of a given shard at most once per two node timeouts (30 s by
-	// default), so a shard that failed over a moment ago cannot again by vote. The node is
-	// known to be down (this guard runs before it starts), so nobody can conflict with a
-	// takeover: after a short wait it goes without the vote.
-	err := waitFor(ctx, time.Second, "failover to "+candidate.ID, promoted)
-	if err != nil {
-		e.logf("no majority promoted %s; taking over", candidate.ID)
-		if err := c.Do(ctx, "cluster", "failover", "takeover").Err(); err != nil {
-			return fmt.Errorf("starting node %s: promoting %s: %w", n.ID, candidate.ID, err)
-		}
-		err = waitFor(ctx, e.timeout(), "takeover by "+candidate.ID, promoted)
-	}
-	if err != nil {
-		return fmt.Errorf("starting node %s: %w", n.ID, err)
-	}
-	return nil
 }
 
 // clusterFailoverTo makes replica n the primary of its shard with CLUSTER FAILOVER (no
@@ -445,14 +457,5 @@ func (e clusterTopology) clusterFailoverTo(ctx context.Context, n *Node, shardID
 	if err := c.Do(ctx, "cluster", "failover").Err(); err != nil {
 		return err
 	}
-	return waitFor(ctx, e.timeout(), n.ID+" to lead shard "+shardID, func(ctx context.Context) error {
-		info, err := Info(ctx, c, "replication")
-		if err != nil {
-			return err
-		}
-		if info["role"] != "master" {
-			return fmt.Errorf("still %s", info["role"])
-		}
-		return nil
-	})
+	return waitFor(ctx, e.timeout(), n.ID+" to lead shard "+shardID, leads(c))
 }

@@ -47,20 +47,24 @@ func CreateNetworkE(name string) (string, error) {
 	return "", lastErr
 }
 
-func TestContainerCluster(t *testing.T) {
-	requireRedis(t)
+// dockerCluster is a cluster of shards x 1 on the docker driver: each node a container with its
+// own address on a new private network, removed with the network when the test ends; timing
+// nil keeps the tests' short one. The deployment is not brought up yet.
+func dockerCluster(t *testing.T, name string, shards int, timing *Timing) (e *Engine, runner *DockerRunner, tag, prefix string) {
+	t.Helper()
 	img := requireImage(t)
-	ctx := context.Background()
-	tag := fmt.Sprintf("rkt-%d", rand.IntN(1_000_000))
+	tag = fmt.Sprintf("rkt-%d", rand.IntN(1_000_000))
 	prefix, err := CreateNetworkE(tag)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = exec.Command("docker", "network", "rm", tag).Run() })
-
-	d := newDeployment(t, ModeCluster, 3, 1)
-	d.Name = "rk-docker"
+	d := newDeployment(t, ModeCluster, shards, 1)
+	d.Name = name
 	d.BasePort = 7000
+	if timing != nil {
+		d.Timing = *timing
+	}
 	base, err := PlanFor(d)
 	if err != nil {
 		t.Fatal(err)
@@ -70,8 +74,8 @@ func TestContainerCluster(t *testing.T) {
 		d.NodeHosts[n.ID] = fmt.Sprintf("%s%d", prefix, 10+i)
 		d.NodePorts[n.ID] = 6379 // every container has its own address: the standard port
 	}
-	runner := &DockerRunner{Image: img, Network: tag, Prefix: tag + "-"}
-	e, err := New(d, runner)
+	runner = &DockerRunner{Image: img, Network: tag, Prefix: tag + "-"}
+	e, err = New(d, runner)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,6 +88,17 @@ func TestContainerCluster(t *testing.T) {
 		_ = e.Stop(context.Background())
 		_ = runner.Remove(context.Background(), ids...)
 	})
+	return e, runner, tag, prefix
+}
+
+func TestContainerCluster(t *testing.T) {
+	requireRedis(t)
+	ctx := context.Background()
+	e, runner, _, prefix := dockerCluster(t, "rk-docker", 3, nil)
+	var ids []string
+	for _, n := range e.Plan.Nodes {
+		ids = append(ids, n.ID)
+	}
 	if err := e.Up(ctx); err != nil {
 		t.Fatalf("bringing the containers up: %v", err)
 	}

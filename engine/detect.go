@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -248,11 +247,12 @@ func (e *Engine) look(ctx context.Context, d *detector) {
 		}
 		switch judge(v, e.Plan.Timing.silentSeconds()) {
 		case primaryGone:
-			// The supervisor's restart fails it over first (the start guard), then brings it
-			// back as a replica: one path for every restart of a node.
+			// Only the failover: starting the node again is the supervisor's (through the
+			// start guard, which then finds the shard led by another node), and it waits
+			// for the whole deployment's health, which must not hold up the next look.
 			e.logf("detector: primary %s of shard %d is not running; failing it over", id, v.shard+1)
-			if err := e.Start(ctx); err != nil && ctx.Err() == nil {
-				e.logf("detector: %v", err)
+			if err := e.failOver(ctx, v); err != nil && ctx.Err() == nil {
+				e.logf("detector: failing over %s: %v", id, err)
 			}
 			delete(d.unanswered, id)
 		case primarySilent:
@@ -262,7 +262,7 @@ func (e *Engine) look(ctx context.Context, d *detector) {
 			}
 			e.logf("detector: primary %s of shard %d unanswered for %s and silent to its replicas; failing it over",
 				id, v.shard+1, now.Sub(since).Round(time.Millisecond))
-			if err := e.failOverSilent(ctx, v); err != nil && ctx.Err() == nil {
+			if err := e.failOver(ctx, v); err != nil && ctx.Err() == nil {
 				e.logf("detector: failing over %s: %v", id, err)
 			}
 			delete(d.unanswered, id)
@@ -270,11 +270,10 @@ func (e *Engine) look(ctx context.Context, d *detector) {
 	}
 }
 
-// failOverSilent promotes the most advanced replica of a primary that is running but
-// cannot be heard: by the cluster's vote when the primaries give one, else by takeover (the
-// vantage points' majority is what decided the primary is gone; the vote adds no knowledge
-// of it, only a new epoch, which a takeover takes itself).
-func (e *Engine) failOverSilent(ctx context.Context, v shardView) error {
+// failOver promotes the most advanced replica of a primary that is gone or silent: in
+// cluster mode by the cluster's vote, else by takeover (promoteReplica); in replication mode
+// through Sentinel (failoverFrom), unless the sentinels are already at it.
+func (e *Engine) failOver(ctx context.Context, v shardView) error {
 	if e.Plan.Deployment.Mode == ModeReplication {
 		// The sentinels may be failing it over on their own right now (their down-after
 		// elapsed too): a second failover on top of theirs would move the role again.
@@ -293,36 +292,5 @@ func (e *Engine) failOverSilent(ctx context.Context, v shardView) error {
 			best = r
 		}
 	}
-	c := e.admin(best.node.Addr())
-	defer c.Close()
-	// It leads without replicas at first: a fence left from an earlier time as primary
-	// would refuse every write (see fence.go).
-	if err := c.ConfigSet(ctx, "min-replicas-to-write", "0").Err(); err != nil {
-		return fmt.Errorf("lifting the write fence on %s: %w", best.node.ID, err)
-	}
-	if err := c.Do(ctx, "cluster", "failover", "force").Err(); err != nil {
-		return fmt.Errorf("promoting %s: %w", best.node.ID, err)
-	}
-	promoted := func(ctx context.Context) error {
-		info, err := Info(ctx, c, "replication")
-		if err != nil {
-			return err
-		}
-		if info["role"] != "master" {
-			return fmt.Errorf("still %s", info["role"])
-		}
-		return nil
-	}
-	if waitFor(ctx, time.Second, "the primaries to elect "+best.node.ID, promoted) == nil {
-		return nil
-	}
-	// No vote: the primaries vote for a shard's replicas at most once per two node timeouts,
-	// so a shard that failed over a moment ago cannot again by vote. The majority of vantage
-	// points already found the primary silent; a takeover's higher epoch makes it step down
-	// when it is heard again, and the fence bounds what it acknowledged meanwhile.
-	e.logf("detector: no vote for %s; taking over", best.node.ID)
-	if err := c.Do(ctx, "cluster", "failover", "takeover").Err(); err != nil {
-		return fmt.Errorf("promoting %s: %w", best.node.ID, err)
-	}
-	return waitFor(ctx, e.timeout(), "the takeover by "+best.node.ID, promoted)
+	return e.cluster().promoteReplica(ctx, best.node)
 }

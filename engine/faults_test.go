@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"os/exec"
 	"sync"
 	"syscall"
@@ -325,39 +324,7 @@ func TestFaultsLoseNoWaitAcknowledgedWrite(t *testing.T) {
 // replica, and no WAIT-acknowledged write is lost.
 func TestContainerPartitionLosesNoWaitAcknowledgedWrite(t *testing.T) {
 	requireRedis(t)
-	img := requireImage(t)
-	tag := fmt.Sprintf("rkp-%d", rand.IntN(1_000_000))
-	prefix, err := CreateNetworkE(tag)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = exec.Command("docker", "network", "rm", tag).Run() })
-	d := newDeployment(t, ModeCluster, 3, 1)
-	d.Name = "rk-partition"
-	d.Timing = Timing{}
-	base, err := PlanFor(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.NodeHosts, d.NodePorts = map[string]string{}, map[string]int{}
-	for i, n := range base.Nodes {
-		d.NodeHosts[n.ID] = fmt.Sprintf("%s%d", prefix, 10+i)
-		d.NodePorts[n.ID] = 6379
-	}
-	runner := &DockerRunner{Image: img, Network: tag, Prefix: tag + "-"}
-	e, err := New(d, runner)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.Logf = t.Logf
-	var ids []string
-	for _, n := range e.Plan.Nodes {
-		ids = append(ids, n.ID)
-	}
-	t.Cleanup(func() {
-		_ = e.Stop(context.Background())
-		_ = runner.Remove(context.Background(), ids...)
-	})
+	e, runner, tag, _ := dockerCluster(t, "rk-partition", 3, &Timing{})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if err := e.Up(ctx); err != nil {
