@@ -191,10 +191,17 @@ EOF
 
 # The pod network: each node's pods on a bridge in the pod CIDR the controller-manager gave
 # the node, and a route on every node to every other node's pod CIDR.
+# has_pod_cidr <node>: the node is registered and the controller manager gave it a pod CIDR.
+has_pod_cidr() { [ -n "$(k get node "$1" -o jsonpath='{.spec.podCIDR}')" ]; }
+
 pod_network() {
   local n cidr ip
   declare -A cidrs ips
   for n in $(nodes); do
+    # kubeadm join returns once the kubelet has its certificate; the Node object and its
+    # pod CIDR follow a moment later (seconds on a loaded machine).
+    wait_for "$K8S_READY_TIMEOUT" "node $n registered with a pod CIDR" has_pod_cidr "$n" ||
+      die "node $n did not register"
     cidr=$(k get node "$n" -o jsonpath='{.spec.podCIDR}')
     [ -n "$cidr" ] || die "node $n has no pod CIDR"
     cidrs[$n]=$cidr
