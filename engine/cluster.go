@@ -414,6 +414,21 @@ func (e clusterTopology) guardEmptyClusterPrimary(ctx context.Context, n *Node) 
 // vantage points; the vote adds no knowledge of it, only a new epoch, which a takeover
 // takes itself, and an old primary heard again steps down before the higher epoch.
 func (e clusterTopology) promoteReplica(ctx context.Context, n *Node) error {
+	e.promoting.Lock()
+	defer e.promoting.Unlock()
+	// Whoever held the lock may have promoted a replica of this shard already (this one or
+	// another): one promotion per failure.
+	for _, o := range e.Plan.ShardNodes(n.Shard) {
+		if !e.Runner.Running(o.ID) {
+			continue
+		}
+		oc := e.probeClient(o.Addr())
+		err := leads(oc)(ctx)
+		oc.Close()
+		if err == nil {
+			return nil
+		}
+	}
 	c := e.admin(n.Addr())
 	defer c.Close()
 	// It leads without replicas at first: a fence from an earlier time as primary would

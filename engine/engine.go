@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -40,6 +41,10 @@ type Engine struct {
 	tlsConf *tls.Config
 	// restoring is set while a deployment seeded from a snapshot starts for the first time.
 	restoring bool
+	// promoting serialises unplanned promotions: the controller's detector and its restart
+	// loop may both find a primary gone at once, and a second failover started after the
+	// first would move the role again, to the node that just came back.
+	promoting sync.Mutex
 }
 
 // New validates the deployment, plans it and returns an engine for it.

@@ -213,6 +213,12 @@ func (e *Engine) Failover(ctx context.Context) error {
 
 func (e replicationGroup) failoverFrom(ctx context.Context, old *Node) error {
 	name := e.Plan.Deployment.Name
+	e.promoting.Lock()
+	defer e.promoting.Unlock()
+	// Whoever held the lock may have failed old over already.
+	if now, err := e.CurrentPrimary(ctx); err == nil && now.ID != old.ID {
+		return nil
+	}
 	e.logf("failing over from %s", old.ID)
 	var c *redis.SentinelClient
 	for _, x := range e.Plan.Sentinels {
