@@ -131,11 +131,7 @@ func reshardOurs(ctx context.Context, cfg *Config, ps *Ports, logf func(string, 
 		start := time.Now()
 		err = e.Scale(sctx, old)
 		row.Seconds = time.Since(start).Seconds()
-		written := w.finish()
-		row.WriterOps, row.WriterErrors = written.Ops, written.Failed
-		if written.FirstError != "" {
-			logf("reshard engine: first writer error: %s", written.FirstError)
-		}
+		row.recordWriter(w, "engine", logf)
 		if err != nil {
 			return err
 		}
@@ -235,11 +231,7 @@ func reshardBare(ctx context.Context, cfg *Config, ps *Ports, logf func(string, 
 		err = run("--cluster", "rebalance", procs[0].Addr(), "--cluster-use-empty-masters")
 	}
 	row.Seconds = time.Since(start).Seconds()
-	written := w.finish()
-	row.WriterOps, row.WriterErrors = written.Ops, written.Failed
-	if written.FirstError != "" {
-		logf("reshard redis-cli: first writer error: %s", written.FirstError)
-	}
+	row.recordWriter(w, "redis-cli", logf)
 	if err != nil {
 		return rows, err
 	}
@@ -276,11 +268,7 @@ func reshardBare(ctx context.Context, cfg *Config, ps *Ports, logf func(string, 
 		err = waitClusterOK(ctx, procs[:len(procs)-1])
 	}
 	row.Seconds = time.Since(start).Seconds()
-	written = w.finish()
-	row.WriterOps, row.WriterErrors = written.Ops, written.Failed
-	if written.FirstError != "" {
-		logf("reshard redis-cli scale-in: first writer error: %s", written.FirstError)
-	}
+	row.recordWriter(w, "redis-cli scale-in", logf)
 	if err != nil {
 		return rows, err
 	}
@@ -300,4 +288,13 @@ func bareKeys(ctx context.Context, procs []*Proc) int64 {
 		n += k
 	}
 	return n
+}
+
+// recordWriter stops the background writer and puts what it saw into the row.
+func (row *ReshardRow) recordWriter(w *writer, who string, logf func(string, ...any)) {
+	seen := w.finish()
+	row.WriterOps, row.WriterErrors = seen.Ops, seen.Failed
+	if seen.FirstError != "" {
+		logf("reshard %s: first writer error: %s", who, seen.FirstError)
+	}
 }
