@@ -7,6 +7,7 @@ package provider
 import (
 	p "github.com/pulumi/pulumi-go-provider"
 	"github.com/pulumi/pulumi-go-provider/infer"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 )
 
 // Name is the provider's package name; Version its plugin version.
@@ -17,10 +18,22 @@ const (
 
 // New builds the provider.
 func New() (p.Provider, error) {
-	return infer.NewProviderBuilder().
+	prov, err := infer.NewProviderBuilder().
 		WithNamespace("rediskit").
 		WithDisplayName("rediskit").
 		WithDescription("Self-hosted Redis / Valkey deployments with ElastiCache semantics").
 		WithResources(infer.Resource(&Deployment{})).
+		WithComponents(components()...).
+		// Go packages name the modules: cache.Cache is the package's entry point, index.
+		// The SDKs' names: `pip install rediskit`, `npm install @rediskit/rediskit`.
+		WithLanguageMap(map[string]any{
+			"python": map[string]any{"packageName": "rediskit"},
+			"nodejs": map[string]any{"packageName": "@rediskit/rediskit"},
+		}).
+		WithModuleMap(map[tokens.ModuleName]tokens.ModuleName{"cache": "index"}).
 		Build()
+	if err != nil {
+		return p.Provider{}, err
+	}
+	return withVocabulary(prov), nil
 }

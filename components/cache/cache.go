@@ -63,7 +63,7 @@ type Cache struct {
 	TLSEnabled         pulumi.BoolOutput        `pulumi:"tlsEnabled"`
 	ClusterModeEnabled pulumi.BoolOutput        `pulumi:"clusterModeEnabled"`
 	AuthMode           pulumi.StringOutput      `pulumi:"authMode"`
-	AuthToken          pulumi.StringOutput      `pulumi:"authToken"` // secret
+	AuthToken          pulumi.StringOutput      `pulumi:"authToken" provider:"secret"`
 	AuthSecretArn      pulumi.StringOutput      `pulumi:"authSecretArn"`
 	ConnectionURL      pulumi.StringOutput      `pulumi:"connectionUrl"`
 	SecurityGroupID    pulumi.StringOutput      `pulumi:"securityGroupId"`
@@ -81,7 +81,7 @@ type Cache struct {
 	Nodes pulumi.ArrayOutput `pulumi:"nodes"`
 
 	// Group is the ElastiCache replication group (AWS target).
-	Group *elasticache.ReplicationGroup `pulumi:"-"`
+	Group *elasticache.ReplicationGroup
 }
 
 // Resolve applies the defaults to the cache and network and validates both, returning a single

@@ -48,7 +48,7 @@ type ReplicationGroup struct {
 	TLSEnabled            pulumi.BoolOutput        `pulumi:"tlsEnabled"`
 	ClusterModeEnabled    pulumi.BoolOutput        `pulumi:"clusterModeEnabled"`
 	AuthMode              pulumi.StringOutput      `pulumi:"authMode"`
-	AuthToken             pulumi.StringOutput      `pulumi:"authToken"` // secret
+	AuthToken             pulumi.StringOutput      `pulumi:"authToken" provider:"secret"`
 	AuthSecretArn         pulumi.StringOutput      `pulumi:"authSecretArn"`
 	ParameterGroupName    pulumi.StringOutput      `pulumi:"parameterGroupName"`
 	NotificationTopicArn  pulumi.StringOutput      `pulumi:"notificationTopicArn"`

@@ -114,15 +114,6 @@ func (n *Network) Validate(zones []string) []validate.Problem {
 	return ps.List
 }
 
-func sortedKeys(m map[string]string) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
-}
-
 // SortedKeys returns a map's keys in a stable order, so resources built from maps never reorder.
 func SortedKeys(m map[string]string) []string { return sortedKeys(m) }
 
