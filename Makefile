@@ -5,9 +5,11 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 PULUMI_VERSION ?= v3.274.1
+# The YAML language host, for Pulumi YAML programs using the rediskit components (examples/yaml).
+PULUMI_YAML_VERSION ?= v1.25.0
 BIN            := $(CURDIR)/bin
 export PATH    := $(BIN):$(PATH)
-export PULUMI_VERSION
+export PULUMI_VERSION PULUMI_YAML_VERSION
 
 # Debian packages the project needs: Valkey 8.0 (bookworm-backports) and Redis OSS 7.0 for the
 # self-hosted engine's process driver and its tests, debootstrap for the engine images.
@@ -16,7 +18,7 @@ APT_PACKAGES := valkey-server valkey-sentinel valkey-tools redis-server redis-se
 # Extra prerequisites of `make test`, appended to by the area makefiles below.
 TEST_DEPS :=
 
-.PHONY: help tools apt-packages pulumi-cli build test lint up down plan provider
+.PHONY: help tools apt-packages pulumi-cli pulumi-language-yaml build test lint up down plan provider
 
 help:
 	@echo "make up          deploy the local stack (self-hosted engine) on this machine"
@@ -24,17 +26,20 @@ help:
 	@echo "make test        install tools, then run every test"
 	@echo "make lint        gofmt and go vet"
 	@echo "make plan STACK=prod   offline plan of a stack (no cloud credentials)"
-	@echo "make tools       apt packages and the Pulumi CLI (idempotent)"
+	@echo "make tools       apt packages, the Pulumi CLI and its YAML language host (idempotent)"
 	@echo "make k8s-cluster local multi-node Kubernetes cluster (idempotent); k8s-cluster-down removes it"
 	@echo "make aws-validate  the real AWS provider validates and plans every AWS stack, offline (first build 25-115 min on 2 cores, cached)"
 
-tools: apt-packages pulumi-cli
+tools: apt-packages pulumi-cli pulumi-language-yaml
 
 apt-packages:
 	@bash hack/apt-packages.sh $(APT_PACKAGES)
 
 pulumi-cli:
 	@bash hack/pulumi-cli.sh $(BIN)
+
+pulumi-language-yaml:
+	@bash hack/pulumi-language-yaml.sh $(BIN)
 
 build:
 	go build ./...

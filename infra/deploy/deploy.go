@@ -18,6 +18,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"gopkg.in/yaml.v3"
 
 	"github.com/rediskit/rediskit/infra/program"
@@ -37,6 +38,11 @@ type Options struct {
 	Config map[string]string
 	// Progress receives Pulumi's progress output; nil discards it.
 	Progress io.Writer
+	// Program is the inline program to run; nil runs rediskit's own (infra/program) on the
+	// stack's config. Another program (examples/go) needs no stack file.
+	Program pulumi.RunFunc
+	// Project names the project (default rediskit); a program of its own has its own.
+	Project string
 	// AcquirePlugins lets the CLI download provider plugins it lacks (the AWS provider for the
 	// AWS stacks, where a registry is reachable); off by default so nothing is fetched unasked.
 	AcquirePlugins bool
@@ -63,6 +69,12 @@ func (o *Options) defaults() error {
 	if o.Progress == nil {
 		o.Progress = io.Discard
 	}
+	if o.Project == "" {
+		o.Project = "rediskit"
+	}
+	if o.Program == nil {
+		o.Program = program.RunAt(o.Root)
+	}
 	return nil
 }
 
@@ -83,9 +95,13 @@ func passphraseFile(dir string) (string, error) {
 }
 
 // stackSettings reads stacks/Pulumi.<stack>.yaml as the workspace's stack settings.
-func stackSettings(o *Options) (workspace.ProjectStack, error) {
+// A program of its own (own) may have none: Options.Config configures it.
+func stackSettings(o *Options, own bool) (workspace.ProjectStack, error) {
 	path := filepath.Join(o.Root, "stacks", "Pulumi."+o.Stack+".yaml")
 	raw, err := os.ReadFile(path)
+	if os.IsNotExist(err) && own {
+		return workspace.ProjectStack{}, nil // a program of its own, configured by Options.Config
+	}
 	if err != nil {
 		return workspace.ProjectStack{}, fmt.Errorf("reading stack %q: %w", o.Stack, err)
 	}
@@ -98,6 +114,7 @@ func stackSettings(o *Options) (workspace.ProjectStack, error) {
 
 // Stack opens (or creates) the stack with the inline program.
 func Stack(ctx context.Context, o Options) (auto.Stack, error) {
+	own := o.Program != nil
 	if err := o.defaults(); err != nil {
 		return auto.Stack{}, err
 	}
@@ -113,7 +130,7 @@ func Stack(ctx context.Context, o Options) (auto.Stack, error) {
 	if err != nil {
 		return auto.Stack{}, err
 	}
-	settings, err := stackSettings(&o)
+	settings, err := stackSettings(&o, own)
 	if err != nil {
 		return auto.Stack{}, err
 	}
@@ -122,7 +139,7 @@ func Stack(ctx context.Context, o Options) (auto.Stack, error) {
 		return auto.Stack{}, err
 	}
 	proj := workspace.Project{
-		Name:    tokens.PackageName("rediskit"),
+		Name:    tokens.PackageName(o.Project),
 		Runtime: workspace.NewProjectRuntimeInfo("go", nil),
 		Plugins: &workspace.Plugins{Providers: []workspace.PluginOptions{{Name: "rediskit", Path: o.PluginDir}}},
 	}
@@ -136,7 +153,7 @@ func Stack(ctx context.Context, o Options) (auto.Stack, error) {
 	}
 	// The inline program is told the project root: the CLI gives it none, and its working
 	// directory is its caller's.
-	st, err := auto.UpsertStackInlineSource(ctx, o.Stack, "rediskit", program.RunAt(o.Root),
+	st, err := auto.UpsertStackInlineSource(ctx, o.Stack, o.Project, o.Program,
 		auto.Project(proj),
 		auto.Stacks(map[string]workspace.ProjectStack{o.Stack: settings}),
 		auto.WorkDir(filepath.Join(o.StateDir, "work", o.Stack)),
