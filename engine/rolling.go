@@ -143,3 +143,29 @@ func (e *Engine) waitReplicasCaughtUp(ctx context.Context, prim *Node) error {
 		return nil
 	})
 }
+
+// RollCertificates makes every process present the certificates now in its TLS files, which
+// each reads when it starts: the nodes by a rolling restart (replicas first, each primary after
+// a planned failover), then the sentinels one at a time, each answering before the next stops.
+func (e *Engine) RollCertificates(ctx context.Context) error {
+	if err := e.RollingRestart(ctx); err != nil {
+		return err
+	}
+	for _, s := range e.Plan.Sentinels {
+		e.logf("rolling: restarting sentinel %s", s.ID)
+		if err := e.Runner.Stop(ctx, s.ID); err != nil {
+			return fmt.Errorf("restarting sentinel %s: %w", s.ID, err)
+		}
+		if err := e.repl().startSentinel(ctx, s); err != nil {
+			return err
+		}
+	}
+	if len(e.Plan.Sentinels) > 0 {
+		prim, err := e.CurrentPrimary(ctx)
+		if err != nil {
+			return fmt.Errorf("after restarting the sentinels: %w", err)
+		}
+		return e.repl().waitSentinelsAgreeRunning(ctx, prim)
+	}
+	return nil
+}

@@ -34,6 +34,9 @@ type CacheArgs struct {
 	RestoreFromRdb           pulumi.StringArrayInput       `pulumi:"restoreFromRdb,optional"`
 	GlobalReplicationGroupID pulumi.StringInput            `pulumi:"globalReplicationGroupId,optional"`
 	AuthToken                pulumi.StringInput            `pulumi:"authToken,optional" provider:"secret"`
+	TLSCertificate           pulumi.StringInput            `pulumi:"tlsCertificate,optional"`
+	TLSPrivateKey            pulumi.StringInput            `pulumi:"tlsPrivateKey,optional" provider:"secret"`
+	TLSCACertificate         pulumi.StringInput            `pulumi:"tlsCaCertificate,optional"`
 }
 
 // Annotate describes the inputs in the schema, and so in every generated SDK.
@@ -53,6 +56,9 @@ func (a *CacheArgs) Annotate(an infer.Annotator) {
 	an.Describe(&a.RestoreFromRdb, "S3 ARNs of RDB files to create the cache from, in place of cache.snapshots.restoreFromRdb (AWS).")
 	an.Describe(&a.GlobalReplicationGroupID, "A global datastore to join as a secondary, in place of cache.globalReplicationGroupId (AWS).")
 	an.Describe(&a.AuthToken, "A chosen AUTH token (both targets); generated when not given. Kept as a secret.")
+	an.Describe(&a.TLSCertificate, "Self-hosted: the nodes' certificate (PEM) from the team's own CA, for server and client use, naming the address clients use; in place of the generated CA. Given with tlsPrivateKey and tlsCaCertificate.")
+	an.Describe(&a.TLSPrivateKey, "Self-hosted: the private key (PEM) of tlsCertificate. Kept as a secret.")
+	an.Describe(&a.TLSCACertificate, "Self-hosted: the CA certificate(s) (PEM) that sign tlsCertificate; clients verify the nodes with it (the caFile output).")
 }
 
 func (a *CacheArgs) goArgs(name string) (*cache.CacheArgs, error) {
@@ -66,6 +72,7 @@ func (a *CacheArgs) goArgs(name string) (*cache.CacheArgs, error) {
 		NotificationTopicArn: a.NotificationTopicArn, FirehoseStream: a.FirehoseStream,
 		RestoreFromSnapshot: a.RestoreFromSnapshot, RestoreFromRdb: a.RestoreFromRdb,
 		GlobalReplicationGroupID: a.GlobalReplicationGroupID, AuthToken: a.AuthToken,
+		TLSCertificate: a.TLSCertificate, TLSPrivateKey: a.TLSPrivateKey, TLSCACertificate: a.TLSCACertificate,
 	}}, nil
 }
 

@@ -92,6 +92,7 @@ func TestSchemaCacheInputsAndOutputs(t *testing.T) {
 		"logsKmsKeyId": "string", "secretKmsKeyId": "string", "notificationTopicArn": "string",
 		"firehoseStream": "string", "restoreFromSnapshot": "string", "restoreFromRdb": "array",
 		"globalReplicationGroupId": "string", "authToken": "string", "target": "string",
+		"tlsCertificate": "string", "tlsPrivateKey": "string", "tlsCaCertificate": "string",
 	} {
 		in, ok := c.InputProperties[name]
 		switch {
@@ -105,8 +106,10 @@ func TestSchemaCacheInputsAndOutputs(t *testing.T) {
 			t.Errorf("input %s: no description", name)
 		}
 	}
-	if !c.InputProperties["authToken"].Secret {
-		t.Error("input authToken is not secret")
+	for _, secret := range []string{"authToken", "tlsPrivateKey"} {
+		if !c.InputProperties[secret].Secret {
+			t.Errorf("input %s is not secret", secret)
+		}
 	}
 	for name, want := range map[string]string{
 		"endpoint": "string", "port": "integer", "tlsEnabled": "boolean", "configurationEndpoints": "array",

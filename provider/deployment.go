@@ -170,6 +170,11 @@ func (d *Deployment) Create(ctx context.Context, req infer.CreateRequest[schema.
 	if err := os.MkdirAll(args.DataDir, 0o700); err != nil {
 		return resp, fmt.Errorf("creating data directory: %w", err)
 	}
+	if args.TLS && args.GivenCertificates() {
+		if err := writeCerts(args.DataDir, givenCerts(args)); err != nil {
+			return resp, fmt.Errorf("creating deployment %s: %w", args.Name, err)
+		}
+	}
 	if err := e.Up(ctx); err != nil {
 		// The engine stopped what it started; what the driver made goes too, so nothing is
 		// left over.

@@ -68,6 +68,14 @@ func (d *Deployment) Update(ctx context.Context, req infer.UpdateRequest[schema.
 			}
 		}
 	}()
+	var rot certRotation
+	if args.TLS && args.GivenCertificates() {
+		running, ok := runningCerts(args.DataDir)
+		rot = planCertRotation(running, ok && old.TLS, givenCerts(args))
+		if err := writeCerts(args.DataDir, rot.now); err != nil {
+			return resp, fmt.Errorf("updating %s: %w", old.Name, err)
+		}
+	}
 	e, at, err := placedEngine(ctx, args, s, old.Placement(), old.Subnet)
 	if err != nil {
 		return resp, err
@@ -112,6 +120,9 @@ func (d *Deployment) Update(ctx context.Context, req infer.UpdateRequest[schema.
 		if err := e.RollingRestart(ctx); err != nil {
 			return resp, fmt.Errorf("updating %s to image %s: %w", old.Name, args.EngineImage(), err)
 		}
+	}
+	if err := applyCertRotation(ctx, e, args.DataDir, rot); err != nil {
+		return resp, fmt.Errorf("updating %s: %w", old.Name, err)
 	}
 	if credentialsChanged(old.Secrets(), s) || changed["users"] {
 		if err := e.UpdateAuth(ctx, e.Plan.Deployment.Auth); err != nil {

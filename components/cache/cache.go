@@ -106,11 +106,12 @@ func resolve(args *CacheArgs) (spec.Cache, spec.Network, *inputs.Wired, error) {
 	rawCache, rawNet := args.Cache, args.Network
 	w, twice := inputs.Fold(&rawCache, &rawNet, in, inputs.Scope{Cache: "cache", Network: "network"})
 	ps.List = append(ps.List, twice...)
-	if target == spec.TargetSelfHosted {
-		for _, f := range in.Set() {
-			if f != inputs.AuthToken {
-				ps.Add("inputs."+f, "set", "the self-hosted target takes the AUTH token only; the other inputs are AWS resources")
-			}
+	for _, f := range in.Set() {
+		switch {
+		case target == spec.TargetSelfHosted && f != inputs.AuthToken && !inputs.SelfHostedOnly[f]:
+			ps.Add("inputs."+f, "set", "the self-hosted target takes the AUTH token and its certificates (selfHosted.tls*) only; the other inputs are AWS resources")
+		case target != spec.TargetSelfHosted && inputs.SelfHostedOnly[f]:
+			ps.Add("inputs."+f, "set", "the self-hosted target only: ElastiCache manages the certificates of in-transit encryption")
 		}
 	}
 	c := spec.Defaults(rawCache)
@@ -228,7 +229,7 @@ func NewCache(ctx *pulumi.Context, name string, args *CacheArgs, opts ...pulumi.
 		return nil, err
 	}
 	if target == spec.TargetSelfHosted {
-		if err := buildSelfHosted(ctx, name, comp, &c, shArgs, wired.AuthToken); err != nil {
+		if err := buildSelfHosted(ctx, name, comp, &c, shArgs, wired); err != nil {
 			return nil, err
 		}
 	} else if err := buildAWS(ctx, name, comp, &c, &n, wired); err != nil {
@@ -262,8 +263,22 @@ func NewCache(ctx *pulumi.Context, name string, args *CacheArgs, opts ...pulumi.
 }
 
 // buildSelfHosted registers the deployment with the rediskit provider.
-func buildSelfHosted(ctx *pulumi.Context, name string, comp *Cache, c *spec.Cache, a schema.DeploymentArgs, token pulumi.StringInput) error {
-	d, err := selfhosted.NewDeploymentWithToken(ctx, name, a, token, pulumi.Parent(comp))
+func buildSelfHosted(ctx *pulumi.Context, name string, comp *Cache, c *spec.Cache, a schema.DeploymentArgs, wired inputs.Inputs) error {
+	in := selfhosted.DeploymentInputs{AuthToken: wired.AuthToken}
+	if a.TLSCertificate == nil {
+		// Some certificate resolves at deploy time: all three go as inputs, the provider's
+		// Check validating them together.
+		known := func(w pulumi.StringInput, v string) pulumi.StringInput {
+			if w == nil && v != "" {
+				return pulumi.String(v)
+			}
+			return w
+		}
+		in.TLSCertificate = known(wired.TLSCertificate, c.SelfHosted.TLSCertificate)
+		in.TLSPrivateKey = known(wired.TLSPrivateKey, c.SelfHosted.TLSPrivateKey)
+		in.TLSCACertificate = known(wired.TLSCACertificate, c.SelfHosted.TLSCACertificate)
+	}
+	d, err := selfhosted.NewDeploymentWithInputs(ctx, name, a, in, pulumi.Parent(comp))
 	if err != nil {
 		return err
 	}

@@ -53,6 +53,12 @@ type Inputs struct {
 	// AuthToken is the user-chosen AUTH token (both targets); it is made a secret and never
 	// named in an error.
 	AuthToken pulumi.StringInput
+	// TLSCertificate, TLSPrivateKey and TLSCACertificate are certificates of the team's own
+	// CA (PEM) for a self-hosted deployment, in place of the generated ones; the key is made
+	// a secret and never named in an error. Self-hosted target only.
+	TLSCertificate   pulumi.StringInput
+	TLSPrivateKey    pulumi.StringInput
+	TLSCACertificate pulumi.StringInput
 }
 
 // The fields, as stack config names them under rediskit:cache or rediskit:network.
@@ -69,7 +75,13 @@ const (
 	RestoreFromRdb           = "snapshots.restoreFromRdb"
 	GlobalReplicationGroupID = "globalReplicationGroupId"
 	AuthToken                = "authToken"
+	TLSCertificate           = "selfHosted.tlsCertificate"
+	TLSPrivateKey            = "selfHosted.tlsPrivateKey"
+	TLSCACertificate         = "selfHosted.tlsCaCertificate"
 )
+
+// SelfHostedOnly are the inputs only the self-hosted target takes; AuthToken both do.
+var SelfHostedOnly = map[string]bool{TLSCertificate: true, TLSPrivateKey: true, TLSCACertificate: true}
 
 // Set lists the fields given, as stack config names them.
 func (in Inputs) Set() []string {
@@ -118,6 +130,12 @@ var stringFields = []stringField{
 		func(c *spec.Cache, _ *spec.Network) *string { return &c.GlobalReplicationGroupID }},
 	{AuthToken, false, true, func(i *Inputs) *pulumi.StringInput { return &i.AuthToken },
 		func(c *spec.Cache, _ *spec.Network) *string { return &c.Auth.Token }},
+	{TLSCertificate, false, false, func(i *Inputs) *pulumi.StringInput { return &i.TLSCertificate },
+		func(c *spec.Cache, _ *spec.Network) *string { return &c.SelfHosted.TLSCertificate }},
+	{TLSPrivateKey, false, true, func(i *Inputs) *pulumi.StringInput { return &i.TLSPrivateKey },
+		func(c *spec.Cache, _ *spec.Network) *string { return &c.SelfHosted.TLSPrivateKey }},
+	{TLSCACertificate, false, false, func(i *Inputs) *pulumi.StringInput { return &i.TLSCACertificate },
+		func(c *spec.Cache, _ *spec.Network) *string { return &c.SelfHosted.TLSCACertificate }},
 }
 
 // arrayField is one list input and the spec field it fills.

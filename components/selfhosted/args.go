@@ -5,6 +5,7 @@ package selfhosted
 
 import (
 	"path/filepath"
+	"slices"
 
 	"github.com/rediskit/rediskit/components/spec"
 	"github.com/rediskit/rediskit/internal/validate"
@@ -61,6 +62,11 @@ func FromSpec(c *spec.Cache, root string) schema.DeploymentArgs {
 	if c.Auth.Token != "" && !spec.IsPending(c.Auth.Token) {
 		tok := c.Auth.Token
 		a.AuthToken = &tok
+	}
+	// Brought certificates known now are validated before anything is registered; any that
+	// resolves only at deploy time sends all three as inputs, checked by the provider.
+	if certs := []string{s.TLSCertificate, s.TLSPrivateKey, s.TLSCACertificate}; !slices.ContainsFunc(certs, func(v string) bool { return v == "" || spec.IsPending(v) }) {
+		a.TLSCertificate, a.TLSPrivateKey, a.TLSCACertificate = &certs[0], &certs[1], &certs[2]
 	}
 	for _, u := range c.Auth.Users {
 		access := u.Access

@@ -5,6 +5,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/rediskit/rediskit/internal/validate"
 	"github.com/rediskit/rediskit/provider/schema"
 )
 
@@ -74,6 +75,11 @@ func Inputs(a schema.DeploymentArgs) pulumi.Map {
 	if a.AuthToken != nil {
 		m["authToken"] = pulumi.ToSecret(pulumi.String(*a.AuthToken))
 	}
+	if a.TLSCertificate != nil && a.TLSPrivateKey != nil && a.TLSCACertificate != nil {
+		m["tlsCertificate"] = pulumi.String(*a.TLSCertificate)
+		m["tlsPrivateKey"] = pulumi.ToSecret(pulumi.String(*a.TLSPrivateKey))
+		m["tlsCaCertificate"] = pulumi.String(*a.TLSCACertificate)
+	}
 	if len(a.Users) > 0 {
 		var us pulumi.Array
 		for _, u := range a.Users {
@@ -89,23 +95,57 @@ func NewDeployment(ctx *pulumi.Context, name string, args schema.DeploymentArgs,
 	return NewDeploymentWithToken(ctx, name, args, nil, opts...)
 }
 
-// NewDeploymentWithToken is NewDeployment with the app user's token from another resource of
-// the program (a secret, a generated password), in place of args.AuthToken; its value is the
-// caller's to check when it resolves, as the provider's Check does again.
+// DeploymentInputs are a deployment's values from other resources of the program, in place of
+// the args' fields of the same names: the app user's token (a secret, a generated password)
+// and brought certificates (a tls provider's, a vault's). Their values are checked when they
+// resolve, by the provider's Check.
+type DeploymentInputs struct {
+	AuthToken        pulumi.StringInput
+	TLSCertificate   pulumi.StringInput
+	TLSPrivateKey    pulumi.StringInput
+	TLSCACertificate pulumi.StringInput
+}
+
+// NewDeploymentWithToken is NewDeployment with the app user's token from another resource.
 func NewDeploymentWithToken(ctx *pulumi.Context, name string, args schema.DeploymentArgs, token pulumi.StringInput, opts ...pulumi.ResourceOption) (*Deployment, error) {
-	if token != nil && args.AuthToken != nil {
-		return nil, fmt.Errorf("registering deployment %s: authToken: given twice; pass args.AuthToken or the token input", name)
+	return NewDeploymentWithInputs(ctx, name, args, DeploymentInputs{AuthToken: token}, opts...)
+}
+
+// NewDeploymentWithInputs is NewDeployment with values from other resources of the program.
+func NewDeploymentWithInputs(ctx *pulumi.Context, name string, args schema.DeploymentArgs, in DeploymentInputs, opts ...pulumi.ResourceOption) (*Deployment, error) {
+	ps := &validate.Problems{What: fmt.Sprintf("registering deployment %s", name)}
+	for _, f := range []struct {
+		name  string
+		input pulumi.StringInput
+		given bool
+	}{{"authToken", in.AuthToken, args.AuthToken != nil}, {"tlsCertificate", in.TLSCertificate, args.TLSCertificate != nil},
+		{"tlsPrivateKey", in.TLSPrivateKey, args.TLSPrivateKey != nil}, {"tlsCaCertificate", in.TLSCACertificate, args.TLSCACertificate != nil}} {
+		if f.input != nil && f.given {
+			ps.Add(f.name, "given twice", "pass it in the args or as an input, not both")
+		}
+	}
+	if err := ps.Err(); err != nil {
+		return nil, err
 	}
 	if err := schema.Err(fmt.Sprintf("self-hosted deployment %q", args.Name), schema.Validate(args)); err != nil {
 		return nil, err
 	}
 	var res Deployment
 	opts = append(opts, pulumi.AdditionalSecretOutputs([]string{"appToken", "previousAppToken", "adminPassword", "userPasswords"}))
-	in := Inputs(args)
-	if token != nil {
-		in["authToken"] = pulumi.ToSecret(token)
+	m := Inputs(args)
+	if in.AuthToken != nil {
+		m["authToken"] = pulumi.ToSecret(in.AuthToken)
 	}
-	if err := ctx.RegisterResource(Type, name, in, &res, opts...); err != nil {
+	if in.TLSCertificate != nil {
+		m["tlsCertificate"] = in.TLSCertificate
+	}
+	if in.TLSPrivateKey != nil {
+		m["tlsPrivateKey"] = pulumi.ToSecret(in.TLSPrivateKey)
+	}
+	if in.TLSCACertificate != nil {
+		m["tlsCaCertificate"] = in.TLSCACertificate
+	}
+	if err := ctx.RegisterResource(Type, name, m, &res, opts...); err != nil {
 		return nil, fmt.Errorf("registering deployment %s: %w", name, err)
 	}
 	return &res, nil

@@ -145,6 +145,13 @@ type SelfHosted struct {
 	// within seconds, as ElastiCache replaces a failed node (a returning primary rejoins as a
 	// replica); off, a dead node waits for the next `pulumi up`, which shows it as drift.
 	AutoRecover bool `json:"autoRecover,omitempty"`
+	// TLSCertificate, TLSPrivateKey and TLSCACertificate (PEM) are certificates the team
+	// brings (its own CA) in place of the CA the engine generates. They never come from the
+	// cache object in stack config (a private key would be in plain text there): a program
+	// wires them as Inputs (inputs.Inputs, the component's tlsCertificate, ...).
+	TLSCertificate   string `json:"-"`
+	TLSPrivateKey    string `json:"-"`
+	TLSCACertificate string `json:"-"`
 }
 
 // AuthMode is how clients authenticate.

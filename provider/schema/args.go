@@ -31,19 +31,24 @@ type DeploymentArgs struct {
 	// AuthTokenUpdateStrategy.
 	TokenUpdateStrategy string `pulumi:"tokenUpdateStrategy,optional"`
 	// AuthMode is token (one app user) or rbac (Users besides the app user).
-	AuthMode              string `pulumi:"authMode"`
-	Users                 []User `pulumi:"users,optional"`
-	TLS                   bool   `pulumi:"tls"`
-	TLSMode               string `pulumi:"tlsMode,optional"`
-	Persistence           string `pulumi:"persistence"`
-	SnapshotRetentionDays int    `pulumi:"snapshotRetentionDays"`
-	SnapshotWindow        string `pulumi:"snapshotWindow,optional"`
-	FinalSnapshot         bool   `pulumi:"finalSnapshot"`
-	Driver                string `pulumi:"driver"`
-	Host                  string `pulumi:"host"`
-	BasePort              int    `pulumi:"basePort"`
-	DataDir               string `pulumi:"dataDir"`
-	NodeMemoryMB          int    `pulumi:"nodeMemoryMb,optional"`
+	AuthMode string `pulumi:"authMode"`
+	Users    []User `pulumi:"users,optional"`
+	TLS      bool   `pulumi:"tls"`
+	TLSMode  string `pulumi:"tlsMode,optional"`
+	// TLSCertificate, TLSPrivateKey and TLSCACertificate (PEM) are certificates the team
+	// brings, in place of the CA the engine generates; see certificates.go.
+	TLSCertificate        *string `pulumi:"tlsCertificate,optional"`
+	TLSPrivateKey         *string `pulumi:"tlsPrivateKey,optional" provider:"secret"`
+	TLSCACertificate      *string `pulumi:"tlsCaCertificate,optional"`
+	Persistence           string  `pulumi:"persistence"`
+	SnapshotRetentionDays int     `pulumi:"snapshotRetentionDays"`
+	SnapshotWindow        string  `pulumi:"snapshotWindow,optional"`
+	FinalSnapshot         bool    `pulumi:"finalSnapshot"`
+	Driver                string  `pulumi:"driver"`
+	Host                  string  `pulumi:"host"`
+	BasePort              int     `pulumi:"basePort"`
+	DataDir               string  `pulumi:"dataDir"`
+	NodeMemoryMB          int     `pulumi:"nodeMemoryMb,optional"`
 	// Image is the engine image of the docker driver.
 	Image string   `pulumi:"image,optional"`
 	Tags  []string `pulumi:"tags,optional"`
@@ -117,6 +122,9 @@ func ToEngine(a DeploymentArgs, s Secrets, at Placement) engine.Deployment {
 	for _, u := range a.Users {
 		d.Auth.Users = append(d.Auth.Users, engine.User{Name: u.Name, Password: s.UserPasswords[u.Name], AccessString: u.Access})
 	}
+	if a.TLS && a.GivenCertificates() {
+		d.TLS.CertFile, d.TLS.KeyFile, d.TLS.CAFile = CertificateFiles(a.DataDir)
+	}
 	return d
 }
 
@@ -153,6 +161,7 @@ func Validate(a DeploymentArgs) []validate.Problem {
 		// An unknown value must never quietly mean "neither RDB nor AOF".
 		ps.Add("persistence", a.Persistence, "rdb, aof, rdb+aof or none")
 	}
+	checkCertificates(a, ps)
 	d := ToEngine(a, s, Placement{})
 	if err := d.Validate(); err != nil {
 		verr, ok := err.(*validate.Error)
