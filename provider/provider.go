@@ -13,7 +13,7 @@ import (
 // Name is the provider's package name; Version its plugin version.
 const (
 	Name    = "rediskit"
-	Version = "0.1.0"
+	Version = "0.2.0"
 )
 
 // New builds the provider.
