@@ -131,3 +131,23 @@ func clonePtr[T any](p *T) *T {
 	v := *p
 	return &v
 }
+
+// DeepCopy returns a copy of s sharing nothing with it.
+func (s *CacheSpec) DeepCopy() *CacheSpec {
+	if s == nil {
+		return nil
+	}
+	out := new(CacheSpec)
+	s.DeepCopyInto(out)
+	return out
+}
+
+// DeepCopy returns a copy of k sharing nothing with it.
+func (k *Kubernetes) DeepCopy() *Kubernetes {
+	if k == nil {
+		return nil
+	}
+	out := new(Kubernetes)
+	k.DeepCopyInto(out)
+	return out
+}
