@@ -1,6 +1,8 @@
 package render
 
 import (
+	"fmt"
+
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -55,6 +57,11 @@ func (o *Objects) All() []metav1.Object {
 // Render decides a resolved cache's objects. Nothing is read or written: the same input
 // renders the same objects.
 func Render(r *Resolved, cr Credentials) (*Objects, error) {
+	if r.Namespace == "" || r.UID == "" {
+		// Both are in every name a node announces and every owner reference: a Cache read
+		// from the API server always has them.
+		return nil, fmt.Errorf("rendering cache %q: its namespace and UID are needed (a Cache as stored)", r.Cache.Name)
+	}
 	p, nodes, err := planFor(r, cr)
 	if err != nil {
 		return nil, err

@@ -327,3 +327,14 @@ func TestRenderServices(t *testing.T) {
 		t.Errorf("replication node configuration:\n%s", conf)
 	}
 }
+
+// A Cache without the namespace and UID a stored one has cannot be rendered: both are in the
+// nodes' names and the owner references.
+func TestRenderNeedsStoredCache(t *testing.T) {
+	c := clusterCache()
+	c.Namespace = ""
+	r := mustResolve(t, c)
+	if _, err := Render(r, creds); err == nil || !strings.Contains(err.Error(), "namespace") {
+		t.Errorf("rendering without a namespace: %v", err)
+	}
+}
