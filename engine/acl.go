@@ -37,6 +37,10 @@ func restrictions() string {
 	return b.String()
 }
 
+// ACL is the users file every data node of the plan loads (aclfile): hashed passwords, the
+// default user off and the restricted commands denied to the app and RBAC users.
+func (p *Plan) ACL() string { return renderACL(&p.Deployment) }
+
 // renderACL is the users file of every data node. Passwords are stored as SHA-256 hashes.
 // The default user is off, so an unauthenticated connection can do nothing.
 func renderACL(d *Deployment) string {

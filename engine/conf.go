@@ -60,7 +60,11 @@ func (p *Plan) renderRedisConf(n *Node, st nodeStart) string {
 	w(`logfile ""`)
 	w("aclfile %s", filepath.Join(n.Dir, ACLFile))
 	w("masteruser %s", AdminUser)
-	w("masterauth %s", d.Auth.AdminPassword)
+	if d.CredentialsInclude != "" {
+		w("include %s", d.CredentialsInclude)
+	} else {
+		b.WriteString(CredentialsConf(d))
+	}
 	// Announce the planned address so peers always learn where this node is now, even after
 	// it moved: replicas and cluster peers never keep a stale address from a config file.
 	w("replica-announce-ip %s", n.Host) // a name too: replicas are listed by what they announce
@@ -120,6 +124,24 @@ func (p *Plan) renderRedisConf(n *Node, st nodeStart) string {
 	}
 	p.renderParams(&b, n)
 	return b.String()
+}
+
+// CredentialsConf is the part of a node's redis.conf that holds a secret: the credential a
+// replica authenticates to its primary with. A deployment with CredentialsInclude has every
+// node include a file holding exactly this instead.
+func CredentialsConf(d *Deployment) string {
+	return fmt.Sprintf("masterauth %s\n", d.Auth.AdminPassword)
+}
+
+// RedisConf is node id's redis.conf as a pod starts it the first time: the plan's rendering
+// without a replicaof line, which is decided at every start from the live topology (by the
+// engine here, by the node's own start guard in a pod), never from the plan's roles.
+func (p *Plan) RedisConf(id string) (string, error) {
+	n := p.Node(id)
+	if n == nil {
+		return "", fmt.Errorf("deployment %s has no node %q", p.Deployment.Name, id)
+	}
+	return p.renderRedisConf(n, nodeStart{}), nil
 }
 
 // renderParams renders the parameter group's lines of a node's redis.conf: what the server

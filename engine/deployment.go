@@ -74,6 +74,11 @@ type Deployment struct {
 	NodeHosts map[string]string `json:"nodeHosts,omitempty"`
 	// DataDir is the root holding one directory per node.
 	DataDir string `json:"dataDir"`
+	// CredentialsInclude, when set, is a file every node's redis.conf includes for its
+	// replication credential (CredentialsConf) instead of holding it inline, so the rendered
+	// configuration can live where secrets do not (a Kubernetes ConfigMap, the file coming from
+	// a Secret).
+	CredentialsInclude string `json:"credentialsInclude,omitempty"`
 	// NodeMemory is the memory of one node in bytes (the node type's memory). Zero means the
 	// cgroup-aware limit of the machine, divided among the nodes that share it.
 	NodeMemory int64 `json:"nodeMemory,omitempty"`
@@ -284,6 +289,9 @@ func (d *Deployment) Validate() error {
 	}
 	if isHostname(d.Host) && !d.BindAll {
 		ps.Add("host", d.Host, "an address, or a host name with bindAll (a node binds addresses and announces the name)")
+	}
+	if f := d.CredentialsInclude; f != "" && (!strings.HasPrefix(f, "/") || strings.ContainsAny(f, " \t\n")) {
+		ps.Add("credentialsInclude", f, "an absolute path without spaces (redis.conf's include takes one word)")
 	}
 	if d.DataDir == "" {
 		ps.Add("dataDir", nil, "a directory for the nodes' data")

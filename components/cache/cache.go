@@ -172,7 +172,8 @@ func problems(target spec.Target, c spec.Cache, n spec.Network, raw spec.Cache) 
 	}
 	if target == spec.TargetSelfHosted {
 		ps.Merge("cache", newFields(ps.List, "cache", selfhosted.Check(&c)))
-		ps.Merge("cache", awsOnly(raw))
+		ps.Merge("cache", spec.AWSOnly(raw, spec.NonAWSTarget{Name: "self-hosted",
+			Addresses: "binds nodes to selfHosted.host", Metrics: "it serves the same metrics on selfHosted.metricsPort"}))
 	} else {
 		ps.Merge("cache", c.ValidateAWS())
 		ps.Merge("network", n.Validate(c.Zones))
@@ -410,30 +411,6 @@ func buildAWS(ctx *pulumi.Context, name string, comp *Cache, c *spec.Cache, n *s
 func cacheInputs(in inputs.Inputs) inputs.Inputs {
 	in.VpcID, in.SubnetIDs, in.AllowedSecurityGroups = nil, nil, nil
 	return in
-}
-
-// awsOnly refuses, on the self-hosted target, the features only AWS provides when the stack asks
-// for them explicitly (their defaults are simply not used there).
-func awsOnly(c spec.Cache) []validate.Problem {
-	ps := &validate.Problems{}
-	for i, u := range c.Auth.Users {
-		if u.UserIAM() {
-			ps.Add(fmt.Sprintf("auth.users[%d].authenticationMode", i), "iam", "the self-hosted target has no IAM; its users authenticate with passwords")
-		}
-	}
-	if c.NetworkType != "" && c.NetworkType != spec.NetworkIPv4 {
-		ps.Add("networkType", c.NetworkType, "the self-hosted target binds nodes to selfHosted.host; networkType is for ElastiCache")
-	}
-	if c.AutoScaling.Shards != nil || c.AutoScaling.Replicas != nil {
-		ps.Add("autoScaling", "set", "the self-hosted target has no Application Auto Scaling; change shards and replicas in the stack")
-	}
-	if c.Logs.Destination == spec.LogsToFirehose {
-		ps.Add("logs.destination", c.Logs.Destination, "the self-hosted target has no Firehose log delivery")
-	}
-	if spec.Bool(c.Dashboard.Enabled) {
-		ps.Add("dashboard.enabled", true, "the self-hosted target has no CloudWatch dashboard; it serves the same metrics on selfHosted.metricsPort")
-	}
-	return ps.List
 }
 
 // newFields keeps the problems whose field has no problem reported yet: the provider's rules

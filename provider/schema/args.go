@@ -185,6 +185,14 @@ func Validate(a DeploymentArgs) []validate.Problem {
 	return ps.List
 }
 
+// PersistenceMode is what a persistence value (rdb, aof, rdb+aof, none) turns on; false for
+// any other value, which must never quietly mean "neither RDB nor AOF". Every target that
+// takes the value reads it here.
+func PersistenceMode(name string) (engine.Persistence, bool) {
+	p, ok := persistenceModes[name]
+	return p, ok
+}
+
 // persistenceModes are the persistence input's values and what each turns on.
 var persistenceModes = map[string]engine.Persistence{
 	"none":    {},

@@ -1,0 +1,70 @@
+package render
+
+import "fmt"
+
+// Labels every rendered object carries. The role label is the operator's to set on pods as
+// roles change (the primary and reader Services select by it); Render never sets it.
+const (
+	LabelName      = "app.kubernetes.io/name"
+	LabelInstance  = "app.kubernetes.io/instance"
+	LabelComponent = "app.kubernetes.io/component"
+	LabelManagedBy = "app.kubernetes.io/managed-by"
+	LabelCache     = "rediskit.io/cache"
+	LabelShard     = "rediskit.io/shard"
+	LabelRole      = "rediskit.io/role"
+	// AnnotationConfigHash on a pod template changes with the shard's configuration, so the
+	// operator can tell which pods run an older one (restarts are its to order: OnDelete).
+	AnnotationConfigHash = "rediskit.io/config-hash"
+	// AnnotationNodeIDs on a shard's StatefulSet lists its nodes' ids by ordinal.
+	AnnotationNodeIDs = "rediskit.io/node-ids"
+
+	appName      = "rediskit"
+	managedBy    = "rediskit-operator"
+	componentPod = "node"
+)
+
+// Names of the rendered objects. A cache's name is at most 40 characters, so every name here
+// stays a valid DNS label (the longest, a pod, is the name plus 7).
+
+// headlessName is the Service that gives every node pod its DNS name.
+func headlessName(cache string) string { return cache + "-nodes" }
+
+// clientName is the client Service: the configuration endpoint in cluster mode, the primary
+// endpoint otherwise.
+func clientName(cache string) string { return cache }
+
+// readerName is the reader endpoint outside cluster mode.
+func readerName(cache string) string { return cache + "-ro" }
+
+// shardName names a shard's StatefulSet, PodDisruptionBudget and ConfigMap, e.g. mycache-0001.
+func shardName(cache, shardID string) string { return cache + "-" + shardID }
+
+// configName is a shard's ConfigMap.
+func configName(cache, shardID string) string { return shardName(cache, shardID) + "-config" }
+
+// credentialsName is the Secret with the engine's users file and replication credential.
+func credentialsName(cache string) string { return cache + "-engine" }
+
+// tlsName is the Secret with the nodes' certificate: the user's, or the one the operator
+// generates.
+func tlsName(r *Resolved) string {
+	if r.Kubernetes.TLSSecret != "" {
+		return r.Kubernetes.TLSSecret
+	}
+	return r.Cache.Name + "-tls"
+}
+
+// podName is the StatefulSet's name for a shard's ordinal-th pod.
+func podName(cache, shardID string, ordinal int) string {
+	return fmt.Sprintf("%s-%d", shardName(cache, shardID), ordinal)
+}
+
+// podHost is a pod's stable DNS name under the headless Service: what its node announces.
+func podHost(r *Resolved, pod string) string {
+	return fmt.Sprintf("%s.%s.%s.svc.%s", pod, headlessName(r.Cache.Name), r.Namespace, r.Kubernetes.ClusterDomain)
+}
+
+// serviceHost is a Service's DNS name.
+func serviceHost(r *Resolved, svc string) string {
+	return fmt.Sprintf("%s.%s.svc.%s", svc, r.Namespace, r.Kubernetes.ClusterDomain)
+}
