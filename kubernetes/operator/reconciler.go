@@ -1,0 +1,104 @@
+package operator
+
+import (
+	"context"
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/rediskit/rediskit/kubernetes/api/v1alpha1"
+	"github.com/rediskit/rediskit/kubernetes/render"
+)
+
+// Reasons of the Ready condition while the operator cannot yet form the cluster.
+const (
+	ReasonBootstrapPending = "BootstrapPending"
+	ReasonInvalid          = "InvalidSpec"
+)
+
+// Reconciler reconciles Cache objects.
+type Reconciler struct {
+	client.Client
+	Scheme *runtime.Scheme
+}
+
+// Scheme is the types the operator reads and writes.
+func Scheme() (*runtime.Scheme, error) {
+	s := runtime.NewScheme()
+	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, appsv1.AddToScheme, policyv1.AddToScheme, v1alpha1.AddToScheme} {
+		if err := add(s); err != nil {
+			return nil, fmt.Errorf("building the operator's scheme: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// SetupWithManager watches Caches and the objects they own: a change to any of them (a
+// StatefulSet deleted, a pod gone) brings the cache back through Reconcile.
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&v1alpha1.Cache{}).
+		Owns(&appsv1.StatefulSet{}).
+		Owns(&corev1.Service{}).
+		Owns(&corev1.ConfigMap{}).
+		Owns(&corev1.Secret{}).
+		Owns(&policyv1.PodDisruptionBudget{}).
+		Complete(r)
+}
+
+// Reconcile brings one cache's objects to what its spec renders and records what it sees.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	c := &v1alpha1.Cache{}
+	if err := r.Get(ctx, req.NamespacedName, c); err != nil {
+		// Deleted: its objects go with it (owner references).
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	before := &v1alpha1.CacheStatus{}
+	c.Status.DeepCopyInto(before)
+	res, verr := render.Resolve(c)
+	meta.SetStatusCondition(&c.Status.Conditions, render.ValidCondition(verr, c.Generation))
+	c.Status.ObservedGeneration = c.Generation
+	if verr != nil {
+		// Nothing changes on an invalid spec: what runs keeps running as it was.
+		c.Status.Phase = v1alpha1.PhaseInvalid
+		meta.SetStatusCondition(&c.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionFalse,
+			Reason: ReasonInvalid, Message: "the spec is invalid (see the Valid condition); nothing was changed", ObservedGeneration: c.Generation})
+		return ctrl.Result{}, r.writeStatus(ctx, c, before)
+	}
+	creds, err := r.ensureCredentials(ctx, c, res)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	objs, err := render.Render(res, creds)
+	if err != nil {
+		return ctrl.Result{}, fmt.Errorf("rendering cache %s: %w", req.NamespacedName, err)
+	}
+	for _, o := range objs.All() {
+		if _, err := r.apply(ctx, o.(client.Object)); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	if err := r.observe(ctx, c, objs); err != nil {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{}, r.writeStatus(ctx, c, before)
+}
+
+// writeStatus writes the status when it changed.
+func (r *Reconciler) writeStatus(ctx context.Context, c *v1alpha1.Cache, before *v1alpha1.CacheStatus) error {
+	if apiEqualStatus(before, &c.Status) {
+		return nil
+	}
+	if err := r.Status().Update(ctx, c); err != nil && !apierrors.IsConflict(err) {
+		return fmt.Errorf("writing the status of cache %s/%s: %w", c.Namespace, c.Name, err)
+	}
+	return nil
+}
