@@ -193,13 +193,17 @@ func (e clusterTopology) addMissingSlots(ctx context.Context, c *redis.Client, n
 }
 
 func meet(ctx context.Context, c *redis.Client, n *Node) error {
-	// CLUSTER MEET takes an address, not a name: a node that announces a hostname is met
-	// at what the name resolves to now (the name is what it announces afterwards).
-	host := n.Host
+	return MeetAt(ctx, c, n.Host, n.Port(), n.BusPort)
+}
+
+// MeetAt has the node behind c meet the node at host (an address or a name), port and bus
+// port. CLUSTER MEET takes an address, not a name: a node that announces a hostname is met
+// at what the name resolves to now (the name is what it announces afterwards).
+func MeetAt(ctx context.Context, c *redis.Client, host string, port, busPort int) error {
 	if isHostname(host) {
 		ips, err := net.DefaultResolver.LookupHost(ctx, host)
 		if err != nil || len(ips) == 0 {
-			return fmt.Errorf("resolving %s to meet %s: %w", host, n.ID, err)
+			return fmt.Errorf("resolving %s to meet it: %w", host, err)
 		}
 		host = ips[0]
 		for _, ip := range ips {
@@ -209,7 +213,7 @@ func meet(ctx context.Context, c *redis.Client, n *Node) error {
 			}
 		}
 	}
-	return c.Do(ctx, "cluster", "meet", host, n.Port(), n.BusPort).Err()
+	return c.Do(ctx, "cluster", "meet", host, port, busPort).Err()
 }
 
 // waitClusterJoined waits until every node knows every other one by its id, connected.

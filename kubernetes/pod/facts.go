@@ -23,6 +23,8 @@ type Conf struct {
 	Dir string
 	// Port is the port peers are reached at (tls-port when set, else port).
 	Port int
+	// BusPort is the cluster bus port (cluster-port).
+	BusPort int
 	// TLS is set when Port speaks TLS.
 	TLS bool
 	// CAFile verifies peers' certificates (tls-ca-cert-file).
@@ -36,8 +38,9 @@ type Conf struct {
 type Volume struct {
 	// Started: the volume has served this node before (StartedFile).
 	Started bool
-	// NodesConf: cluster mode's state file is there; the node keeps its cluster identity
-	// (and, as far as it knows, its role and slots).
+	// NodesConf: cluster mode's state file shows the node in a cluster (it knows another
+	// node, or serves slots); the node keeps that identity (and, as far as it knows, its role
+	// and slots).
 	NodesConf bool
 	// Data: an RDB file or an AOF is there; the node loads a dataset.
 	Data bool
