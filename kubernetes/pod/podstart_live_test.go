@@ -31,52 +31,16 @@ const (
 // its replica: the data survives and the emptied node never leads. Without the guard (the
 // server started as-is) the node would lead empty and its replica would resync to nothing.
 func TestPodStartEmptiedPrimaryReturnsAsReplica(t *testing.T) {
-	if _, err := exec.LookPath("valkey-server"); err != nil {
-		t.Skip("valkey-server is not installed")
-	}
 	ctx := context.Background()
-	bin := buildEngine(t)
-	root := t.TempDir()
-	creds := filepath.Join(root, "credentials")
-	d := engine.Deployment{
-		Name: "rkpod", Mode: engine.ModeCluster, Shards: 1, ReplicasPerShard: 1,
-		Engine: "valkey", EngineVersion: "8.0",
-		Auth:        engine.Auth{AppToken: appToken, AdminPassword: adminPass},
-		BasePort:    podStartPorts,
-		DataDir:     filepath.Join(root, "data"),
-		NodeMemory:  128 << 20,
-		Persistence: engine.Persistence{}, // a restart loses the node's data
-		// The pod's configuration includes the credential from the engine Secret's file.
-		CredentialsInclude: filepath.Join(creds, pod.CredentialsFile),
-		Timing:             engine.Timing{ClusterNodeTimeout: 3 * time.Second},
-	}
-	e, err := engine.New(d, engine.NewLocalRunner())
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.Logf = t.Logf
-	writeFile(t, filepath.Join(creds, pod.CredentialsFile), engine.CredentialsConf(&d))
-	writeFile(t, filepath.Join(creds, engine.ACLFile), e.Plan.ACL())
-	configDir := writeShardConfig(t, root, e.Plan)
-	t.Cleanup(func() { _ = e.Stop(context.Background()) })
-	if err := e.Create(ctx); err != nil {
-		t.Fatal(err)
-	}
+	sh := liveShard(t)
+	e := sh.engine
 	prim, repl := e.Plan.Nodes[0], e.Plan.Nodes[1]
 
 	pc, rc := admin(prim), admin(repl)
 	defer pc.Close()
 	defer rc.Close()
 	const keys = 200
-	for i := 0; i < keys; i++ {
-		k := fmt.Sprintf("k%d", i)
-		if err := pc.Set(ctx, k, k, 0).Err(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if n, err := pc.Do(ctx, "wait", 1, 5000).Int(); err != nil || n != 1 {
-		t.Fatalf("WAIT: %d replicas acknowledged: %v", n, err)
-	}
+	writeKeys(t, pc, keys)
 
 	// The primary goes away and comes back with an empty volume but its nodes.conf.
 	if err := e.StopNode(ctx, prim.ID); err != nil {
@@ -111,7 +75,7 @@ func TestPodStartEmptiedPrimaryReturnsAsReplica(t *testing.T) {
 		}
 	}()
 
-	log := podStart(t, bin, configDir, creds, d.DataDir, "rkpod-0001-0")
+	log := sh.podStart(t, "rkpod-0001-0")
 	waitFor(t, 30*time.Second, prim.ID+" to replicate "+repl.ID, func() error {
 		rep, err := engine.Info(ctx, pc, "replication")
 		if err != nil {
@@ -142,6 +106,65 @@ func TestPodStartEmptiedPrimaryReturnsAsReplica(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(log); !strings.Contains(string(b), "takes over first") {
 		t.Fatalf("pod-start did not say why; its log:\n%s", b)
+	}
+}
+
+// shard is a live cluster shard of two valkey nodes made by the engine, as a cache's pods would
+// run it (configuration including the credential from a Secret's file), and the engine binary
+// built to start its nodes through pod-start.
+type shard struct {
+	engine                *engine.Engine
+	bin, configDir, creds string
+	dataDir               string
+}
+
+func liveShard(t *testing.T) *shard {
+	t.Helper()
+	if _, err := exec.LookPath("valkey-server"); err != nil {
+		t.Skip("valkey-server is not installed")
+	}
+	root := t.TempDir()
+	sh := &shard{bin: buildEngine(t), creds: filepath.Join(root, "credentials"), dataDir: filepath.Join(root, "data")}
+	d := engine.Deployment{
+		Name: "rkpod", Mode: engine.ModeCluster, Shards: 1, ReplicasPerShard: 1,
+		Engine: "valkey", EngineVersion: "8.0",
+		Auth:        engine.Auth{AppToken: appToken, AdminPassword: adminPass},
+		BasePort:    podStartPorts,
+		DataDir:     sh.dataDir,
+		NodeMemory:  128 << 20,
+		Persistence: engine.Persistence{}, // a restart loses the node's data
+		// The pod's configuration includes the credential from the engine Secret's file.
+		CredentialsInclude: filepath.Join(sh.creds, pod.CredentialsFile),
+		Timing:             engine.Timing{ClusterNodeTimeout: 3 * time.Second},
+	}
+	e, err := engine.New(d, engine.NewLocalRunner())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Logf = t.Logf
+	sh.engine = e
+	writeFile(t, filepath.Join(sh.creds, pod.CredentialsFile), engine.CredentialsConf(&d))
+	writeFile(t, filepath.Join(sh.creds, engine.ACLFile), e.Plan.ACL())
+	sh.configDir = writeShardConfig(t, root, e.Plan)
+	t.Cleanup(func() { _ = e.Stop(context.Background()) })
+	if err := e.Create(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return sh
+}
+
+// writeKeys writes n keys to the shard's primary and waits until its replica acknowledged them.
+func writeKeys(t *testing.T, c *redis.Client, n int) {
+	t.Helper()
+	ctx := context.Background()
+	for i := 0; i < n; i++ {
+		k := fmt.Sprintf("k%d", i)
+		if err := c.Set(ctx, k, k, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if acked, err := c.Do(ctx, "wait", 1, 5000).Int(); err != nil || acked != 1 {
+		t.Fatalf("WAIT: %d replicas acknowledged: %v", acked, err)
 	}
 }
 
@@ -180,16 +203,16 @@ func writeShardConfig(t *testing.T, root string, p *engine.Plan) string {
 
 // podStart runs `rediskit-engine pod-start` as a pod would (it becomes the server) and stops
 // it when the test ends; it returns its log file.
-func podStart(t *testing.T, bin, configDir, creds, dataDir, podName string) string {
+func (sh *shard) podStart(t *testing.T, podName string) string {
 	t.Helper()
 	log := filepath.Join(t.TempDir(), "pod-start.log")
 	f, err := os.Create(log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, pod.Subcommand, "-wait", "20s")
-	cmd.Env = append(os.Environ(), pod.EnvPodName+"="+podName, pod.EnvConfigDir+"="+configDir, pod.EnvDataDir+"="+dataDir,
-		pod.EnvCredentialsDir+"="+creds, pod.EnvServer+"=valkey-server")
+	cmd := exec.Command(sh.bin, pod.Subcommand, "-wait", "20s")
+	cmd.Env = append(os.Environ(), pod.EnvPodName+"="+podName, pod.EnvConfigDir+"="+sh.configDir, pod.EnvDataDir+"="+sh.dataDir,
+		pod.EnvCredentialsDir+"="+sh.creds, pod.EnvServer+"=valkey-server")
 	cmd.Stdout, cmd.Stderr = f, f
 	// Killed with the test, so no server outlives it holding a port.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
@@ -242,5 +265,50 @@ func writeFile(t *testing.T, path, content string) {
 	}
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A replica's volume is lost (a new PersistentVolumeClaim, or a pod rescheduled onto an empty
+// one): pod-start finds no nodes.conf while its shard's primary leads, so it stays the server's
+// parent, meets the primary and replicates it once the server answers. The node is back as a
+// replica with the data, under a new cluster identity, and the primary keeps leading.
+func TestPodStartLostVolumeJoinsAsReplica(t *testing.T) {
+	ctx := context.Background()
+	sh := liveShard(t)
+	e := sh.engine
+	prim, repl := e.Plan.Nodes[0], e.Plan.Nodes[1]
+	pc, rc := admin(prim), admin(repl)
+	defer pc.Close()
+	defer rc.Close()
+	const keys = 100
+	writeKeys(t, pc, keys)
+	if err := e.StopNode(ctx, repl.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(repl.Dir); err != nil {
+		t.Fatal(err)
+	}
+	log := sh.podStart(t, "rkpod-0001-1")
+	waitFor(t, 30*time.Second, repl.ID+" to replicate "+prim.ID, func() error {
+		rep, err := engine.Info(ctx, rc, "replication")
+		if err != nil {
+			return err
+		}
+		if rep["role"] != "slave" || rep["master_link_status"] != "up" {
+			return fmt.Errorf("role %s, link %s", rep["role"], rep["master_link_status"])
+		}
+		return nil
+	})
+	if role := info(t, pc, "replication")["role"]; role != "master" {
+		t.Fatalf("%s is %s after its replica rejoined", prim.ID, role)
+	}
+	waitFor(t, 10*time.Second, "every key on the rejoined replica", func() error {
+		if n, err := rc.DBSize(ctx).Result(); err != nil || n != keys {
+			return fmt.Errorf("%d keys: %v", n, err)
+		}
+		return nil
+	})
+	if b, _ := os.ReadFile(log); !strings.Contains(string(b), "join the cluster as a replica of "+prim.ID) {
+		t.Fatalf("pod-start did not join; its log:\n%s", b)
 	}
 }
