@@ -6,7 +6,6 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -194,13 +193,17 @@ func (e clusterTopology) addMissingSlots(ctx context.Context, c *redis.Client, n
 }
 
 func meet(ctx context.Context, c *redis.Client, n *Node) error {
-	// CLUSTER MEET takes an address, not a name: a node that announces a hostname is met
-	// at what the name resolves to now (the name is what it announces afterwards).
-	host := n.Host
+	return MeetAt(ctx, c, n.Host, n.Port(), n.BusPort)
+}
+
+// MeetAt has the node behind c meet the node at host (an address or a name), port and bus
+// port. CLUSTER MEET takes an address, not a name: a node that announces a hostname is met
+// at what the name resolves to now (the name is what it announces afterwards).
+func MeetAt(ctx context.Context, c *redis.Client, host string, port, busPort int) error {
 	if isHostname(host) {
 		ips, err := net.DefaultResolver.LookupHost(ctx, host)
 		if err != nil || len(ips) == 0 {
-			return fmt.Errorf("resolving %s to meet %s: %w", host, n.ID, err)
+			return fmt.Errorf("resolving %s to meet it: %w", host, err)
 		}
 		host = ips[0]
 		for _, ip := range ips {
@@ -210,7 +213,7 @@ func meet(ctx context.Context, c *redis.Client, n *Node) error {
 			}
 		}
 	}
-	return c.Do(ctx, "cluster", "meet", host, n.Port(), n.BusPort).Err()
+	return c.Do(ctx, "cluster", "meet", host, port, busPort).Err()
 }
 
 // waitClusterJoined waits until every node knows every other one by its id, connected.
@@ -374,8 +377,7 @@ func (e clusterTopology) reconcileCluster(ctx context.Context) error {
 // and one of its replicas is running, that replica takes over first; the node then returns
 // as its replica instead of leading the shard, possibly empty, and resyncing its replicas.
 func (e clusterTopology) guardEmptyClusterPrimary(ctx context.Context, n *Node) error {
-	var candidate *Node
-	var best int64 = -1
+	var peers []ShardPeer
 	for _, o := range e.Plan.ShardNodes(n.Shard) {
 		if o.ID == n.ID || !e.Runner.Running(o.ID) {
 			continue
@@ -386,17 +388,14 @@ func (e clusterTopology) guardEmptyClusterPrimary(ctx context.Context, n *Node) 
 		if err != nil {
 			return fmt.Errorf("checking shard %s before starting %s: %w", n.ShardID, n.ID, err)
 		}
-		if info["role"] == "master" {
-			return nil // the shard already has another primary: n will join as its replica
-		}
 		off, _ := strconv.ParseInt(info["slave_repl_offset"], 10, 64)
-		if off > best {
-			best, candidate = off, o
-		}
+		peers = append(peers, ShardPeer{ID: o.ID, Leads: info["role"] == "master", Offset: off})
 	}
-	if candidate == nil {
-		return nil // no replica running: n is all the shard has
+	g := GuardShard(peers)
+	if g.Promote == "" {
+		return nil // another primary leads (n joins as its replica), or n is all the shard has
 	}
+	candidate := e.Plan.Node(g.Promote)
 	e.logf("node %s is still primary of shard %s; %s takes over before it returns", n.ID, n.ShardID, candidate.ID)
 	if err := e.promoteReplica(ctx, candidate); err != nil {
 		return fmt.Errorf("starting node %s: %w", n.ID, err)
@@ -405,14 +404,7 @@ func (e clusterTopology) guardEmptyClusterPrimary(ctx context.Context, n *Node) 
 }
 
 // promoteReplica makes replica n lead its shard while the shard's primary is down or
-// silent: CLUSTER FAILOVER FORCE (no handshake with the primary, a majority of primaries
-// votes), then TAKEOVER when no vote came within a second. Votes come within milliseconds
-// when the primaries give them; they may not: a primary votes for the replicas of a given
-// shard at most once per two node timeouts (30 s by default), so a shard that failed over a
-// moment ago cannot again by vote, and with one or two shards left no majority may answer.
-// Both callers know the old primary is gone (its process) or found silent by a majority of
-// vantage points; the vote adds no knowledge of it, only a new epoch, which a takeover
-// takes itself, and an old primary heard again steps down before the higher epoch.
+// silent (PromoteClusterReplica), once per failure.
 func (e clusterTopology) promoteReplica(ctx context.Context, n *Node) error {
 	e.promoting.Lock()
 	defer e.promoting.Unlock()
@@ -431,22 +423,7 @@ func (e clusterTopology) promoteReplica(ctx context.Context, n *Node) error {
 	}
 	c := e.admin(n.Addr())
 	defer c.Close()
-	// It leads without replicas at first: a fence from an earlier time as primary would
-	// refuse every write (fence.go).
-	if err := c.ConfigSet(ctx, "min-replicas-to-write", "0").Err(); err != nil {
-		return fmt.Errorf("promoting %s: lifting the write fence: %w", n.ID, err)
-	}
-	if err := c.Do(ctx, "cluster", "failover", "force").Err(); err != nil {
-		return fmt.Errorf("promoting %s: %w", n.ID, err)
-	}
-	if waitFor(ctx, time.Second, "the primaries to elect "+n.ID, leads(c)) == nil {
-		return nil
-	}
-	e.logf("no vote promoted %s; taking over", n.ID)
-	if err := c.Do(ctx, "cluster", "failover", "takeover").Err(); err != nil {
-		return fmt.Errorf("promoting %s: %w", n.ID, err)
-	}
-	return waitFor(ctx, e.timeout(), "the takeover by "+n.ID, leads(c))
+	return PromoteClusterReplica(ctx, c, n.ID, e.timeout(), e.logf)
 }
 
 // leads is a check that the node behind c is a primary.

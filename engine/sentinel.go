@@ -355,10 +355,7 @@ func (e replicationGroup) promoteSoleReplica(ctx context.Context, old *Node) {
 	}
 	c := e.admin(sole.Addr())
 	defer c.Close()
-	// It leads without replicas at first: a fence from an earlier time as primary would
-	// refuse its writes (fence.go).
-	_ = c.ConfigSet(ctx, "min-replicas-to-write", "0").Err()
-	if err := c.Do(ctx, "replicaof", "no", "one").Err(); err != nil {
+	if err := PromoteReplicationReplica(ctx, c); err != nil {
 		e.logf("promoting %s ahead of the sentinels: %v", sole.ID, err)
 	}
 }

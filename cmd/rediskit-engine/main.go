@@ -11,6 +11,8 @@
 //	                                              process per container)
 //	rediskit-engine probe                         container health check: the local process
 //	                                              on $RK_PORT answers
+//	rediskit-engine pod-start                     a Kubernetes node pod's entrypoint: the start
+//	                                              guard (kubernetes/pod), then become the server
 //
 // The deployment is JSON (engine.Deployment), from -f or $RK_DEPLOYMENT_FILE (default
 // /etc/rediskit/deployment.json). Secrets can come from the environment instead of the
@@ -35,6 +37,7 @@ import (
 
 	"github.com/rediskit/rediskit/engine"
 	"github.com/rediskit/rediskit/engine/controller"
+	"github.com/rediskit/rediskit/kubernetes/pod"
 )
 
 func main() {
@@ -55,6 +58,8 @@ func main() {
 		err = cmdExec(os.Args[2:])
 	case "probe":
 		err = cmdProbe(os.Args[2:])
+	case pod.Subcommand:
+		err = cmdPodStart(os.Args[2:])
 	default:
 		usage()
 	}
@@ -65,7 +70,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: rediskit-engine plan|up|status|snapshot [-f deployment.json] | exec <program> <conf> | probe")
+	fmt.Fprintln(os.Stderr, "usage: rediskit-engine plan|up|status|snapshot [-f deployment.json] | exec <program> <conf> | probe | pod-start")
 	os.Exit(2)
 }
 
@@ -271,4 +276,25 @@ func probe(addr string, useTLS bool) error {
 		return fmt.Errorf("probe: no RESP reply from %s (tls %v): %v", addr, useTLS, err)
 	}
 	return nil
+}
+
+// podStartWait is how long pod-start keeps asking when no start is safe yet (a peer loading,
+// the shard's data possibly on a peer that is down) before it exits and leaves the pod to
+// kubelet's restart backoff; well within the startup probe's hour.
+const podStartWait = 10 * time.Minute
+
+// cmdPodStart is a node pod's entrypoint (render.StartCommand): it decides how the node
+// starts from its volume and its shard's other nodes, with the engine's start guards, and
+// becomes the server. Its inputs are the pod's environment and mounted files (kubernetes/pod).
+func cmdPodStart(args []string) error {
+	fs := flag.NewFlagSet(pod.Subcommand, flag.ExitOnError)
+	wait := fs.Duration("wait", podStartWait, "how long to keep asking while no start is safe")
+	_ = fs.Parse(args)
+	env, err := pod.EnvFromOS()
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	return pod.Run(ctx, env, *wait, log.Printf)
 }

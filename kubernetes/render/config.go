@@ -9,14 +9,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/rediskit/rediskit/engine"
+	"github.com/rediskit/rediskit/kubernetes/pod"
 )
 
-// NodesKey is the key of a shard's ConfigMap that maps its pods to their nodes (JSON, a list
-// of Node): how a pod's start learns which node it is.
-const NodesKey = "nodes.json"
-
-// confKey is the key of a pod's redis.conf in its shard's ConfigMap.
-func confKey(pod string) string { return pod + ".conf" }
+// NodesKey is the key of a shard's ConfigMap that maps its pods to their nodes.
+const NodesKey = pod.NodesKey
 
 // shardConfig is a shard's ConfigMap: each node's redis.conf as the engine renders it for a
 // first start (the announced hostname, ports, TLS files, users file, parameter group; the
@@ -29,7 +26,7 @@ func shardConfig(r *Resolved, p *engine.Plan, shard []Node) (*corev1.ConfigMap, 
 		if err != nil {
 			return nil, err
 		}
-		data[confKey(n.Pod)] = conf
+		data[pod.ConfKey(n.Pod)] = conf
 	}
 	b, err := json.MarshalIndent(shard, "", "  ")
 	if err != nil {

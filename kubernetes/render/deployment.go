@@ -5,6 +5,7 @@ import (
 
 	"github.com/rediskit/rediskit/components/spec"
 	"github.com/rediskit/rediskit/engine"
+	"github.com/rediskit/rediskit/kubernetes/pod"
 )
 
 // Credentials are the secrets the nodes' configuration needs: the operator generates them or
@@ -16,19 +17,13 @@ type Credentials struct {
 	UserPasswords    map[string]string
 }
 
-// Paths inside a node's pod.
+// Paths inside a node's pod: the pod package's contract.
 const (
-	// DataDir is the node's persistent volume; the node's files are in DataDir/<node id>,
-	// where the engine keeps them on a machine too.
-	DataDir = "/data"
-	// ConfigDir holds the shard's ConfigMap: <pod name>.conf for each of its nodes.
-	ConfigDir = "/etc/rediskit/config"
-	// CredentialsDir holds the engine Secret: users.acl and credentials.conf.
-	CredentialsDir = "/etc/rediskit/credentials"
-	// TLSDir holds the TLS Secret: tls.crt, tls.key and ca.crt.
-	TLSDir = "/etc/rediskit/tls"
-	// CredentialsFile is the file a node's redis.conf includes for the replication credential.
-	CredentialsFile = "credentials.conf"
+	DataDir         = pod.DataDir
+	ConfigDir       = pod.ConfigDir
+	CredentialsDir  = pod.CredentialsDir
+	TLSDir          = pod.TLSDir
+	CredentialsFile = pod.CredentialsFile
 )
 
 // defaultAccess is a user's access string when the spec gives none (the self-hosted target's
@@ -84,16 +79,8 @@ func deploymentFor(r *Resolved, cr Credentials, hosts map[string]string) engine.
 	return d
 }
 
-// Node is one node of the cache and the pod that runs it.
-type Node struct {
-	ID      string `json:"id"`
-	Shard   int    `json:"shard"`
-	ShardID string `json:"shardId"`
-	Pod     string `json:"pod"`
-	Ordinal int    `json:"ordinal"`
-	// Host is the pod's DNS name, which the node announces.
-	Host string `json:"host"`
-}
+// Node is one node of the cache and the pod that runs it (a shard's nodes.json lists them).
+type Node = pod.Node
 
 // planFor plans the deployment the pods run. The engine names the nodes; a first plan gives
 // their ids, the second places each in its pod (the pod's DNS name, the cache's port).
@@ -106,9 +93,9 @@ func planFor(r *Resolved, cr Credentials) (*engine.Plan, []Node, error) {
 	var nodes []Node
 	ordinal := map[int]int{}
 	for _, n := range first.Nodes {
-		pod := podName(r.Cache.Name, n.ShardID, ordinal[n.Shard])
-		nodes = append(nodes, Node{ID: n.ID, Shard: n.Shard, ShardID: n.ShardID, Pod: pod, Ordinal: ordinal[n.Shard], Host: podHost(r, pod)})
-		hosts[n.ID] = podHost(r, pod)
+		name := podName(r.Cache.Name, n.ShardID, ordinal[n.Shard])
+		nodes = append(nodes, Node{ID: n.ID, Shard: n.Shard, ShardID: n.ShardID, Pod: name, Ordinal: ordinal[n.Shard], Host: podHost(r, name)})
+		hosts[n.ID] = podHost(r, name)
 		ordinal[n.Shard]++
 	}
 	p, err := engine.PlanFor(deploymentFor(r, cr, hosts))

@@ -13,6 +13,7 @@ import (
 	"github.com/rediskit/rediskit/components/spec"
 	"github.com/rediskit/rediskit/engine"
 	"github.com/rediskit/rediskit/kubernetes/api/v1alpha1"
+	"github.com/rediskit/rediskit/kubernetes/pod"
 	"github.com/rediskit/rediskit/paramgroup"
 )
 
@@ -336,5 +337,47 @@ func TestRenderNeedsStoredCache(t *testing.T) {
 	r := mustResolve(t, c)
 	if _, err := Render(r, creds); err == nil || !strings.Contains(err.Error(), "namespace") {
 		t.Errorf("rendering without a namespace: %v", err)
+	}
+}
+
+// The contract with pod-start: every node's container runs it with the environment it reads
+// (its pod, where the configuration and the credentials are, the cache's server program), and
+// every rendered configuration is one it accepts, with the node's directory on its volume and
+// the port of the cache.
+func TestRenderPodStartContract(t *testing.T) {
+	r, o := mustRender(t, clusterCache())
+	for _, sts := range o.Shards {
+		c := sts.Spec.Template.Spec.Containers[0]
+		if !reflect.DeepEqual(c.Command, []string{"rediskit-engine", pod.Subcommand}) {
+			t.Errorf("%s runs %q", sts.Name, c.Command)
+		}
+		env := map[string]string{}
+		for _, e := range c.Env {
+			env[e.Name] = e.Value
+			if e.Name == pod.EnvPodName && (e.ValueFrom == nil || e.ValueFrom.FieldRef.FieldPath != "metadata.name") {
+				t.Errorf("%s: %s is not the pod's name", sts.Name, e.Name)
+			}
+		}
+		want := map[string]string{pod.EnvConfigDir: pod.ConfigDir, pod.EnvDataDir: pod.DataDir,
+			pod.EnvCredentialsDir: pod.CredentialsDir, pod.EnvServer: "valkey-server"}
+		for k, v := range want {
+			if env[k] != v {
+				t.Errorf("%s: %s=%q, want %q", sts.Name, k, env[k], v)
+			}
+		}
+	}
+	for _, cm := range o.Configs {
+		for key, text := range cm.Data {
+			if key == NodesKey {
+				continue
+			}
+			conf, err := pod.ParseConf(text)
+			if err != nil {
+				t.Fatalf("%s/%s: pod-start refuses it: %v", cm.Name, key, err)
+			}
+			if !strings.HasPrefix(conf.Dir, pod.DataDir+"/"+r.Cache.Name+"-") || !conf.Cluster || conf.Port != 6379 {
+				t.Errorf("%s/%s reads as %+v", cm.Name, key, conf)
+			}
+		}
 	}
 }

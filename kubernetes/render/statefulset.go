@@ -10,19 +10,20 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/rediskit/rediskit/engine"
+	"github.com/rediskit/rediskit/kubernetes/pod"
 )
 
 // StartCommand is what a node's container runs: the engine image's entrypoint, which finds
 // its node in the shard's ConfigMap by pod name, copies the configuration and users file into
 // the node's directory, decides at this start whether the node follows a primary (the start
 // guard, see docs/kubernetes.md) and becomes the server.
-var StartCommand = []string{"rediskit-engine", "pod-start"}
+var StartCommand = []string{"rediskit-engine", pod.Subcommand}
 
 // Environment of a node's container.
 const (
-	EnvPodName   = "RK_POD_NAME"
-	EnvConfigDir = "RK_CONFIG_DIR"
-	EnvDataDir   = "RK_DATA_DIR"
+	EnvPodName   = pod.EnvPodName
+	EnvConfigDir = pod.EnvConfigDir
+	EnvDataDir   = pod.EnvDataDir
 )
 
 // secretMode is the mode of mounted Secret files: readable by the pod's group (fsGroup, the
@@ -102,6 +103,8 @@ func podSpec(r *Resolved, p *engine.Plan, shardID string, size int) corev1.PodSp
 			{Name: EnvPodName, ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}},
 			{Name: EnvConfigDir, Value: ConfigDir},
 			{Name: EnvDataDir, Value: DataDir},
+			{Name: pod.EnvCredentialsDir, Value: CredentialsDir},
+			{Name: pod.EnvServer, Value: engine.ProgramsFor(p.Deployment.Engine).Server},
 			{Name: "RK_PORT", Value: strconv.Itoa(port)},
 			{Name: "RK_PROBE_TLS", Value: probeTLS},
 		},
