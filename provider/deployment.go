@@ -2,9 +2,7 @@ package provider
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
-	"math/big"
 	"os"
 	"reflect"
 	"slices"
@@ -15,6 +13,7 @@ import (
 	"github.com/pulumi/pulumi-go-provider/infer"
 
 	"github.com/rediskit/rediskit/engine"
+	"github.com/rediskit/rediskit/internal/secret"
 	"github.com/rediskit/rediskit/provider/schema"
 )
 
@@ -39,20 +38,7 @@ func (d *Deployment) Check(ctx context.Context, req infer.CheckRequest) (infer.C
 	return infer.CheckResponse[schema.DeploymentArgs]{Inputs: args, Failures: failures}, nil
 }
 
-// tokenAlphabet is valid for ElastiCache AUTH tokens and the engine's ACL rules alike.
-const tokenAlphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-!&$^"
-
-func generateSecret(n int) (string, error) {
-	b := make([]byte, n)
-	for i := range b {
-		k, err := rand.Int(rand.Reader, big.NewInt(int64(len(tokenAlphabet))))
-		if err != nil {
-			return "", fmt.Errorf("generating a secret: %w", err)
-		}
-		b[i] = tokenAlphabet[k.Int64()]
-	}
-	return string(b), nil
-}
+func generateSecret(n int) (string, error) { return secret.Generate(n) }
 
 // secretsFor keeps the credentials a state already has and generates the missing ones.
 func secretsFor(args schema.DeploymentArgs, old *schema.DeploymentState) (schema.Secrets, error) {

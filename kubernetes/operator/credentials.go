@@ -2,9 +2,7 @@ package operator
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
-	"math/big"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -12,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
+	"github.com/rediskit/rediskit/internal/secret"
 	"github.com/rediskit/rediskit/kubernetes/api/v1alpha1"
 	"github.com/rediskit/rediskit/kubernetes/render"
 )
@@ -25,21 +24,6 @@ const (
 )
 
 func authSecretName(c *v1alpha1.Cache) string { return c.Name + "-auth" }
-
-// secretAlphabet is valid for ElastiCache AUTH tokens and the engine's ACL rules alike.
-const secretAlphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-!&$^"
-
-func generate(n int) (string, error) {
-	b := make([]byte, n)
-	for i := range b {
-		k, err := rand.Int(rand.Reader, big.NewInt(int64(len(secretAlphabet))))
-		if err != nil {
-			return "", fmt.Errorf("generating a secret: %w", err)
-		}
-		b[i] = secretAlphabet[k.Int64()]
-	}
-	return string(b), nil
-}
 
 // ensureCredentials returns the cache's credentials: the app token and user passwords from
 // kubernetes.authSecret when it names one, else from the operator's own Secret <cache>-auth,
@@ -78,7 +62,7 @@ func (r *Reconciler) ensureCredentials(ctx context.Context, c *v1alpha1.Cache, r
 	}
 	for _, k := range want {
 		if len(own.Data[k]) == 0 {
-			v, err := generate(48)
+			v, err := secret.Generate(48)
 			if err != nil {
 				return render.Credentials{}, err
 			}
