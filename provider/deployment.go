@@ -38,7 +38,6 @@ func (d *Deployment) Check(ctx context.Context, req infer.CheckRequest) (infer.C
 	return infer.CheckResponse[schema.DeploymentArgs]{Inputs: args, Failures: failures}, nil
 }
 
-func generateSecret(n int) (string, error) { return secret.Generate(n) }
 
 // secretsFor keeps the credentials a state already has and generates the missing ones.
 func secretsFor(args schema.DeploymentArgs, old *schema.DeploymentState) (schema.Secrets, error) {
@@ -55,7 +54,7 @@ func secretsFor(args schema.DeploymentArgs, old *schema.DeploymentState) (schema
 	case args.AuthToken != nil:
 		s.AppToken = *args.AuthToken
 	case s.AppToken == "" || (old != nil && old.TokenRevision != args.TokenRevision):
-		if s.AppToken, err = generateSecret(48); err != nil {
+		if s.AppToken, err = secret.Generate(48); err != nil {
 			return s, err
 		}
 	}
@@ -68,7 +67,7 @@ func secretsFor(args schema.DeploymentArgs, old *schema.DeploymentState) (schema
 		s.PreviousAppToken = before
 	}
 	if s.AdminPassword == "" {
-		if s.AdminPassword, err = generateSecret(48); err != nil {
+		if s.AdminPassword, err = secret.Generate(48); err != nil {
 			return s, err
 		}
 	}
@@ -76,7 +75,7 @@ func secretsFor(args schema.DeploymentArgs, old *schema.DeploymentState) (schema
 	for _, u := range args.Users {
 		keep[u.Name] = true
 		if s.UserPasswords[u.Name] == "" {
-			if s.UserPasswords[u.Name], err = generateSecret(48); err != nil {
+			if s.UserPasswords[u.Name], err = secret.Generate(48); err != nil {
 				return s, err
 			}
 		}
