@@ -66,7 +66,11 @@ func (g *generator) schemaOf(t reflect.Type) Props {
 		if t.Elem() == conditionType {
 			// Conditions are a map keyed by type, as everywhere in Kubernetes: server-side
 			// apply merges them by type rather than replacing the list.
+			// The API server wants a list-map key required (or defaulted); metav1.Condition
+			// always carries all five of these.
 			p.ListType, p.ListMapKeys = "map", []string{"type"}
+			items.Required = []string{"lastTransitionTime", "message", "reason", "status", "type"}
+			p.Items = &items
 		}
 		return p
 	case reflect.Map:
