@@ -38,7 +38,6 @@ func (d *Deployment) Check(ctx context.Context, req infer.CheckRequest) (infer.C
 	return infer.CheckResponse[schema.DeploymentArgs]{Inputs: args, Failures: failures}, nil
 }
 
-
 // secretsFor keeps the credentials a state already has and generates the missing ones.
 func secretsFor(args schema.DeploymentArgs, old *schema.DeploymentState) (schema.Secrets, error) {
 	s := schema.Secrets{UserPasswords: map[string]string{}}
