@@ -60,7 +60,7 @@ func (e *Engine) NodeStatus(ctx context.Context, n *Node) NodeStatus {
 	st.Reachable = true
 	st.Loading = info["loading"] == "1"
 	st.Offset, _ = strconv.ParseInt(info["master_repl_offset"], 10, 64)
-	st.Keys = keyCount(info)
+	st.Keys = KeyCount(info)
 	if info["role"] == "master" {
 		st.Role = RolePrimary
 	} else {
@@ -106,8 +106,8 @@ func (e *Engine) NodeStatus(ctx context.Context, n *Node) NodeStatus {
 	return st
 }
 
-// keyCount sums the keys of every database in INFO keyspace.
-func keyCount(info map[string]string) int64 {
+// KeyCount sums the keys of every database in INFO keyspace.
+func KeyCount(info map[string]string) int64 {
 	var total int64
 	for k, v := range info {
 		if !strings.HasPrefix(k, "db") {

@@ -59,7 +59,7 @@ func (m *Metrics) families() []metric {
 		{"NewConnections", "Connections accepted (cumulative).", "counter", func(i map[string]string, _ *Node) (float64, bool) { return num(i, "total_connections_received") }},
 		{"CacheHits", "Successful key lookups (cumulative).", "counter", func(i map[string]string, _ *Node) (float64, bool) { return num(i, "keyspace_hits") }},
 		{"CacheMisses", "Unsuccessful key lookups (cumulative).", "counter", func(i map[string]string, _ *Node) (float64, bool) { return num(i, "keyspace_misses") }},
-		{"CurrItems", "Keys in all databases.", "gauge", func(i map[string]string, _ *Node) (float64, bool) { return float64(keyCount(i)), true }},
+		{"CurrItems", "Keys in all databases.", "gauge", func(i map[string]string, _ *Node) (float64, bool) { return float64(KeyCount(i)), true }},
 		{"IsMaster", "1 when the node is a primary.", "gauge", func(i map[string]string, _ *Node) (float64, bool) {
 			if i["role"] == "master" {
 				return 1, true

@@ -92,10 +92,10 @@ func TestScaleClusterLive(t *testing.T) {
 		var total int64
 		for s := 0; s < shards; s++ {
 			n := e.Plan.ShardNodes(s)[0]
-			if got := keyCount(NodeInfo(t, e, n, "keyspace")); got < int64(len(keys)/shards/2) {
+			if got := KeyCount(NodeInfo(t, e, n, "keyspace")); got < int64(len(keys)/shards/2) {
 				t.Errorf("%s: %s holds %d of %d keys: slots were not moved with their keys", what, n.ID, got, len(keys))
 			}
-			total += keyCount(NodeInfo(t, e, n, "keyspace"))
+			total += KeyCount(NodeInfo(t, e, n, "keyspace"))
 			a := adminClient(e, n)
 			dl, err := a.ConfigGet(ctx, syncDelayParam).Result()
 			a.Close()
@@ -136,8 +136,8 @@ func TestScaleReplicationLive(t *testing.T) {
 	}
 	assertOnePrimary(t, e)
 	added := e.Plan.Nodes[2]
-	if info := NodeInfo(t, e, added, "keyspace"); keyCount(info) != int64(len(keys)) {
-		t.Fatalf("new replica %s holds %d keys, want %d", added.ID, keyCount(info), len(keys))
+	if info := NodeInfo(t, e, added, "keyspace"); KeyCount(info) != int64(len(keys)) {
+		t.Fatalf("new replica %s holds %d keys, want %d", added.ID, KeyCount(info), len(keys))
 	}
 	if n, err := c.Do(ctx, "wait", 2, 2000).Int(); err != nil || n != 2 {
 		t.Fatalf("WAIT 2 = %d, %v: the new replica is not replicating", n, err)

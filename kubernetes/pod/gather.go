@@ -262,7 +262,7 @@ func (s *Start) ask(ctx context.Context, p peerConf) Peer {
 	out.Role = rep["role"]
 	out.Offset, _ = strconv.ParseInt(rep["slave_repl_offset"], 10, 64)
 	out.Replicas, _ = strconv.Atoi(rep["connected_slaves"])
-	out.Keys = keys(ks)
+	out.Keys = engine.KeyCount(ks)
 	if s.Facts.Conf.Cluster {
 		nodes, err := c.ClusterNodes(ctx).Result()
 		if err != nil {
@@ -298,23 +298,6 @@ func classify(err error) PeerState {
 		return Unreachable
 	}
 	return Unknown
-}
-
-// keys sums the keys of INFO keyspace ("db0:keys=3,expires=0,avg_ttl=0").
-func keys(ks map[string]string) int64 {
-	var n int64
-	for db, v := range ks {
-		if !strings.HasPrefix(db, "db") {
-			continue
-		}
-		for _, kv := range strings.Split(v, ",") {
-			if k, val, ok := strings.Cut(kv, "="); ok && k == "keys" {
-				x, _ := strconv.ParseInt(val, 10, 64)
-				n += x
-			}
-		}
-	}
-	return n
 }
 
 func sortedIDs(m map[string]peerConf) []string {
