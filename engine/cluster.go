@@ -24,7 +24,10 @@ type ClusterNode struct {
 	ID string
 	// Addr is host:port as the node announces it: its hostname when it announces one
 	// (cluster-announce-hostname), so it compares with the planned Node.Addr.
-	Addr      string
+	Addr string
+	// IP is the address the node was last seen at (the first part of the line's address,
+	// before any hostname): what a node that announces a name is reached at now.
+	IP        string
 	Flags     []string
 	MasterID  string // "" for masters
 	Epoch     int64
@@ -54,12 +57,13 @@ func ParseClusterNodes(s string) ([]ClusterNode, error) {
 		field, hostname, _ := strings.Cut(f[1], ",")
 		hostname, _, _ = strings.Cut(hostname, ",")
 		addr, _, _ := strings.Cut(field, "@")
+		ip, _, _ := net.SplitHostPort(addr)
 		if hostname != "" && !strings.Contains(hostname, "=") {
 			if _, port, err := net.SplitHostPort(addr); err == nil {
 				addr = net.JoinHostPort(hostname, port)
 			}
 		}
-		cn := ClusterNode{ID: f[0], Addr: addr, Flags: strings.Split(f[2], ","), Connected: f[7] == "connected"}
+		cn := ClusterNode{ID: f[0], Addr: addr, IP: ip, Flags: strings.Split(f[2], ","), Connected: f[7] == "connected"}
 		if f[3] != "-" {
 			cn.MasterID = f[3]
 		}

@@ -5,9 +5,9 @@
 // status (status.go). Every step is idempotent, so a pass interrupted anywhere is finished by
 // the next one.
 //
-// What exists so far: validation into conditions, the credentials Secret, creating and healing
-// the rendered objects, and the observed nodes (pod, Kubernetes node, zone, readiness). The
-// cluster's bootstrap, failover, scaling and rolling changes (issue 14) come next; until then
-// a valid cache stays in phase Creating with the Ready condition False, reason
-// BootstrapPending, and never reports Ready.
+// Past the objects, each pass asks every node what it is (facts.go), decides from the
+// answers alone the steps that bring the nodes to the plan (topology.go: form a new cluster
+// once every node answers, meet nodes at their pods' current addresses, serve unserved slots,
+// attach replicas, forget identities gone), takes them (heal.go), labels each pod with its
+// node's role, and reports phase, roles and slots in the status.
 package operator

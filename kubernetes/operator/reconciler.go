@@ -11,18 +11,17 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 
 	"github.com/rediskit/rediskit/kubernetes/api/v1alpha1"
 	"github.com/rediskit/rediskit/kubernetes/render"
 )
 
-// Reasons of the Ready condition while the operator cannot yet form the cluster.
-const (
-	ReasonBootstrapPending = "BootstrapPending"
-	ReasonInvalid          = "InvalidSpec"
-)
+// ReasonInvalid is the Ready condition's reason while the spec is invalid.
+const ReasonInvalid = "InvalidSpec"
 
 // Reconciler reconciles Cache objects.
 type Reconciler struct {
@@ -51,7 +50,18 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&corev1.ConfigMap{}).
 		Owns(&corev1.Secret{}).
 		Owns(&policyv1.PodDisruptionBudget{}).
+		// Node pods are the StatefulSets', not the Cache's: they are mapped to their cache by
+		// its label, so a pod that dies or comes back brings the cache through at once.
+		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(podToCache)).
 		Complete(r)
+}
+
+func podToCache(_ context.Context, o client.Object) []ctrl.Request {
+	name := o.GetLabels()[render.LabelCache]
+	if name == "" {
+		return nil
+	}
+	return []ctrl.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: name}}}
 }
 
 // Reconcile brings one cache's objects to what its spec renders and records what it sees.
@@ -86,10 +96,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			return ctrl.Result{}, err
 		}
 	}
-	if err := r.observe(ctx, c, objs); err != nil {
+	result, err := r.converge(ctx, c, objs, creds)
+	if err != nil {
 		return ctrl.Result{}, err
 	}
-	return ctrl.Result{}, r.writeStatus(ctx, c, before)
+	return result, r.writeStatus(ctx, c, before)
 }
 
 // writeStatus writes the status when it changed.

@@ -91,7 +91,9 @@ func TestReconcileInvalidSpecChangesNothing(t *testing.T) {
 // A valid cache gets its objects, owned by it; a second pass writes nothing; a deleted
 // StatefulSet and a tampered ConfigMap are put back (level-triggered); the credentials stay.
 func TestReconcileCreatesAndHeals(t *testing.T) {
-	r := newReconciler(t, cacheObj("rk"),
+	c := cacheObj("rk")
+	c.Spec.Kubernetes.TLSSecret = "rk-team-tls"
+	r := newReconciler(t, c, tlsSecretFor(t, "apps", "rk", "rk-team-tls"),
 		&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "worker-a", Labels: map[string]string{corev1.LabelTopologyZone: "zone-a"}}},
 		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "rk-0001-0", Namespace: "apps"}, Spec: corev1.PodSpec{NodeName: "worker-a"},
 			Status: corev1.PodStatus{Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}}})
@@ -122,16 +124,18 @@ func TestReconcileCreatesAndHeals(t *testing.T) {
 		t.Errorf("generated credentials: token %d, admin %d characters; want 48", len(token), len(auth.Data[keyAdminPassword]))
 	}
 
-	// Status: the pod that exists is seen on its node in its zone; not Ready until bootstrap.
+	// Status: the pod that exists is seen on its node in its zone; its node does not answer
+	// (the pod has no address), so nothing is formed and the cache is not Ready.
 	if got.Status.Phase != v1alpha1.PhaseCreating || got.Status.Shards != 3 || len(got.Status.Nodes) != 6 {
 		t.Errorf("status phase %q, %d shards, %d nodes; want Creating, 3, 6", got.Status.Phase, got.Status.Shards, len(got.Status.Nodes))
 	}
 	first := got.Status.Nodes[0]
-	if first.Pod != "rk-0001-0" || first.Node != "worker-a" || first.Zone != "zone-a" || !first.Ready {
-		t.Errorf("node 0 status %+v, want pod rk-0001-0 ready on worker-a in zone-a", first)
+	if first.Pod != "rk-0001-0" || first.Node != "worker-a" || first.Zone != "zone-a" || first.Ready {
+		t.Errorf("node 0 status %+v, want pod rk-0001-0 on worker-a in zone-a, not ready (its node does not answer)", first)
 	}
-	if ready := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionReady); ready == nil || ready.Status != metav1.ConditionFalse || ready.Reason != ReasonBootstrapPending {
-		t.Errorf("Ready condition %+v, want False/BootstrapPending", ready)
+	ready := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionReady)
+	if ready == nil || ready.Status != metav1.ConditionFalse || ready.Reason != ReasonForming || !strings.Contains(ready.Message, "0 of 6 nodes answer") {
+		t.Errorf("Ready condition %+v, want False/Forming saying 0 of 6 nodes answer", ready)
 	}
 
 	// A second pass over an unchanged cluster writes nothing.

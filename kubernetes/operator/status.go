@@ -3,38 +3,90 @@ package operator
 import (
 	"context"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 
+	"github.com/rediskit/rediskit/components/spec"
 	"github.com/rediskit/rediskit/kubernetes/api/v1alpha1"
 	"github.com/rediskit/rediskit/kubernetes/render"
 )
 
-// observe records the cache's nodes as the cluster shows them: each node's pod, the
-// Kubernetes node it runs on and that node's zone (its label, as the scheduler saw it), and
-// whether the pod is ready.
-func (r *Reconciler) observe(ctx context.Context, c *v1alpha1.Cache, objs *render.Objects) error {
+// How soon a cache is looked at again. Roles change without any Kubernetes event (the
+// engine's own failover in cluster mode), so even a healthy cache is asked again, often
+// enough that the role labels the Services select by follow a failover within seconds.
+var (
+	RequeueForming = 2 * time.Second
+	RequeueHealthy = 5 * time.Second
+)
+
+// Reasons of the Ready condition.
+const (
+	ReasonHealthy  = "Healthy"
+	ReasonForming  = "Forming"
+	ReasonDegraded = "Degraded"
+)
+
+// converge reads each node's pod, asks the nodes what they are, takes the steps that bring
+// them to the plan (forming the cluster the first time), labels each pod with its node's
+// role, and records it all in the status.
+func (r *Reconciler) converge(ctx context.Context, c *v1alpha1.Cache, objs *render.Objects, creds render.Credentials) (ctrl.Result, error) {
 	zoneLabel := c.Spec.Kubernetes.ZoneLabel
 	if zoneLabel == "" {
 		zoneLabel = corev1.LabelTopologyZone
 	}
-	nodes := make([]v1alpha1.NodeStatus, 0, len(objs.Nodes))
-	zones := map[string]string{}
-	ready := 0
-	for _, n := range objs.Nodes {
-		st := v1alpha1.NodeStatus{ID: n.ID, Shard: n.ShardID, Pod: n.Pod}
+	pods := make([]*corev1.Pod, len(objs.Nodes))
+	targets := make([]target, len(objs.Nodes))
+	for i, n := range objs.Nodes {
 		pod := &corev1.Pod{}
 		err := r.Get(ctx, types.NamespacedName{Namespace: c.Namespace, Name: n.Pod}, pod)
 		if client.IgnoreNotFound(err) != nil {
-			return fmt.Errorf("reading pod %s: %w", n.Pod, err)
+			return ctrl.Result{}, fmt.Errorf("reading pod %s: %w", n.Pod, err)
 		}
+		pn := objs.Plan.Node(n.ID)
+		targets[i] = target{Node: n, Port: pn.Port(), Bus: pn.BusPort}
 		if err == nil {
-			st.Node, st.Role, st.Ready = pod.Spec.NodeName, pod.Labels[render.LabelRole], podReady(pod)
+			pods[i] = pod
+			if pod.DeletionTimestamp == nil && pod.Status.Phase == corev1.PodRunning {
+				targets[i].IP = pod.Status.PodIP
+			}
+		}
+	}
+	d, err := r.newDialer(ctx, c.Namespace, objs, creds)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	cluster := c.Spec.Mode == spec.ModeCluster
+	facts := gather(ctx, d, cluster, targets)
+	var topo topology
+	if cluster {
+		topo = decideCluster(objs.Plan, facts)
+	} else {
+		topo = decideReplication(objs.Plan, facts)
+	}
+	var stepErr error
+	if len(topo.Steps) > 0 {
+		log.FromContext(ctx).Info("bringing the nodes to the plan", "steps", fmt.Sprint(topo.Steps))
+		stepErr = take(ctx, d, facts, topo.Steps)
+	}
+	if err := r.labelRoles(ctx, pods, objs.Nodes, topo.Roles); err != nil {
+		return ctrl.Result{}, err
+	}
+
+	nodes := make([]v1alpha1.NodeStatus, len(objs.Nodes))
+	zones := map[string]string{}
+	for i, n := range objs.Nodes {
+		st := v1alpha1.NodeStatus{ID: n.ID, Shard: n.ShardID, Pod: n.Pod, Role: topo.Roles[n.ID]}
+		if pod := pods[i]; pod != nil {
+			st.Node = pod.Spec.NodeName
+			st.Ready = podReady(pod) && facts[i].answered()
 			if st.Node != "" {
 				if _, seen := zones[st.Node]; !seen {
 					kn := &corev1.Node{}
@@ -45,21 +97,56 @@ func (r *Reconciler) observe(ctx context.Context, c *v1alpha1.Cache, objs *rende
 				st.Zone = zones[st.Node]
 			}
 		}
-		if st.Ready {
-			ready++
-		}
-		nodes = append(nodes, st)
+		nodes[i] = st
 	}
 	c.Status.Nodes = nodes
 	c.Status.Shards = len(objs.Shards)
 	c.Status.Endpoints = objs.Endpoints
-	// Until the operator forms the cluster (bootstrap: next), no slot is served by it and the
-	// cache is never reported Ready.
-	c.Status.SlotsCovered = 0
-	c.Status.Phase = v1alpha1.PhaseCreating
-	meta.SetStatusCondition(&c.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionFalse,
-		Reason: ReasonBootstrapPending, ObservedGeneration: c.Generation,
-		Message: fmt.Sprintf("%d of %d node pods ready; forming the cluster from them is not implemented yet", ready, len(nodes))})
+	c.Status.SlotsCovered = topo.SlotsCovered
+	cond := metav1.Condition{Type: v1alpha1.ConditionReady, ObservedGeneration: c.Generation}
+	switch {
+	case topo.Healthy && stepErr == nil:
+		c.Status.Phase = v1alpha1.PhaseReady
+		cond.Status, cond.Reason = metav1.ConditionTrue, ReasonHealthy
+		cond.Message = fmt.Sprintf("%d nodes answer in their roles", len(nodes))
+		if cluster {
+			cond.Message += fmt.Sprintf("; %d of %d slots served", topo.SlotsCovered, 16384)
+		}
+	case c.Status.Phase == v1alpha1.PhaseReady || c.Status.Phase == v1alpha1.PhaseDegraded:
+		c.Status.Phase = v1alpha1.PhaseDegraded
+		cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, ReasonDegraded, topo.Waiting
+	default:
+		c.Status.Phase = v1alpha1.PhaseCreating
+		cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, ReasonForming, topo.Waiting
+	}
+	if stepErr != nil {
+		cond.Message = "a step failed and is decided again next pass: " + stepErr.Error()
+	}
+	meta.SetStatusCondition(&c.Status.Conditions, cond)
+	if topo.Healthy && stepErr == nil {
+		return ctrl.Result{RequeueAfter: RequeueHealthy}, nil
+	}
+	return ctrl.Result{RequeueAfter: RequeueForming}, nil
+}
+
+// labelRoles sets each answering node's pod's role label, which the primary and reader
+// Services select by. A node that did not answer keeps its label: its pod is not ready, so
+// no Service sends it clients meanwhile.
+func (r *Reconciler) labelRoles(ctx context.Context, pods []*corev1.Pod, nodes []render.Node, roles map[string]string) error {
+	for i, pod := range pods {
+		role := roles[nodes[i].ID]
+		if pod == nil || role == "" || pod.Labels[render.LabelRole] == role {
+			continue
+		}
+		before := pod.DeepCopy()
+		if pod.Labels == nil {
+			pod.Labels = map[string]string{}
+		}
+		pod.Labels[render.LabelRole] = role
+		if err := r.Patch(ctx, pod, client.MergeFrom(before)); client.IgnoreNotFound(err) != nil {
+			return fmt.Errorf("labelling pod %s as %s: %w", pod.Name, role, err)
+		}
+	}
 	return nil
 }
 

@@ -18,6 +18,11 @@ type Objects struct {
 	// Nodes are the cache's nodes and their pods, in plan order (shard by shard, primary
 	// first): the pod-to-node map the operator and the status use.
 	Nodes []Node
+	// Plan is the engine's plan the pods run: each node's ports, planned role and slots (the
+	// slots the operator assigns when it forms the cluster).
+	Plan *engine.Plan
+	// TLSSecret names the Secret with the nodes' certificate and CA ("" without TLS).
+	TLSSecret string
 	// Credentials is the Secret with the engine's users file and replication credential.
 	Credentials *corev1.Secret
 	// Configs are one ConfigMap per shard with each of its nodes' redis.conf.
@@ -66,7 +71,10 @@ func Render(r *Resolved, cr Credentials) (*Objects, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := &Objects{Nodes: nodes}
+	o := &Objects{Nodes: nodes, Plan: p}
+	if p.TLS != nil {
+		o.TLSSecret = tlsName(r)
+	}
 	o.Credentials = credentialsSecret(r, p)
 	for s := 0; s < r.Cache.ShardCount(); s++ {
 		shard := shardNodes(nodes, s)

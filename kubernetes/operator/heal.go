@@ -1,0 +1,52 @@
+package operator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// take carries out a pass's steps, each on its node. A step that fails is reported and the
+// others still run: the next pass decides again from what the nodes then say, so a step that
+// failed because gossip had not settled is simply decided again.
+func take(ctx context.Context, d *dialer, facts []nodeFacts, steps []step) error {
+	byNode := map[string]*nodeFacts{}
+	for i := range facts {
+		byNode[facts[i].Node.ID] = &facts[i]
+	}
+	var errs []error
+	for _, s := range steps {
+		f := byNode[s.On]
+		if f == nil {
+			errs = append(errs, fmt.Errorf("%s: no such node", s))
+			continue
+		}
+		c := d.client(f.Node.Host, f.IP, f.Port)
+		var err error
+		switch s.Kind {
+		case stepMeet:
+			err = c.Do(ctx, "cluster", "meet", s.IP, s.Port, s.Bus).Err()
+		case stepAddSlots:
+			for _, r := range s.Slots {
+				if err = c.ClusterAddSlotsRange(ctx, r.Start, r.End).Err(); err != nil {
+					break
+				}
+			}
+		case stepReplicate:
+			err = c.ClusterReplicate(ctx, s.PeerID).Err()
+		case stepForget:
+			err = c.ClusterForget(ctx, s.PeerID).Err()
+		case stepFollow:
+			// Not written to the node's file: at every start pod-start decides the node's
+			// role again from its peers.
+			err = c.Do(ctx, "replicaof", s.Host, s.Port).Err()
+		default:
+			err = fmt.Errorf("unknown step kind %q", s.Kind)
+		}
+		c.Close()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", s, err))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,382 @@
+package operator
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/rediskit/rediskit/engine"
+)
+
+// stepKind is one thing the operator asks of a node to bring the cache's topology to the plan.
+type stepKind string
+
+const (
+	// stepMeet: On meets the node at IP:Port (bus Bus): a node it does not know, or knows at
+	// an address its pod no longer has.
+	stepMeet stepKind = "meet"
+	// stepAddSlots: On serves Slots, which no node serves yet (a new cluster's slots).
+	stepAddSlots stepKind = "add-slots"
+	// stepReplicate: On, a primary of no slots, becomes a replica of its shard's primary Peer.
+	stepReplicate stepKind = "replicate"
+	// stepForget: On forgets PeerID, an identity no node of the cache has any more (a node
+	// that came back without its nodes.conf joined under a new one).
+	stepForget stepKind = "forget"
+	// stepFollow (replication mode): On replicates the primary at Host:Port.
+	stepFollow stepKind = "follow"
+)
+
+// step is one command to one node, decided from the facts alone.
+type step struct {
+	Kind stepKind
+	// On is the node (its id) the command is sent to; Peer the node it concerns.
+	On, Peer string
+	// PeerID is the concerned node's cluster id (meet, replicate, forget).
+	PeerID string
+	IP     string
+	Port   int
+	Bus    int
+	Host   string
+	Slots  []engine.SlotRange
+}
+
+func (s step) String() string {
+	switch s.Kind {
+	case stepMeet:
+		return fmt.Sprintf("%s meets %s at %s:%d", s.On, s.Peer, s.IP, s.Port)
+	case stepAddSlots:
+		return fmt.Sprintf("%s serves slots %s", s.On, slotList(s.Slots))
+	case stepReplicate:
+		return fmt.Sprintf("%s replicates %s", s.On, s.Peer)
+	case stepForget:
+		return fmt.Sprintf("%s forgets the gone identity %s", s.On, s.PeerID)
+	case stepFollow:
+		return fmt.Sprintf("%s replicates %s (%s:%d)", s.On, s.Peer, s.Host, s.Port)
+	}
+	return string(s.Kind)
+}
+
+func slotList(rs []engine.SlotRange) string {
+	var parts []string
+	for _, r := range rs {
+		parts = append(parts, fmt.Sprintf("%d-%d", r.Start, r.End))
+	}
+	return strings.Join(parts, ",")
+}
+
+// topology is a pass's decision: the steps to take now, and how far the cache is from the
+// plan (Healthy with no steps once every node answers in its role and every slot is served).
+type topology struct {
+	Steps   []step
+	Healthy bool
+	// Waiting says what keeps the cache from being healthy ("" when it is).
+	Waiting      string
+	SlotsCovered int
+	// Roles are the answering nodes' roles, "primary" or "replica", by node id.
+	Roles map[string]string
+	// Formed: the nodes have been made one cluster (or one replication group) before; a cache
+	// that was never formed is formed only once every node answers, never half.
+	Formed bool
+}
+
+func (t *topology) wait(format string, args ...any) {
+	if t.Waiting == "" {
+		t.Waiting = fmt.Sprintf(format, args...)
+	}
+}
+
+func roleName(role string) string {
+	if role == "master" {
+		return "primary"
+	}
+	return "replica"
+}
+
+// notAnswering describes the nodes that did not answer, for a Waiting message.
+func notAnswering(facts []nodeFacts) (int, string) {
+	n, first := 0, ""
+	for i := range facts {
+		if !facts[i].answered() {
+			if n == 0 {
+				first = fmt.Sprintf("%s (pod %s): %s", facts[i].Node.ID, facts[i].Node.Pod, facts[i].Err)
+			}
+			n++
+		}
+	}
+	return n, first
+}
+
+// decideCluster decides a cluster-mode cache's steps from what its nodes report, the plan
+// giving each shard's nodes and first slots. It is level-triggered: it never asks what the
+// last pass did, and a step taken twice changes nothing.
+//
+//   - A cluster that was never formed waits until every node answers, then is formed whole
+//     (meet, slots, replicas), so a half-made cluster never serves.
+//   - Every node must know every other at its pod's current address: a node that sees a
+//     peer at an old address meets it at the new one (pods restarted with new IPs rejoin
+//     even when all restarted at once; the nodes announce names, but the bus connects to
+//     addresses).
+//   - Slots nobody serves go to their planned shard's primary; a shard's nodes of no slots
+//     replicate its primary; identities no node has any more are forgotten. Two primaries
+//     serving slots in one shard are never resolved by guessing: the cache waits, and the
+//     status says so.
+func decideCluster(plan *engine.Plan, facts []nodeFacts) topology {
+	t := topology{Roles: map[string]string{}}
+	byNode := map[string]*nodeFacts{}
+	var answered []*nodeFacts
+	for i := range facts {
+		f := &facts[i]
+		byNode[f.Node.ID] = f
+		if f.answered() {
+			answered = append(answered, f)
+			t.Roles[f.Node.ID] = roleName(f.Role)
+			t.Formed = t.Formed || len(f.View) > 1 || f.Slots > 0
+			t.SlotsCovered = max(t.SlotsCovered, f.SlotsOK)
+		}
+	}
+	missing, first := notAnswering(facts)
+	if missing > 0 && !t.Formed {
+		t.wait("%d of %d nodes answer; the cluster is formed once all do (%s)", len(answered), len(facts), first)
+		return t
+	}
+	if len(answered) == 0 {
+		t.wait("no node answers (%s)", first)
+		return t
+	}
+
+	// Addresses: the first answering node knows everyone at their current address; any
+	// node that knows a peer at an old address meets it where it is now.
+	anchor := answered[0]
+	for _, b := range answered {
+		for _, a := range answered {
+			if a == b {
+				continue
+			}
+			v := a.sees(b.ID)
+			stale := v != nil && !v.Has("handshake") && (v.IP != b.IP || v.Has("noaddr"))
+			if (a == anchor && (v == nil || stale) && !handshaking(a, b)) || (a != anchor && stale && !handshaking(a, b)) {
+				t.Steps = append(t.Steps, step{Kind: stepMeet, On: a.Node.ID, Peer: b.Node.ID, PeerID: b.ID, IP: b.IP, Port: b.Port, Bus: b.Bus})
+			}
+		}
+	}
+
+	ids := map[string]string{} // cluster id -> node id, of the nodes the cache has now
+	for _, f := range answered {
+		ids[f.ID] = f.Node.ID
+	}
+	if missing == 0 {
+		forgetGone(&t, answered, ids)
+	}
+
+	assigned := map[int]bool{}
+	for _, f := range answered {
+		for _, v := range f.View {
+			for _, r := range v.Slots {
+				for s := r.Start; s <= r.End; s++ {
+					assigned[s] = true
+				}
+			}
+		}
+	}
+	shards := map[int]bool{}
+	for _, n := range plan.Nodes {
+		shards[n.Shard] = true
+	}
+	for s := 0; s < len(shards); s++ {
+		planned := plan.ShardNodes(s)
+		var serving []*nodeFacts
+		for _, n := range planned {
+			if f := byNode[n.ID]; f != nil && f.answered() && f.Role == "master" && f.Slots > 0 {
+				serving = append(serving, f)
+			}
+		}
+		if len(serving) > 1 {
+			t.wait("shard %s has %d primaries serving slots (%s, %s): refusing to choose", planned[0].ShardID, len(serving), serving[0].Node.ID, serving[1].Node.ID)
+			continue
+		}
+		var primary *nodeFacts
+		if len(serving) == 1 {
+			primary = serving[0]
+		} else if f := byNode[planned[0].ID]; f != nil && f.answered() && f.Role == "master" {
+			primary = f
+		}
+		if primary == nil {
+			t.wait("shard %s has no primary that answers", planned[0].ShardID)
+			continue
+		}
+		if missing == 0 {
+			if free := unassigned(planned[0].Slots, assigned); len(free) > 0 {
+				t.Steps = append(t.Steps, step{Kind: stepAddSlots, On: primary.Node.ID, Slots: free})
+			}
+		}
+		for _, n := range planned {
+			r := byNode[n.ID]
+			if r == nil || r == primary || !r.answered() {
+				continue
+			}
+			switch {
+			case r.Role == "master" && r.Slots == 0:
+				if v := r.sees(primary.ID); v == nil || v.Has("handshake") {
+					t.wait("node %s does not know its shard's primary %s yet", r.Node.ID, primary.Node.ID)
+					continue
+				}
+				t.Steps = append(t.Steps, step{Kind: stepReplicate, On: r.Node.ID, Peer: primary.Node.ID, PeerID: primary.ID})
+			case r.Role == "slave" && r.Primary != primary.ID:
+				t.wait("node %s replicates %s, not its shard's primary %s", r.Node.ID, nodeOf(ids, r.Primary), primary.Node.ID)
+			case r.Role == "slave" && !r.LinkUp:
+				t.wait("replica %s is not in sync with %s yet", r.Node.ID, primary.Node.ID)
+			}
+		}
+	}
+
+	if missing > 0 {
+		t.wait("%d of %d nodes answer (%s)", len(answered), len(facts), first)
+	}
+	for _, f := range answered {
+		if f.State != "ok" || f.SlotsOK != engine.TotalSlots {
+			t.wait("node %s sees the cluster %s with %d of %d slots served", f.Node.ID, f.State, f.SlotsOK, engine.TotalSlots)
+		}
+		for _, v := range f.View {
+			if v.Has("fail") || v.Has("fail?") || v.Has("handshake") || !v.Connected {
+				t.wait("node %s sees %s as %s", f.Node.ID, nodeOf(ids, v.ID), strings.Join(v.Flags, ","))
+			}
+		}
+		if len(f.View) != len(facts) {
+			t.wait("node %s knows %d nodes, the cache has %d", f.Node.ID, len(f.View), len(facts))
+		}
+	}
+	if len(t.Steps) > 0 {
+		t.wait("%d step(s) taken: %s", len(t.Steps), t.Steps[0])
+	}
+	t.Healthy = t.Waiting == ""
+	return t
+}
+
+// handshaking: a is already meeting b's address.
+func handshaking(a, b *nodeFacts) bool {
+	for _, v := range a.View {
+		if v.Has("handshake") && v.IP == b.IP {
+			return true
+		}
+	}
+	return false
+}
+
+// forgetGone has every node forget the identities no node of the cache has now. It runs only
+// when every node answered (else a node's id would be unknown, not gone), and never forgets
+// an identity that still serves slots in some node's view (the status reports the cache
+// waiting instead), nor a node's own primary (the server refuses).
+func forgetGone(t *topology, answered []*nodeFacts, ids map[string]string) {
+	for _, a := range answered {
+		for _, v := range a.View {
+			if v.Has("myself") || v.Has("handshake") || ids[v.ID] != "" {
+				continue
+			}
+			if len(v.Slots) > 0 {
+				t.wait("node %s sees the gone identity %s still serving slots", a.Node.ID, v.ID)
+				continue
+			}
+			if a.Primary == v.ID {
+				continue
+			}
+			t.Steps = append(t.Steps, step{Kind: stepForget, On: a.Node.ID, PeerID: v.ID})
+		}
+	}
+}
+
+func nodeOf(ids map[string]string, clusterID string) string {
+	if n := ids[clusterID]; n != "" {
+		return n
+	}
+	if len(clusterID) > 8 {
+		return clusterID[:8]
+	}
+	return clusterID
+}
+
+// unassigned is the part of ranges no node serves.
+func unassigned(ranges []engine.SlotRange, assigned map[int]bool) []engine.SlotRange {
+	var out []engine.SlotRange
+	for _, r := range ranges {
+		for s := r.Start; s <= r.End; s++ {
+			if assigned[s] {
+				continue
+			}
+			if n := len(out); n > 0 && out[n-1].End == s-1 {
+				out[n-1].End = s
+			} else {
+				out = append(out, engine.SlotRange{Start: s, End: s})
+			}
+		}
+	}
+	return out
+}
+
+// decideReplication decides a replication group's steps (single node and primary with
+// replicas). The primary is the node that leads (a primary with replicas or keys); with
+// none leading, a group never formed takes the planned primary. Two leaders are never
+// resolved by guessing. Every other node replicates the primary by its name.
+func decideReplication(plan *engine.Plan, facts []nodeFacts) topology {
+	t := topology{Roles: map[string]string{}}
+	var answered, leaders []*nodeFacts
+	for i := range facts {
+		f := &facts[i]
+		if !f.answered() {
+			continue
+		}
+		answered = append(answered, f)
+		t.Roles[f.Node.ID] = roleName(f.Role)
+		if f.Role == "slave" {
+			t.Formed = true
+		}
+		if f.Role == "master" && (f.Replicas > 0 || f.Keys > 0) {
+			leaders = append(leaders, f)
+		}
+	}
+	t.Formed = t.Formed || len(leaders) > 0
+	missing, first := notAnswering(facts)
+	if missing > 0 && !t.Formed {
+		t.wait("%d of %d nodes answer; the group is formed once all do (%s)", len(answered), len(facts), first)
+		return t
+	}
+	var primary *nodeFacts
+	switch {
+	case len(leaders) > 1:
+		var names []string
+		for _, l := range leaders {
+			names = append(names, l.Node.ID)
+		}
+		sort.Strings(names)
+		t.wait("%s all lead (a primary with replicas or data): refusing to choose", strings.Join(names, ", "))
+		return t
+	case len(leaders) == 1:
+		primary = leaders[0]
+	default:
+		for i := range facts {
+			if facts[i].Node.ID == plan.Nodes[0].ID && facts[i].answered() && facts[i].Role == "master" {
+				primary = &facts[i]
+			}
+		}
+	}
+	if primary == nil {
+		t.wait("no primary answers (%s)", first)
+		return t
+	}
+	for _, r := range answered {
+		switch {
+		case r == primary:
+		case r.Role == "master" || r.Primary != primary.Node.Host || r.PrimaryPort != primary.Port:
+			t.Steps = append(t.Steps, step{Kind: stepFollow, On: r.Node.ID, Peer: primary.Node.ID, Host: primary.Node.Host, Port: primary.Port})
+		case !r.LinkUp:
+			t.wait("replica %s is not in sync with %s yet", r.Node.ID, primary.Node.ID)
+		}
+	}
+	if missing > 0 {
+		t.wait("%d of %d nodes answer (%s)", len(answered), len(facts), first)
+	}
+	if len(t.Steps) > 0 {
+		t.wait("%d step(s) taken: %s", len(t.Steps), t.Steps[0])
+	}
+	t.Healthy = t.Waiting == ""
+	return t
+}

@@ -1,0 +1,213 @@
+package operator
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/rediskit/rediskit/engine"
+	"github.com/rediskit/rediskit/kubernetes/render"
+)
+
+// clusterPlan is a 2 x 1 cluster's plan: nodes c-0001-001 (primary), c-0001-002, c-0002-001
+// (primary), c-0002-002.
+func clusterPlan(t *testing.T) *engine.Plan {
+	t.Helper()
+	p, err := engine.PlanFor(engine.Deployment{Name: "c", Mode: engine.ModeCluster, Shards: 2, ReplicasPerShard: 1, Engine: "valkey",
+		EngineVersion: "8.0", Auth: engine.Auth{AppToken: "app-token-0123456789abcdef", AdminPassword: "admin-password-0123456789"},
+		BasePort: 6379, DataDir: "/data", NodeMemory: 64 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// facts builds what each node reports: ip 10.0.0.<i+1>, cluster id id-<i>.
+func freshFacts(p *engine.Plan) []nodeFacts {
+	var out []nodeFacts
+	for i, n := range p.Nodes {
+		f := nodeFacts{target: target{Node: render.Node{ID: n.ID, Shard: n.Shard, ShardID: n.ShardID, Host: n.ID + ".c-nodes"},
+			IP: fmt.Sprintf("10.0.0.%d", i+1), Port: 6379, Bus: 16379}, ID: fmt.Sprintf("id-%d", i), Role: "master", State: "fail"}
+		f.View = []engine.ClusterNode{{ID: f.ID, IP: f.IP, Flags: []string{"myself", "master"}, Connected: true}}
+		out = append(out, f)
+	}
+	return out
+}
+
+// formed is facts of the planned cluster as a healthy one reports it.
+func formedFacts(p *engine.Plan) []nodeFacts {
+	fs := freshFacts(p)
+	ids := map[string]string{}
+	for _, f := range fs {
+		ids[f.Node.ID] = f.ID
+	}
+	var view []engine.ClusterNode
+	for i, n := range p.Nodes {
+		cn := engine.ClusterNode{ID: fs[i].ID, IP: fs[i].IP, Flags: []string{"master"}, Connected: true, Slots: n.Slots}
+		if n.Role == engine.RoleReplica {
+			cn.Flags, cn.MasterID = []string{"slave"}, ids[n.PrimaryID]
+		}
+		view = append(view, cn)
+	}
+	for i, n := range p.Nodes {
+		f := &fs[i]
+		f.View = nil
+		for _, v := range view {
+			if v.ID == f.ID {
+				v.Flags = append([]string{"myself"}, v.Flags...)
+			}
+			f.View = append(f.View, v)
+		}
+		f.State, f.SlotsOK = "ok", engine.TotalSlots
+		if n.Role == engine.RoleReplica {
+			f.Role, f.Primary, f.LinkUp = "slave", ids[n.PrimaryID], true
+		} else {
+			f.Slots = n.Slots[0].End - n.Slots[0].Start + 1
+		}
+	}
+	return fs
+}
+
+func stepsOf(top topology, kind stepKind) []string {
+	var out []string
+	for _, s := range top.Steps {
+		if s.Kind == kind {
+			out = append(out, s.String())
+		}
+	}
+	return out
+}
+
+func TestDecideCluster(t *testing.T) {
+	p := clusterPlan(t)
+
+	t.Run("a new cluster with a node missing is not touched", func(t *testing.T) {
+		fs := freshFacts(p)
+		fs[3].Err = "connection refused"
+		top := decideCluster(p, fs)
+		if len(top.Steps) != 0 || top.Healthy || !strings.Contains(top.Waiting, "3 of 4 nodes answer") {
+			t.Fatalf("steps %v healthy %v waiting %q", top.Steps, top.Healthy, top.Waiting)
+		}
+	})
+
+	t.Run("a new cluster is met from one node and its slots go to the planned primaries", func(t *testing.T) {
+		top := decideCluster(p, freshFacts(p))
+		meets := stepsOf(top, stepMeet)
+		if len(meets) != 3 {
+			t.Errorf("meets %v, want the first node meeting the 3 others", meets)
+		}
+		for _, m := range meets {
+			if !strings.HasPrefix(m, "c-0001-001 meets") {
+				t.Errorf("meet %q not from the first node", m)
+			}
+		}
+		slots := stepsOf(top, stepAddSlots)
+		want := []string{"c-0001-001 serves slots 0-8191", "c-0002-001 serves slots 8192-16383"}
+		if fmt.Sprint(slots) != fmt.Sprint(want) {
+			t.Errorf("slot steps %v, want %v", slots, want)
+		}
+		if top.Healthy {
+			t.Error("healthy before it was formed")
+		}
+	})
+
+	t.Run("a formed cluster needs nothing", func(t *testing.T) {
+		top := decideCluster(p, formedFacts(p))
+		if len(top.Steps) != 0 || !top.Healthy || top.SlotsCovered != engine.TotalSlots {
+			t.Fatalf("steps %v healthy %v waiting %q slots %d", top.Steps, top.Healthy, top.Waiting, top.SlotsCovered)
+		}
+		if top.Roles["c-0001-001"] != "primary" || top.Roles["c-0001-002"] != "replica" {
+			t.Errorf("roles %v", top.Roles)
+		}
+	})
+
+	t.Run("a pod back at a new address is met there by whoever sees the old one", func(t *testing.T) {
+		fs := formedFacts(p)
+		fs[2].IP = "10.0.9.9" // c-0002-001 restarted; the others still see 10.0.0.3
+		top := decideCluster(p, fs)
+		meets := stepsOf(top, stepMeet)
+		if len(meets) != 3 {
+			t.Fatalf("meets %v, want each of the 3 other nodes meeting c-0002-001 at 10.0.9.9", meets)
+		}
+		for _, m := range meets {
+			if !strings.HasSuffix(m, "meets c-0002-001 at 10.0.9.9:6379") {
+				t.Errorf("meet %q", m)
+			}
+		}
+	})
+
+	t.Run("an identity no node has any more is forgotten by every node but its replica", func(t *testing.T) {
+		fs := formedFacts(p)
+		gone := engine.ClusterNode{ID: "id-gone", IP: "10.0.0.99", Flags: []string{"slave", "fail"}}
+		for i := range fs {
+			fs[i].View = append(fs[i].View, gone)
+		}
+		top := decideCluster(p, fs)
+		if got := stepsOf(top, stepForget); len(got) != 4 {
+			t.Errorf("forget steps %v, want one per node", got)
+		}
+		// Still serving slots: never forgotten, the cache waits.
+		gone.Slots = []engine.SlotRange{{Start: 0, End: 10}}
+		for i := range fs {
+			fs[i].View[len(fs[i].View)-1] = gone
+		}
+		top = decideCluster(p, fs)
+		if got := stepsOf(top, stepForget); len(got) != 0 || !strings.Contains(top.Waiting, "still serving slots") {
+			t.Errorf("forget steps %v, waiting %q", got, top.Waiting)
+		}
+	})
+
+	t.Run("two primaries serving one shard's slots are not resolved by guessing", func(t *testing.T) {
+		fs := formedFacts(p)
+		fs[1].Role, fs[1].Slots, fs[1].Primary = "master", 10, ""
+		top := decideCluster(p, fs)
+		if strings.Join(stepsOf(top, stepReplicate), "") != "" || !strings.Contains(top.Waiting, "2 primaries serving slots") {
+			t.Errorf("steps %v, waiting %q", top.Steps, top.Waiting)
+		}
+	})
+
+	t.Run("a replica that lost its identity is attached to its shard's primary", func(t *testing.T) {
+		fs := formedFacts(p)
+		fs[3].ID, fs[3].Role, fs[3].Primary = "id-new", "master", ""
+		fs[3].View = append(formedFacts(p)[3].View[:3:3], engine.ClusterNode{ID: "id-new", IP: fs[3].IP, Flags: []string{"myself", "master"}, Connected: true})
+		top := decideCluster(p, fs)
+		if got := stepsOf(top, stepReplicate); fmt.Sprint(got) != "[c-0002-002 replicates c-0002-001]" {
+			t.Errorf("replicate steps %v", got)
+		}
+	})
+}
+
+func TestDecideReplication(t *testing.T) {
+	p, err := engine.PlanFor(engine.Deployment{Name: "r", Mode: engine.ModeReplication, Shards: 1, ReplicasPerShard: 2, Engine: "valkey",
+		EngineVersion: "8.0", Auth: engine.Auth{AppToken: "app-token-0123456789abcdef", AdminPassword: "admin-password-0123456789"},
+		BasePort: 6379, DataDir: "/data", NodeMemory: 64 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh := func() []nodeFacts {
+		var out []nodeFacts
+		for i, n := range p.Nodes {
+			out = append(out, nodeFacts{target: target{Node: render.Node{ID: n.ID, Host: n.ID + ".r-nodes"}, IP: fmt.Sprintf("10.0.0.%d", i+1), Port: 6379}, Role: "master"})
+		}
+		return out
+	}
+	top := decideReplication(p, fresh())
+	if got := stepsOf(top, stepFollow); fmt.Sprint(got) != "[r-002 replicates r-001 (r-001.r-nodes:6379) r-003 replicates r-001 (r-001.r-nodes:6379)]" {
+		t.Errorf("a new group: %v", got)
+	}
+	fs := fresh()
+	fs[2].Keys = 5
+	if got := stepsOf(decideReplication(p, fs), stepFollow); fmt.Sprint(got) != "[r-001 replicates r-003 (r-003.r-nodes:6379) r-002 replicates r-003 (r-003.r-nodes:6379)]" {
+		t.Errorf("data on r-003, so it leads: %v", got)
+	}
+	fs[0].Keys = 1
+	top = decideReplication(p, fs)
+	if len(top.Steps) != 0 || !strings.Contains(top.Waiting, "r-001, r-003 all lead") {
+		t.Errorf("two nodes with data: steps %v, waiting %q", top.Steps, top.Waiting)
+	}
+	fs = fresh()
+	fs[1].Err = "no address"
+	if top := decideReplication(p, fs); len(top.Steps) != 0 {
+		t.Errorf("a new group with a node missing: steps %v", top.Steps)
+	}
+}
