@@ -2,6 +2,7 @@ package render
 
 import (
 	"path"
+	"time"
 
 	"github.com/rediskit/rediskit/components/spec"
 	"github.com/rediskit/rediskit/engine"
@@ -30,6 +31,13 @@ const (
 // too): every key and channel, every command but the restricted ones the engine denies.
 const defaultAccess = "on ~* &* +@all"
 
+// ClusterNodeTimeout is the nodes' cluster-node-timeout on Kubernetes. The cluster fails a
+// lost primary over by itself about a second after this (no operator in the path, so it
+// holds while the operator is down or being rescheduled); 5 s keeps a lost node or zone
+// within the 10 s goal, where Redis's default of 15 s would not, while a pause shorter than
+// it (a GC-less server's fork, a brief network blip) fails nothing over.
+const ClusterNodeTimeout = 5 * time.Second
+
 // deploymentFor is the engine deployment the pods run: every node on the cache's port in its
 // own pod, announcing its pod's DNS name (hosts, by node id) and listening on every interface,
 // with its files under DataDir and its secrets in mounted files.
@@ -54,6 +62,7 @@ func deploymentFor(r *Resolved, cr Credentials, hosts map[string]string) engine.
 		NodeMemory:  r.NodeMemory,
 		// The configuration goes into a ConfigMap; the credential stays in the Secret.
 		CredentialsInclude: path.Join(CredentialsDir, CredentialsFile),
+		Timing:             engine.Timing{ClusterNodeTimeout: ClusterNodeTimeout},
 	}
 	if c.Mode == spec.ModeCluster {
 		d.Shards = c.ShardCount()

@@ -151,6 +151,7 @@ func TestRenderNodeConfig(t *testing.T) {
 			"tls-cert-file /etc/rediskit/tls/tls.crt\n", "tls-key-file /etc/rediskit/tls/tls.key\n", "tls-ca-cert-file /etc/rediskit/tls/ca.crt\n",
 			"include /etc/rediskit/credentials/credentials.conf\n",
 			"appendonly yes\n",
+			"cluster-node-timeout 5000\n", // the cluster's own failover within the 10 s goal
 		} {
 			if !strings.Contains(conf, want) {
 				t.Errorf("%s's configuration lacks %q", n.Pod, want)
