@@ -21,8 +21,8 @@ func New() (p.Provider, error) {
 	prov, err := infer.NewProviderBuilder().
 		WithNamespace("rediskit").
 		WithDisplayName("rediskit").
-		WithDescription("Self-hosted Redis / Valkey deployments with ElastiCache semantics").
-		WithResources(infer.Resource(&Deployment{})).
+		WithDescription("Redis / Valkey caches with ElastiCache semantics: self-hosted deployments, caches on Kubernetes, and the golden components").
+		WithResources(infer.Resource(&Deployment{}), infer.Resource(&KubernetesCache{})).
 		WithComponents(components()...).
 		// Go packages name the modules: cache.Cache is the package's entry point, index.
 		// The SDKs' names: `pip install rediskit`, `npm install @rediskit/rediskit`.

@@ -39,6 +39,8 @@ func DecodeStrict(raw string, into any, key string, ps *validate.Problems) {
 	}
 }
 
+var unmarshaler = reflect.TypeOf((*json.Unmarshaler)(nil)).Elem()
+
 // jsonValue shows a config value as it was written (JSON), in problems.
 type jsonValue string
 
@@ -60,6 +62,11 @@ func checkShape(v any, t reflect.Type, path string, ps *validate.Problems) {
 	}
 	if v == nil {
 		return // null: the default
+	}
+	if reflect.PointerTo(t).Implements(unmarshaler) {
+		// A type with its own JSON form (a Kubernetes quantity is a string such as "256Mi",
+		// its Go type a struct): its decoder judges the value.
+		return
 	}
 	switch t.Kind() {
 	case reflect.Struct:
@@ -166,6 +173,14 @@ func JSONFields(t reflect.Type) map[string]reflect.Type {
 		}
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 		if name == "-" {
+			continue
+		}
+		if name == "" && f.Anonymous && f.Type.Kind() == reflect.Struct {
+			// Embedded without a name: its keys are the embedding struct's, as encoding/json
+			// reads them (a Cache object's spec inlines the vocabulary).
+			for k, v := range JSONFields(f.Type) {
+				out[k] = v
+			}
 			continue
 		}
 		if name == "" {

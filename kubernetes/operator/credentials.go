@@ -108,3 +108,23 @@ func userNames(res *render.Resolved) []string {
 	}
 	return out
 }
+
+// AppTokenSecret is where a cache's app token is: the Secret the user named in
+// kubernetes.authSecret, else the operator's own, under key "token" either way. What deploys a
+// cache (the Pulumi resource) reads the token there to hand it to the cache's clients.
+func AppTokenSecret(c *v1alpha1.Cache) (name, key string) {
+	if c.Spec.Kubernetes.AuthSecret != "" {
+		return c.Spec.Kubernetes.AuthSecret, keyAppToken
+	}
+	return authSecretName(c), keyAppToken
+}
+
+// TLSSecret is the Secret with a cache's CA and certificate ("" without TLS, or when the spec
+// does not resolve).
+func TLSSecret(c *v1alpha1.Cache) string {
+	r, err := render.Resolve(c)
+	if err != nil {
+		return ""
+	}
+	return render.TLSSecretName(r)
+}

@@ -1,6 +1,10 @@
 package render
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/rediskit/rediskit/components/spec"
+)
 
 // Labels every rendered object carries. The role label is the operator's to set on pods as
 // roles change (the primary and reader Services select by it); Render never sets it.
@@ -67,4 +71,13 @@ func podHost(r *Resolved, pod string) string {
 // serviceHost is a Service's DNS name.
 func serviceHost(r *Resolved, svc string) string {
 	return fmt.Sprintf("%s.%s.svc.%s", svc, r.Namespace, r.Kubernetes.ClusterDomain)
+}
+
+// TLSSecretName is the Secret with the nodes' certificate and CA, "" when the cache has no
+// TLS: what clients of the cache read the CA from.
+func TLSSecretName(r *Resolved) string {
+	if !spec.Bool(r.Cache.Encryption.InTransit) {
+		return ""
+	}
+	return tlsName(r)
 }
