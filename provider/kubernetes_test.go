@@ -44,4 +44,3 @@ func TestKubernetesCacheInputs(t *testing.T) {
 		}
 	}
 }
-
