@@ -1,6 +1,6 @@
-// Package cache is rediskit's single entry point: NewCache takes the target (aws or selfhosted),
-// the shared cache vocabulary and the network, validates all of it at once, and builds the
-// right resources for the target and mode.
+// Package cache is rediskit's single entry point: NewCache takes the target (aws, selfhosted or
+// kubernetes), the shared cache vocabulary and the network, validates all of it at once, and
+// builds the right resources for the target and mode.
 package cache
 
 import (
@@ -12,6 +12,7 @@ import (
 
 	"github.com/rediskit/rediskit/components/elasticache"
 	"github.com/rediskit/rediskit/components/inputs"
+	"github.com/rediskit/rediskit/components/kube"
 	"github.com/rediskit/rediskit/components/selfhosted"
 	"github.com/rediskit/rediskit/components/spec"
 	"github.com/rediskit/rediskit/internal/validate"
@@ -36,6 +37,9 @@ type CacheArgs struct {
 	// CLI sets; the Automation API's inline programs run without one, so whoever runs them
 	// passes the project's root here.
 	Root string
+	// Kubernetes is where and how the cache runs on the kubernetes target (the stack's
+	// rediskit:kubernetes block).
+	Kubernetes kube.Settings
 }
 
 // Cache is a deployed cache and the facts applications need to connect to it.
@@ -108,6 +112,8 @@ func resolve(args *CacheArgs) (spec.Cache, spec.Network, *inputs.Wired, error) {
 	ps.List = append(ps.List, twice...)
 	for _, f := range in.Set() {
 		switch {
+		case target == spec.TargetKubernetes:
+			ps.Add("inputs."+f, "set", "not on the kubernetes target, which reads credentials and certificates from Secrets (kubernetes.authSecret, kubernetes.tlsSecret)")
 		case target == spec.TargetSelfHosted && f != inputs.AuthToken && !inputs.SelfHostedOnly[f]:
 			ps.Add("inputs."+f, "set", "the self-hosted target takes the AUTH token and its certificates (selfHosted.tls*) only; the other inputs are AWS resources")
 		case target != spec.TargetSelfHosted && inputs.SelfHostedOnly[f]:
@@ -117,13 +123,13 @@ func resolve(args *CacheArgs) (spec.Cache, spec.Network, *inputs.Wired, error) {
 	c := spec.Defaults(rawCache)
 	n := spec.NetworkDefaults(rawNet)
 	ps.What = fmt.Sprintf("cache %q", c.Name)
-	probs, err := problems(target, c, n, args.Cache)
+	probs, err := problems(target, c, n, args.Cache, args.Kubernetes)
 	if err != nil {
 		return c, n, w, err
 	}
 	ps.List = append(ps.List, probs...)
 	w.Validate(inputs.Check{What: ps.What, Cache: c, Network: n, Problems: func(c spec.Cache, n spec.Network) []validate.Problem {
-		probs, err := problems(target, c, n, args.Cache)
+		probs, err := problems(target, c, n, args.Cache, args.Kubernetes)
 		if err != nil {
 			return []validate.Problem{{Field: "cache", Value: c.Name, Allowed: err.Error()}}
 		}
@@ -156,12 +162,16 @@ func mergeSources(args *CacheArgs) (inputs.Inputs, *validate.Problems) {
 
 // problems is the validation of a cache and network with defaults applied, raw being the cache
 // as given (the self-hosted target refuses what it sets explicitly).
-func problems(target spec.Target, c spec.Cache, n spec.Network, raw spec.Cache) ([]validate.Problem, error) {
+func problems(target spec.Target, c spec.Cache, n spec.Network, raw spec.Cache, k kube.Settings) ([]validate.Problem, error) {
 	ps := &validate.Problems{}
 	switch target {
 	case spec.TargetAWS, spec.TargetSelfHosted:
+	case spec.TargetKubernetes:
+		// The operator's rules, the vocabulary's among them: what the Cache's Valid condition
+		// would say, said before anything is deployed.
+		return kube.Problems(raw, k), nil
 	default:
-		ps.Add("target", string(target), "aws or selfhosted")
+		ps.Add("target", string(target), "aws, selfhosted or kubernetes")
 	}
 	if err := c.Validate(); err != nil {
 		verr, ok := err.(*validate.Error)
@@ -229,7 +239,15 @@ func NewCache(ctx *pulumi.Context, name string, args *CacheArgs, opts ...pulumi.
 	if err := ctx.RegisterComponentResource("rediskit:index:Cache", name, comp, opts...); err != nil {
 		return nil, err
 	}
-	if target == spec.TargetSelfHosted {
+	if target == spec.TargetKubernetes {
+		root, err := projectRoot(ctx, args.Root)
+		if err != nil {
+			return nil, err
+		}
+		if err := buildKubernetes(ctx, name, comp, &c, args.Kubernetes, root); err != nil {
+			return nil, err
+		}
+	} else if target == spec.TargetSelfHosted {
 		if err := buildSelfHosted(ctx, name, comp, &c, shArgs, wired); err != nil {
 			return nil, err
 		}
@@ -309,6 +327,45 @@ func buildSelfHosted(ctx *pulumi.Context, name string, comp *Cache, c *spec.Cach
 	comp.Nodes = d.Nodes
 	comp.AuthSecretArn = empty
 	comp.ConnectionURL = pulumi.Sprintf("%s://%s:%d", scheme, d.Endpoint, d.Port)
+	comp.SecurityGroupID = empty
+	comp.SubnetGroupName = empty
+	return nil
+}
+
+// buildKubernetes registers the Cache object with the rediskit provider, which creates it on
+// the cluster and waits until the operator there reports it Ready.
+func buildKubernetes(ctx *pulumi.Context, name string, comp *Cache, c *spec.Cache, k kube.Settings, root string) error {
+	kc, err := kube.NewCache(ctx, name, *c, k, root, pulumi.Parent(comp))
+	if err != nil {
+		return err
+	}
+	tls := spec.Bool(c.Encryption.InTransit)
+	scheme := "redis"
+	if tls {
+		scheme = "rediss"
+	}
+	empty := pulumi.String("").ToStringOutput()
+	comp.Endpoint = kc.Endpoint
+	comp.PrimaryEndpoint, comp.ReaderEndpoint, comp.ConfigurationEndpoint = kc.PrimaryEndpoint, kc.ReaderEndpoint, kc.ConfigurationEndpoint
+	// The configuration endpoint is a Service over every node: one seed is enough.
+	comp.ConfigurationEndpoints = kc.ConfigurationEndpoint.ApplyT(func(host string) []string {
+		if host == "" {
+			return []string{}
+		}
+		return []string{host}
+	}).(pulumi.StringArrayOutput)
+	comp.Sentinels = pulumi.StringArray{}.ToStringArrayOutput()
+	comp.Port = kc.Port
+	comp.TLSEnabled = pulumi.Bool(tls).ToBoolOutput()
+	comp.ClusterModeEnabled = pulumi.Bool(c.Mode == spec.ModeCluster).ToBoolOutput()
+	comp.AuthMode = pulumi.String(string(c.Auth.Mode)).ToStringOutput()
+	comp.AuthToken = kc.AuthToken
+	comp.AuthUser = kc.AuthUser
+	comp.CAFile = empty
+	comp.MetricsEndpoint = empty
+	comp.Nodes = kc.Nodes
+	comp.AuthSecretArn = empty
+	comp.ConnectionURL = pulumi.Sprintf("%s://%s", scheme, kc.Endpoint)
 	comp.SecurityGroupID = empty
 	comp.SubnetGroupName = empty
 	return nil

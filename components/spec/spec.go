@@ -14,6 +14,8 @@ type Target string
 const (
 	TargetAWS        Target = "aws"
 	TargetSelfHosted Target = "selfhosted"
+	// TargetKubernetes runs the cache on a Kubernetes cluster, kept by the rediskit operator.
+	TargetKubernetes Target = "kubernetes"
 )
 
 // Mode is an ElastiCache deployment mode.

@@ -10,6 +10,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
 	"github.com/rediskit/rediskit/components/cache"
+	"github.com/rediskit/rediskit/components/kube"
 	"github.com/rediskit/rediskit/components/spec"
 	"github.com/rediskit/rediskit/internal/validate"
 )
@@ -20,6 +21,8 @@ type Config struct {
 	Environment string
 	Cache       spec.Cache
 	Network     spec.Network
+	// Kubernetes is the kubernetes target's rediskit:kubernetes block.
+	Kubernetes kube.Settings
 }
 
 // AuthTokenKey is the stack config key of a user-chosen AUTH token. It must be set with
@@ -41,6 +44,10 @@ func LoadConfig(ctx *pulumi.Context) (*Config, error) {
 	ps := &validate.Problems{What: fmt.Sprintf("stack config of %q", ctx.Stack())}
 	spec.DecodeStrict(cfg.Get("cache"), &out.Cache, "rediskit:cache", ps)
 	spec.DecodeStrict(cfg.Get("network"), &out.Network, "rediskit:network", ps)
+	spec.DecodeStrict(cfg.Get("kubernetes"), &out.Kubernetes, "rediskit:kubernetes", ps)
+	if cfg.Get("kubernetes") != "" && out.Target != spec.TargetKubernetes {
+		ps.Add("rediskit:kubernetes", "set", "only with rediskit:target kubernetes (the target is %q)", out.Target)
+	}
 	// The token is read as plain text only to validate it; it reaches resources as a secret.
 	// A value that is not a config secret has been in the stack file in the clear: refuse it
 	// rather than deploy a token that was never kept secret.
@@ -80,10 +87,11 @@ func run(ctx *pulumi.Context, root string) error {
 		return err
 	}
 	c, err := cache.NewCache(ctx, cfg.Cache.Name, &cache.CacheArgs{
-		Target:  cfg.Target,
-		Cache:   cfg.Cache,
-		Network: cfg.Network,
-		Root:    root,
+		Target:     cfg.Target,
+		Cache:      cfg.Cache,
+		Network:    cfg.Network,
+		Root:       root,
+		Kubernetes: cfg.Kubernetes,
 	})
 	if err != nil {
 		return err
