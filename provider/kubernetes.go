@@ -69,8 +69,8 @@ type KubernetesNode struct {
 type KubernetesCacheState struct {
 	KubernetesCacheArgs
 	Phase string `pulumi:"phase"`
-	// Endpoint is where clients connect (host:port): the configuration endpoint in cluster
-	// mode, the primary endpoint otherwise.
+	// Endpoint is the host clients connect to (at Port): the configuration endpoint in
+	// cluster mode, the primary endpoint otherwise.
 	Endpoint              string           `pulumi:"endpoint"`
 	ConfigurationEndpoint string           `pulumi:"configurationEndpoint"`
 	PrimaryEndpoint       string           `pulumi:"primaryEndpoint"`
@@ -251,10 +251,7 @@ func fillKubernetesState(ctx context.Context, cl client.Client, c *v1alpha1.Cach
 	if host == "" {
 		host = e.Primary
 	}
-	st.Endpoint = ""
-	if host != "" {
-		st.Endpoint = fmt.Sprintf("%s:%d", host, e.Port)
-	}
+	st.Endpoint = host
 	st.Shards, st.SlotsCovered = c.Status.Shards, c.Status.SlotsCovered
 	st.Nodes = nil
 	for _, n := range c.Status.Nodes {

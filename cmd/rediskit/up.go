@@ -57,6 +57,10 @@ func runUp(args []string, out io.Writer) error {
 		return ""
 	}
 	fmt.Fprintf(out, "\nrediskit stack %s is up: %v mode, endpoint %v:%v (TLS %v)\n", o.Stack, get("mode"), get("endpoint"), get("port"), get("tlsEnabled"))
+	if get("target") == "kubernetes" {
+		printKubernetesConnect(out, o.Stack, get)
+		return nil
+	}
 	cluster := ""
 	if get("clusterModeEnabled") == true {
 		cluster = " -c"
@@ -120,4 +124,32 @@ func seedList(v any) string {
 		}
 	}
 	return strings.Join(out, ",")
+}
+
+// printKubernetesConnect says how to reach a cache on Kubernetes: its endpoint is a Service,
+// reachable from pods, so the example runs the engine's CLI in one of the cache's own pods
+// (its image has it and the CA is mounted there).
+func printKubernetesConnect(out io.Writer, stack string, get func(string) any) {
+	host, _ := get("endpoint").(string)
+	ns := ""
+	if parts := strings.Split(host, "."); len(parts) > 2 {
+		ns = parts[1]
+	}
+	pod := ""
+	if nodes, ok := get("nodes").([]any); ok && len(nodes) > 0 {
+		if n, ok := nodes[0].(map[string]any); ok {
+			pod, _ = n["pod"].(string)
+		}
+	}
+	flags := ""
+	if get("clusterModeEnabled") == true {
+		flags += " -c"
+	}
+	if get("tlsEnabled") == true {
+		flags += " --tls --cacert /etc/rediskit/tls/ca.crt"
+	}
+	fmt.Fprintf(out, "From a pod of the cluster (the token is read at run time, never printed):\n"+
+		"  kubectl -n %s exec -it %s -- env REDISCLI_AUTH=\"$(go run ./cmd/rediskit token -s %s)\" valkey-cli%s -h %s -p %v --user %v\n",
+		ns, pod, stack, flags, host, get("port"), get("authUser"))
+	fmt.Fprintf(out, "Applications in the cluster connect to %s:%v (the CA is caCertificate in the stack's outputs and ca.crt of the cache's TLS Secret).\n", host, get("port"))
 }

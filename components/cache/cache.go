@@ -348,11 +348,12 @@ func buildKubernetes(ctx *pulumi.Context, name string, comp *Cache, c *spec.Cach
 	comp.Endpoint = kc.Endpoint
 	comp.PrimaryEndpoint, comp.ReaderEndpoint, comp.ConfigurationEndpoint = kc.PrimaryEndpoint, kc.ReaderEndpoint, kc.ConfigurationEndpoint
 	// The configuration endpoint is a Service over every node: one seed is enough.
-	comp.ConfigurationEndpoints = kc.ConfigurationEndpoint.ApplyT(func(host string) []string {
+	comp.ConfigurationEndpoints = pulumi.All(kc.ConfigurationEndpoint, kc.Port).ApplyT(func(v []any) []string {
+		host, _ := v[0].(string)
 		if host == "" {
 			return []string{}
 		}
-		return []string{host}
+		return []string{fmt.Sprintf("%s:%d", host, v[1])}
 	}).(pulumi.StringArrayOutput)
 	comp.Sentinels = pulumi.StringArray{}.ToStringArrayOutput()
 	comp.Port = kc.Port
@@ -365,7 +366,7 @@ func buildKubernetes(ctx *pulumi.Context, name string, comp *Cache, c *spec.Cach
 	comp.MetricsEndpoint = empty
 	comp.Nodes = kc.Nodes
 	comp.AuthSecretArn = empty
-	comp.ConnectionURL = pulumi.Sprintf("%s://%s", scheme, kc.Endpoint)
+	comp.ConnectionURL = pulumi.Sprintf("%s://%s:%d", scheme, kc.Endpoint, kc.Port)
 	comp.SecurityGroupID = empty
 	comp.SubnetGroupName = empty
 	return nil
