@@ -13,6 +13,8 @@
 //	                                              on $RK_PORT answers
 //	rediskit-engine pod-start                     a Kubernetes node pod's entrypoint: the start
 //	                                              guard (kubernetes/pod), then become the server
+//	rediskit-engine load -addr host:port ...      an application's view: write (WAIT-acknowledged)
+//	                                              for a while, read back, report as JSON
 //
 // The deployment is JSON (engine.Deployment), from -f or $RK_DEPLOYMENT_FILE (default
 // /etc/rediskit/deployment.json). Secrets can come from the environment instead of the
@@ -60,6 +62,8 @@ func main() {
 		err = cmdProbe(os.Args[2:])
 	case pod.Subcommand:
 		err = cmdPodStart(os.Args[2:])
+	case "load":
+		err = cmdLoad(os.Args[2:])
 	default:
 		usage()
 	}
@@ -70,7 +74,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: rediskit-engine plan|up|status|snapshot [-f deployment.json] | exec <program> <conf> | probe | pod-start")
+	fmt.Fprintln(os.Stderr, "usage: rediskit-engine plan|up|status|snapshot [-f deployment.json] | exec <program> <conf> | probe | pod-start | load -addr host:port")
 	os.Exit(2)
 }
 
