@@ -26,7 +26,10 @@ type Shard struct {
 // absent atRestEncryptionEnabled on a replication group means false), so rules never need to
 // know the type.
 type CacheView struct {
-	Role              string
+	Role string
+	// Target is "kubernetes" for a self-hosted-role cache on Kubernetes ("" otherwise): the
+	// same rules, in that target's words.
+	Target            string
 	Engine            optString
 	EngineVersion     optString
 	NodeType          optString
@@ -73,6 +76,7 @@ var adapters = map[string]Adapter{
 	"aws:elasticache/cluster:Cluster":                   clusterView,
 	"aws:elasticache/serverlessCache:ServerlessCache":   serverlessView,
 	TypeSelfHostedDeployment:                            SelfHostedDeploymentView,
+	TypeKubernetesCache:                                 KubernetesCacheView,
 }
 
 // RegisterCacheType lets another target (the self-hosted engine) declare which of its

@@ -177,7 +177,10 @@ func operationsRules() []*Rule {
 				if c.Role == RoleServerless || c.FinalSnapshot.Set || c.FinalSnapshot.Unknown {
 					return nil
 				}
-				if c.Role == RoleSelfHosted {
+				switch {
+				case c.Target == "kubernetes":
+					return []string{"the Kubernetes target takes no final snapshot yet: its volumes go with the cache unless keepVolumes is true"}
+				case c.Role == RoleSelfHosted:
 					return []string{"finalSnapshot is not true"}
 				}
 				return []string{"finalSnapshotIdentifier is not set"}
