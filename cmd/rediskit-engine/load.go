@@ -30,6 +30,8 @@ func cmdLoad(args []string) error {
 	fs.IntVar(&o.Replicas, "wait", 1, "replicas that must acknowledge each write (WAIT); 0: none")
 	fs.DurationVar(&o.WaitTimeout, "wait-timeout", time.Second, "timeout of each WAIT")
 	fs.DurationVar(&o.Every, "every", 5*time.Millisecond, "pause between writes")
+	fs.IntVar(&o.Count, "count", 0, "stop once this many writes are acknowledged (0: write for -duration)")
+	fs.IntVar(&o.Verify, "verify", 0, "write nothing; read back keys <prefix>0 .. <prefix><verify-1> (as written by -count)")
 	_ = fs.Parse(args)
 	if o.Addr == "" {
 		return fmt.Errorf("-addr is empty; it must be the cache's endpoint as host:port")

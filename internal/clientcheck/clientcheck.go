@@ -42,6 +42,12 @@ type Options struct {
 	WaitTimeout time.Duration
 	// Every is the pause between writes.
 	Every time.Duration
+	// Count, when set, stops the writing once that many writes are acknowledged (or the
+	// duration ends).
+	Count int
+	// Verify, when set, writes nothing: it reads back keys Prefix0 .. Prefix<Verify-1>, as a
+	// run with Count wrote them (before a restart, say).
+	Verify int
 }
 
 // Report is what the client saw.
@@ -156,11 +162,25 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 		return true, nil
 	}
-	runCtx, cancel := context.WithTimeout(ctx, o.Duration)
-	defer cancel()
-	w := writeload.Start(runCtx, c, writeload.Options{Prefix: o.Prefix, Write: write, Every: o.Every, Record: true, RetryPause: 20 * time.Millisecond})
-	<-runCtx.Done()
-	res := w.Stop()
+	var res writeload.Result
+	if o.Verify > 0 {
+		for i := 0; i < o.Verify; i++ {
+			res.Acked = append(res.Acked, fmt.Sprintf("%s%d", o.Prefix, i))
+		}
+	} else {
+		runCtx, cancel := context.WithTimeout(ctx, o.Duration)
+		defer cancel()
+		w := writeload.Start(runCtx, c, writeload.Options{Prefix: o.Prefix, Write: write, Every: o.Every, Record: true, RetryPause: 20 * time.Millisecond})
+		for o.Count == 0 || w.Acked() < o.Count {
+			select {
+			case <-runCtx.Done():
+			case <-time.After(5 * time.Millisecond):
+				continue
+			}
+			break
+		}
+		res = w.Stop()
+	}
 	rep.Ops, rep.Failed, rep.Acked, rep.FirstError, rep.MaxGapMS = res.Ops, res.Failed, len(res.Acked), res.FirstError, res.MaxGap.Milliseconds()
 
 	if beforeReadBack != nil {

@@ -60,6 +60,25 @@ func TestClientCheckOnACluster(t *testing.T) {
 	if !rep.RestrictedDenied || !strings.Contains(rep.RestrictedReply, "NOPERM") {
 		t.Errorf("CONFIG GET as app: %q", rep.RestrictedReply)
 	}
+	// -count writes exactly that many; -verify reads them back later, and counts one gone.
+	beforeReadBack = nil
+	o := Options{Addr: e.Plan.Nodes[0].Addr(), Cluster: true, User: "app", Password: token, Prefix: "cv:", Duration: time.Minute, Replicas: 1, Count: 100}
+	if rep, err := Run(context.Background(), o); err != nil || rep.Acked < 100 || rep.Lost != 0 {
+		t.Fatalf("count 100: %+v %v", rep, err)
+	}
+	o.Count, o.Verify = 0, 100
+	if rep, err := Run(context.Background(), o); err != nil || rep.Lost != 0 || rep.Ops != 0 {
+		t.Fatalf("verify 100: %+v %v", rep, err)
+	}
+	admin := redis.NewClusterClient(e.AppClusterOptions())
+	defer admin.Close()
+	if err := admin.Del(context.Background(), "cv:5").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := Run(context.Background(), o); err != nil || rep.Lost != 1 || rep.LostKeys[0] != "cv:5" {
+		t.Fatalf("verify after deleting cv:5: %+v %v", rep, err)
+	}
+
 	// Keys spread over both shards.
 	shards := map[string]bool{}
 	c := redis.NewClusterClient(e.AppClusterOptions())
