@@ -56,10 +56,14 @@ type Report struct {
 	Failed int `json:"failed"`
 	Acked  int `json:"acked"`
 	// Lost are acknowledged keys missing or wrong when read back at the end.
-	Lost       int      `json:"lost"`
-	LostKeys   []string `json:"lostKeys,omitempty"`
-	MaxGapMS   int64    `json:"maxGapMs"`
-	FirstError string   `json:"firstError,omitempty"`
+	Lost     int      `json:"lost"`
+	LostKeys []string `json:"lostKeys,omitempty"`
+	// MaxGapMS is the longest time without an acknowledged write (WAIT satisfied);
+	// MaxWriteGapMS the longest without a write the primary answered OK, which is when
+	// writes resume after a failover even while the new primary has no replica to WAIT for.
+	MaxGapMS      int64  `json:"maxGapMs"`
+	MaxWriteGapMS int64  `json:"maxWriteGapMs"`
+	FirstError    string `json:"firstError,omitempty"`
 	// RestrictedDenied: CONFIG GET was refused to the user with NOPERM, as ElastiCache does.
 	RestrictedDenied bool   `json:"restrictedDenied"`
 	RestrictedReply  string `json:"restrictedReply,omitempty"`
@@ -123,6 +127,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 
 	var reload sync.Mutex
 	lastReload := time.Time{}
+	lastOK, maxWriteGap := time.Now(), time.Duration(0)
 	write := func(ctx context.Context, _ redis.Cmdable, key string) (bool, error) {
 		node := redis.Cmdable(c)
 		if cc != nil {
@@ -157,6 +162,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			}
 			return false, err
 		}
+		if gap := time.Since(lastOK); gap > maxWriteGap {
+			maxWriteGap = gap
+		}
+		lastOK = time.Now()
 		if wait != nil && (wait.Err() != nil || wait.Val() < int64(o.Replicas)) {
 			return false, wait.Err()
 		}
@@ -182,6 +191,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		res = w.Stop()
 	}
 	rep.Ops, rep.Failed, rep.Acked, rep.FirstError, rep.MaxGapMS = res.Ops, res.Failed, len(res.Acked), res.FirstError, res.MaxGap.Milliseconds()
+	rep.MaxWriteGapMS = maxWriteGap.Milliseconds()
 
 	if beforeReadBack != nil {
 		beforeReadBack(res.Acked)
