@@ -1,0 +1,290 @@
+package test
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gruntwork-io/terratest/modules/k8s"
+	"github.com/gruntwork-io/terratest/modules/retry"
+	"github.com/gruntwork-io/terratest/modules/testing"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/rediskit/rediskit/internal/clientcheck"
+	"github.com/rediskit/rediskit/kubernetes/api/v1alpha1"
+	"github.com/rediskit/rediskit/kubernetes/operator"
+	"github.com/rediskit/rediskit/kubernetes/render"
+)
+
+// KubeCache is a cache on a Kubernetes cluster as a test sees it: through kubectl (Terratest's
+// k8s module), like an operator of the cluster would.
+type KubeCache struct {
+	Opts *k8s.KubectlOptions
+	Name string
+}
+
+// GetE reads the Cache object.
+func (c KubeCache) GetE(t testing.TestingT) (*v1alpha1.Cache, error) {
+	out, err := k8s.RunKubectlAndGetOutputE(t, c.Opts, "get", "cache", c.Name, "-o", "json")
+	if err != nil {
+		return nil, err
+	}
+	obj := &v1alpha1.Cache{}
+	if err := json.Unmarshal([]byte(out), obj); err != nil {
+		return nil, fmt.Errorf("reading cache %s: %w", c.Name, err)
+	}
+	return obj, nil
+}
+
+// Get is GetE that fails the test.
+func (c KubeCache) Get(t testing.TestingT) *v1alpha1.Cache {
+	obj, err := c.GetE(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return obj
+}
+
+// WaitReadyE waits until the operator reports the cache Ready with every node ready; it
+// returns the cache then. accept, when set, must hold too (a role changed, a node returned).
+func (c KubeCache) WaitReadyE(t testing.TestingT, what string, timeout time.Duration, accept func(*v1alpha1.Cache) error) (*v1alpha1.Cache, error) {
+	var got *v1alpha1.Cache
+	_, err := retry.DoWithRetryE(t, what, int(timeout/(2*time.Second)), 2*time.Second, func() (string, error) {
+		obj, err := c.GetE(t)
+		if err != nil {
+			return "", err
+		}
+		if obj.Status.Phase != v1alpha1.PhaseReady {
+			msg := ""
+			for _, cond := range obj.Status.Conditions {
+				if cond.Type == v1alpha1.ConditionReady {
+					msg = cond.Message
+				}
+			}
+			return "", fmt.Errorf("phase %q: %s", obj.Status.Phase, msg)
+		}
+		for _, n := range obj.Status.Nodes {
+			if !n.Ready {
+				return "", fmt.Errorf("node %s (pod %s) not ready", n.ID, n.Pod)
+			}
+		}
+		if accept != nil {
+			if err := accept(obj); err != nil {
+				return "", err
+			}
+		}
+		got = obj
+		return "", nil
+	})
+	return got, err
+}
+
+// WaitReady is WaitReadyE that fails the test.
+func (c KubeCache) WaitReady(t testing.TestingT, what string, timeout time.Duration, accept func(*v1alpha1.Cache) error) *v1alpha1.Cache {
+	obj, err := c.WaitReadyE(t, what, timeout, accept)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return obj
+}
+
+// ShardPrimary is the node reported primary in a shard.
+func ShardPrimary(obj *v1alpha1.Cache, shard string) (v1alpha1.NodeStatus, bool) {
+	for _, n := range obj.Status.Nodes {
+		if n.Shard == shard && n.Role == "primary" {
+			return n, true
+		}
+	}
+	return v1alpha1.NodeStatus{}, false
+}
+
+// ZonesE checks each shard's nodes are on Kubernetes nodes of distinct zones, by the nodes'
+// own labels (not the status's word for it).
+func (c KubeCache) ZonesE(t testing.TestingT, obj *v1alpha1.Cache) error {
+	zoneOf := map[string]string{}
+	nodes, err := k8s.GetNodesE(t, c.Opts)
+	if err != nil {
+		return err
+	}
+	for _, n := range nodes {
+		zoneOf[n.Name] = n.Labels[corev1.LabelTopologyZone]
+	}
+	byShard := map[string]map[string]string{}
+	for _, n := range obj.Status.Nodes {
+		pod, err := k8s.GetPodE(t, c.Opts, n.Pod)
+		if err != nil {
+			return err
+		}
+		zone := zoneOf[pod.Spec.NodeName]
+		if zone == "" {
+			return fmt.Errorf("pod %s runs on %q, which has no zone label", n.Pod, pod.Spec.NodeName)
+		}
+		if byShard[n.Shard] == nil {
+			byShard[n.Shard] = map[string]string{}
+		}
+		if other, dup := byShard[n.Shard][zone]; dup {
+			return fmt.Errorf("shard %s has %s and %s in zone %s", n.Shard, other, n.Pod, zone)
+		}
+		byShard[n.Shard][zone] = n.Pod
+	}
+	return nil
+}
+
+// Load is a `rediskit-engine load` pod writing to the cache from inside the cluster as the
+// app user (token from the cache's Secret, CA mounted from its TLS Secret).
+type Load struct {
+	Pod  string
+	opts *k8s.KubectlOptions
+}
+
+// LoadOptions say what the load pod does and where it may run.
+type LoadOptions struct {
+	Args []string
+	// AvoidZone keeps the pod off that zone's nodes (a zone the test is about to lose).
+	AvoidZone string
+}
+
+// StartLoadE starts a load pod named name for the cache.
+func (c KubeCache) StartLoadE(t testing.TestingT, name string, o LoadOptions) (*Load, error) {
+	obj, err := c.GetE(t)
+	if err != nil {
+		return nil, err
+	}
+	e := obj.Status.Endpoints
+	host := e.Configuration
+	args := []string{"load", "-addr", fmt.Sprintf("%s:%d", host, e.Port)}
+	if host == "" {
+		host = e.Primary
+		args = []string{"load", "-addr", fmt.Sprintf("%s:%d", host, e.Port)}
+	} else {
+		args = append(args, "-cluster")
+	}
+	tokenSecret, tokenKey := operator.AppTokenSecret(obj)
+	volumes, mounts := "", ""
+	if tlsSecret := operator.TLSSecret(obj); tlsSecret != "" {
+		args = append(args, "-cacert", "/etc/rediskit/tls/ca.crt")
+		volumes = fmt.Sprintf(`
+  volumes:
+  - name: tls
+    secret: {secretName: %s, items: [{key: ca.crt, path: ca.crt}]}`, tlsSecret)
+		mounts = `
+    volumeMounts:
+    - {name: tls, mountPath: /etc/rediskit/tls, readOnly: true}`
+	}
+	args = append(args, o.Args...)
+	affinity := ""
+	if o.AvoidZone != "" {
+		affinity = fmt.Sprintf(`
+  affinity:
+    nodeAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+        nodeSelectorTerms:
+        - matchExpressions:
+          - {key: %s, operator: NotIn, values: [%s]}`, corev1.LabelTopologyZone, o.AvoidZone)
+	}
+	quoted := make([]string, len(args))
+	for i, a := range args {
+		quoted[i] = fmt.Sprintf("%q", a)
+	}
+	image := obj.Spec.Kubernetes.Image
+	if image == "" {
+		r, err := render.Resolve(obj)
+		if err != nil {
+			return nil, err
+		}
+		image = r.Kubernetes.Image
+	}
+	manifest := fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata:
+  name: %s
+  labels: {app.kubernetes.io/name: rediskit-load}
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 120
+  securityContext: {runAsNonRoot: true, runAsUser: 10001, seccompProfile: {type: RuntimeDefault}}%s%s
+  containers:
+  - name: load
+    image: %s
+    imagePullPolicy: IfNotPresent
+    command: ["rediskit-engine"]
+    args: [%s]
+    env:
+    - name: RK_APP_TOKEN
+      valueFrom: {secretKeyRef: {name: %s, key: %s}}
+    securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}%s
+`, name, affinity, volumes, image, strings.Join(quoted, ", "), tokenSecret, tokenKey, mounts)
+	if err := k8s.KubectlApplyFromStringE(t, c.Opts, manifest); err != nil {
+		return nil, err
+	}
+	return &Load{Pod: name, opts: c.Opts}, nil
+}
+
+// StartLoad is StartLoadE that fails the test.
+func (c KubeCache) StartLoad(t testing.TestingT, name string, o LoadOptions) *Load {
+	l, err := c.StartLoadE(t, name, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// WaitRunningE waits until the load pod runs (it writes from then on).
+func (l *Load) WaitRunningE(t testing.TestingT, timeout time.Duration) error {
+	_, err := retry.DoWithRetryE(t, "load pod "+l.Pod+" running", int(timeout/time.Second), time.Second, func() (string, error) {
+		p, err := k8s.GetPodE(t, l.opts, l.Pod)
+		if err != nil {
+			return "", err
+		}
+		if p.Status.Phase != corev1.PodRunning && p.Status.Phase != corev1.PodSucceeded {
+			return "", fmt.Errorf("phase %s", p.Status.Phase)
+		}
+		return "", nil
+	})
+	return err
+}
+
+// ReportE waits for the load pod to finish and reads its report.
+func (l *Load) ReportE(t testing.TestingT, timeout time.Duration) (*clientcheck.Report, error) {
+	_, err := retry.DoWithRetryE(t, "load pod "+l.Pod+" to finish", int(timeout/(2*time.Second)), 2*time.Second, func() (string, error) {
+		p, err := k8s.GetPodE(t, l.opts, l.Pod)
+		if err != nil {
+			return "", err
+		}
+		switch p.Status.Phase {
+		case corev1.PodSucceeded:
+			return "", nil
+		case corev1.PodFailed:
+			logs, _ := k8s.GetPodLogsE(t, l.opts, p, "load")
+			return "", retry.FatalError{Underlying: fmt.Errorf("load pod %s failed: %s", l.Pod, logs)}
+		}
+		return "", fmt.Errorf("phase %s", p.Status.Phase)
+	})
+	if err != nil {
+		return nil, err
+	}
+	p, err := k8s.GetPodE(t, l.opts, l.Pod)
+	if err != nil {
+		return nil, err
+	}
+	logs, err := k8s.GetPodLogsE(t, l.opts, p, "load")
+	if err != nil {
+		return nil, err
+	}
+	lines := strings.Split(strings.TrimSpace(logs), "\n")
+	rep := &clientcheck.Report{}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), rep); err != nil {
+		return nil, fmt.Errorf("reading the report of %s: %w\n%s", l.Pod, err, logs)
+	}
+	return rep, nil
+}
+
+// Report is ReportE that fails the test.
+func (l *Load) Report(t testing.TestingT, timeout time.Duration) *clientcheck.Report {
+	rep, err := l.ReportE(t, timeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
