@@ -28,6 +28,7 @@ help:
 	@echo "make plan STACK=prod   offline plan of a stack (no cloud credentials)"
 	@echo "make tools       apt packages, the Pulumi CLI and its YAML language host (idempotent)"
 	@echo "make k8s-cluster local multi-node Kubernetes cluster (idempotent); k8s-cluster-down removes it"
+	@echo "make k8s-up      deploy the k8s stack (operator + cache) to the local cluster; k8s-down destroys it"
 	@echo "make aws-validate  the real AWS provider validates and plans every AWS stack, offline (first build 25-115 min on 2 cores, cached)"
 
 tools: apt-packages pulumi-cli pulumi-language-yaml

@@ -21,3 +21,13 @@ k8s-cluster-down:
 # The cluster test and the Kubernetes target's tests run against it. It stays up afterwards,
 # so the next run reuses it in seconds; `make k8s-cluster-down` removes it.
 TEST_DEPS += k8s-cluster
+
+# The Kubernetes target's stack (stacks/Pulumi.k8s.yaml) on the local cluster: the rediskit
+# operator and the cache, through the Automation API with Pulumi's progress; prints how to
+# connect. `make k8s-down` destroys the stack (the cluster stays).
+.PHONY: k8s-up k8s-down
+k8s-up: tools provider k8s-cluster
+	go run ./cmd/rediskit up -s k8s
+
+k8s-down: tools provider
+	go run ./cmd/rediskit down -s k8s
