@@ -87,6 +87,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	if err := r.ensureTLS(ctx, c, res); err != nil {
+		return ctrl.Result{}, err
+	}
 	objs, err := render.Render(res, creds)
 	if err != nil {
 		return ctrl.Result{}, fmt.Errorf("rendering cache %s: %w", req.NamespacedName, err)
