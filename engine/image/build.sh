@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the engine images, one per engine version listed in engine/image/versions (or only
 # those named, e.g. `build.sh valkey-8.0`): a debootstrap base (built once, cached as a Docker
-# image) and the rediskit-engine binary on top, labelled with the engine and version the
-# image's server really reports, so the docker driver can refuse an image of another engine.
+# image) and the rediskit-engine and rediskit-operator binaries on top, labelled with the
+# engine and version the image's server really reports, so the docker driver can refuse an
+# image of another engine.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -10,6 +11,7 @@ want=" $* "
 ctx=$(mktemp -d)
 trap 'rm -rf "$ctx"' EXIT
 (cd "$root" && CGO_ENABLED=0 go build -trimpath -o "$ctx/rediskit-engine" ./cmd/rediskit-engine)
+(cd "$root" && CGO_ENABLED=0 go build -trimpath -o "$ctx/rediskit-operator" ./cmd/rediskit-operator)
 cp "$here/Dockerfile" "$ctx/"
 built=0
 while read -r -u 3 engine version suite packages backports; do
