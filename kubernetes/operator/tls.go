@@ -36,7 +36,7 @@ const (
 )
 
 // Lifetimes of what the operator issues. The leaf is re-issued well before it expires, on a
-// pass that the manager's periodic resync guarantees at least every few hours; the CA lives
+// pass that the manager's periodic resync (ten hours by default) guarantees; the CA lives
 // long because clients hold a copy of its certificate and a new one means handing it out
 // again.
 const (
