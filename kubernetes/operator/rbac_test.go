@@ -97,7 +97,7 @@ func TestPermissionsCoverTheReconciler(t *testing.T) {
 			t.Fatalf("reconcile %s: %v", name, err)
 		}
 	}
-	// Heal a deleted object, so an update and a re-create are among the calls.
+	// A hand-edited ConfigMap, so an update is among the calls.
 	cm := &corev1.ConfigMap{}
 	if err := cl.Get(context.Background(), types.NamespacedName{Namespace: "apps", Name: "rk-0001-config"}, cm); err != nil {
 		t.Fatal(err)

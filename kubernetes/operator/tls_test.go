@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -13,10 +14,16 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/rediskit/rediskit/components/spec"
 	"github.com/rediskit/rediskit/kubernetes/api/v1alpha1"
 )
+
+// The TLS code logs each certificate it issues; the tests need no log, and controller-runtime
+// complains with a stack trace when none is set.
+func init() { ctrllog.SetLogger(zap.New(zap.WriteTo(io.Discard))) }
 
 func getSecret(t *testing.T, r *Reconciler, name string) *corev1.Secret {
 	t.Helper()
