@@ -22,7 +22,7 @@ func New() (p.Provider, error) {
 		WithNamespace("rediskit").
 		WithDisplayName("rediskit").
 		WithDescription("Redis / Valkey caches with ElastiCache semantics: self-hosted deployments, caches on Kubernetes, and the golden components").
-		WithResources(infer.Resource(&Deployment{}), infer.Resource(&KubernetesCache{})).
+		WithResources(infer.Resource(&Deployment{}), infer.Resource(&KubernetesCache{}), infer.Resource(&KubernetesOperator{})).
 		WithComponents(components()...).
 		// Go packages name the modules: cache.Cache is the package's entry point, index.
 		// The SDKs' names: `pip install rediskit`, `npm install @rediskit/rediskit`.

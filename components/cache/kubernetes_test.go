@@ -40,6 +40,10 @@ func TestKubernetesCacheComposes(t *testing.T) {
 	if spec.Int(s.Shards) != 3 || s.Kubernetes.StorageSize != "256Mi" || len(s.Zones) != 3 {
 		t.Errorf("spec %+v", s)
 	}
+	op := m.One(t, kube.OperatorType)
+	if op.Str("kubeconfig") != kc.Str("kubeconfig") || op.Parent == "" {
+		t.Errorf("the operator: kubeconfig %q parent %q", op.Str("kubeconfig"), op.Parent)
+	}
 	if n := len(m.OfType("aws:elasticache/replicationGroup:ReplicationGroup")) + len(m.OfType("rediskit:index:Deployment")); n != 0 {
 		t.Errorf("%d resources of another target", n)
 	}
@@ -63,5 +67,22 @@ func TestKubernetesCacheValidatesFirst(t *testing.T) {
 	}
 	if len(m.All) != 0 {
 		t.Errorf("registered %d resources before failing", len(m.All))
+	}
+}
+
+// A stack that leaves the operator to someone else registers only the Cache.
+func TestKubernetesCacheWithoutInstallingTheOperator(t *testing.T) {
+	no := false
+	m := pulumitest.Run(t, func(ctx *pulumi.Context) error {
+		_, err := NewCache(ctx, "orders", &CacheArgs{Target: spec.TargetKubernetes,
+			Cache:      spec.Cache{Name: "orders", Mode: spec.ModeSingle},
+			Kubernetes: kube.Settings{Operator: kube.Operator{Install: &no}}})
+		return err
+	})
+	if n := len(m.OfType(kube.OperatorType)); n != 0 {
+		t.Errorf("%d operators registered with operator.install false", n)
+	}
+	if kc := m.One(t, kube.CacheType); kc.Str("namespace") != "default" {
+		t.Errorf("namespace %q, want the default", kc.Str("namespace"))
 	}
 }

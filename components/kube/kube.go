@@ -11,16 +11,28 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/rediskit/rediskit/components/spec"
 	"github.com/rediskit/rediskit/internal/validate"
 	"github.com/rediskit/rediskit/kubernetes/api/v1alpha1"
+	"github.com/rediskit/rediskit/kubernetes/install"
 	"github.com/rediskit/rediskit/kubernetes/render"
 )
 
 // Resource types of the rediskit plugin this target registers.
-const CacheType = "rediskit:kubernetes:Cache"
+const (
+	CacheType    = "rediskit:kubernetes:Cache"
+	OperatorType = "rediskit:kubernetes:Operator"
+)
+
+// OperatorInstallation is the rediskit:kubernetes:Operator resource as a program sees it.
+type OperatorInstallation struct {
+	pulumi.CustomResourceState
+
+	Available pulumi.BoolOutput `pulumi:"available"`
+}
 
 // Settings is a stack's `rediskit:kubernetes` block: where the cluster is, and the Cache's
 // kubernetes block (storage, resources, Service type, image, Secrets) inlined beside it.
@@ -36,8 +48,29 @@ type Settings struct {
 	ReadyTimeout string `json:"readyTimeout,omitempty"`
 	// KeepVolumes keeps the nodes' volumes when the cache is destroyed.
 	KeepVolumes bool `json:"keepVolumes,omitempty"`
+	// Operator says whether the stack installs the rediskit operator, and how.
+	Operator Operator `json:"operator,omitempty"`
 
 	v1alpha1.Kubernetes
+}
+
+// Operator is the stack's installation of the rediskit operator. One operator serves every
+// cache of a cluster: a stack installs it by default (and removes it when destroyed); where
+// the cluster's operator is managed elsewhere, or several stacks share a cluster, set install
+// false in all but one.
+type Operator struct {
+	Install         *bool  `json:"install,omitempty"`
+	Namespace       string `json:"namespace,omitempty"`
+	Image           string `json:"image,omitempty"`
+	ImagePullPolicy string `json:"imagePullPolicy,omitempty"`
+	WatchNamespace  string `json:"watchNamespace,omitempty"`
+}
+
+// Installs tells whether the stack installs the operator (the default).
+func (o Operator) Installs() bool { return o.Install == nil || *o.Install }
+
+func (o Operator) options() install.Options {
+	return install.Options{Namespace: o.Namespace, Image: o.Image, PullPolicy: corev1.PullPolicy(o.ImagePullPolicy), WatchNamespace: o.WatchNamespace}
 }
 
 // Defaults fills what the stack leaves out.
@@ -64,6 +97,11 @@ func Problems(raw spec.Cache, s Settings) []validate.Problem {
 	ps := &validate.Problems{}
 	if s.Namespace != "" && !dnsLabel(s.Namespace) {
 		ps.Add("kubernetes.namespace", s.Namespace, "a DNS label: at most 63 lowercase letters, digits and hyphens, starting and ending with a letter or digit")
+	}
+	if s.Operator.Installs() {
+		if err := s.Operator.options().Validate(); err != nil {
+			ps.Add("kubernetes.operator", "(the installation)", "%s", err.Error())
+		}
 	}
 	if _, err := render.Resolve(Object(raw, s)); err != nil {
 		verr, ok := err.(*validate.Error)
@@ -141,6 +179,23 @@ func NewCache(ctx *pulumi.Context, name string, c spec.Cache, s Settings, root s
 	}
 	if s.KeepVolumes {
 		in["keepVolumes"] = pulumi.Bool(true)
+	}
+	if s.Operator.Installs() {
+		op := s.Operator
+		oin := pulumi.Map{}
+		for k, v := range map[string]string{"kubeconfig": kubeconfig, "context": s.Context, "namespace": op.Namespace, "image": op.Image,
+			"imagePullPolicy": op.ImagePullPolicy, "watchNamespace": op.WatchNamespace} {
+			if v != "" {
+				oin[k] = pulumi.String(v)
+			}
+		}
+		operator := &OperatorInstallation{}
+		if err := ctx.RegisterResource(OperatorType, name+"-operator", oin, operator, opts...); err != nil {
+			return nil, fmt.Errorf("registering the rediskit operator for cache %s: %w", c.Name, err)
+		}
+		// The Cache is created once the operator runs (and has installed the CRD), and
+		// deleted before it goes.
+		opts = append(opts, pulumi.DependsOn([]pulumi.Resource{operator}))
 	}
 	res := &Cache{}
 	opts = append(opts, pulumi.AdditionalSecretOutputs([]string{"authToken"}))
