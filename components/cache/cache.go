@@ -244,7 +244,12 @@ func NewCache(ctx *pulumi.Context, name string, args *CacheArgs, opts ...pulumi.
 		if err != nil {
 			return nil, err
 		}
-		if err := buildKubernetes(ctx, name, comp, &c, args.Kubernetes, root); err != nil {
+		// The Cache object carries the cache as the stack wrote it: the operator applies the
+		// defaults itself, and refuses what a stack sets that Kubernetes does not do, which a
+		// defaulted cache would appear to set.
+		raw := args.Cache
+		raw.Name = c.Name
+		if err := buildKubernetes(ctx, name, comp, &c, raw, args.Kubernetes, root); err != nil {
 			return nil, err
 		}
 	} else if target == spec.TargetSelfHosted {
@@ -334,8 +339,8 @@ func buildSelfHosted(ctx *pulumi.Context, name string, comp *Cache, c *spec.Cach
 
 // buildKubernetes registers the Cache object with the rediskit provider, which creates it on
 // the cluster and waits until the operator there reports it Ready.
-func buildKubernetes(ctx *pulumi.Context, name string, comp *Cache, c *spec.Cache, k kube.Settings, root string) error {
-	kc, err := kube.NewCache(ctx, name, *c, k, root, pulumi.Parent(comp))
+func buildKubernetes(ctx *pulumi.Context, name string, comp *Cache, c *spec.Cache, raw spec.Cache, k kube.Settings, root string) error {
+	kc, err := kube.NewCache(ctx, name, raw, k, root, pulumi.Parent(comp))
 	if err != nil {
 		return err
 	}

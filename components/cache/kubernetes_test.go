@@ -40,6 +40,13 @@ func TestKubernetesCacheComposes(t *testing.T) {
 	if spec.Int(s.Shards) != 3 || s.Kubernetes.StorageSize != "256Mi" || len(s.Zones) != 3 {
 		t.Errorf("spec %+v", s)
 	}
+	// As the stack wrote it: the operator applies the defaults (a defaulted cache would seem
+	// to set what the Kubernetes target refuses, such as selfHosted).
+	for _, never := range []string{`"enabled":true`, `"engineVersion"`, `"driver"`} {
+		if strings.Contains(kc.Str("spec"), never) {
+			t.Errorf("the spec carries %s, which the stack did not set: %s", never, kc.Str("spec"))
+		}
+	}
 	op := m.One(t, kube.OperatorType)
 	if op.Str("kubeconfig") != kc.Str("kubeconfig") || op.Parent == "" {
 		t.Errorf("the operator: kubeconfig %q parent %q", op.Str("kubeconfig"), op.Parent)
