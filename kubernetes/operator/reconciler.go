@@ -71,6 +71,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		// Deleted: its objects go with it (owner references).
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
+	if c.DeletionTimestamp != nil {
+		// Being deleted: the garbage collector removes what the Cache owns (with foreground
+		// deletion, before the Cache itself goes). Applying the objects again now would
+		// recreate what it just deleted, and the Cache would never go.
+		return ctrl.Result{}, nil
+	}
 	before := &v1alpha1.CacheStatus{}
 	c.Status.DeepCopyInto(before)
 	res, verr := render.Resolve(c)

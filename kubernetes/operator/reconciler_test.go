@@ -193,3 +193,21 @@ func TestReconcileAuthSecret(t *testing.T) {
 		t.Errorf("%d StatefulSets created without credentials", n)
 	}
 }
+
+// A Cache being deleted is left to the garbage collector: a pass recreates nothing (it did,
+// and a foreground deletion never ended).
+func TestReconcileLeavesADeletedCacheAlone(t *testing.T) {
+	c := cacheObj("rk")
+	now := metav1.Now()
+	c.DeletionTimestamp, c.Finalizers = &now, []string{"foregroundDeletion"}
+	r := newReconciler(t, c)
+	if _, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: types.NamespacedName{Namespace: "apps", Name: "rk"}}); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, r, &appsv1.StatefulSetList{}, func(l *appsv1.StatefulSetList) int { return len(l.Items) }); n != 0 {
+		t.Errorf("%d StatefulSets created for a Cache being deleted", n)
+	}
+	if n := count(t, r, &corev1.SecretList{}, func(l *corev1.SecretList) int { return len(l.Items) }); n != 0 {
+		t.Errorf("%d Secrets created for a Cache being deleted", n)
+	}
+}
