@@ -30,7 +30,10 @@ type ClusterNode struct {
 	IP        string
 	Flags     []string
 	MasterID  string // "" for masters
-	Epoch     int64
+	// PingSent and PongRecv are when (Unix ms, the reporting node's clock) it last pinged
+	// the node without an answer yet (0: none pending) and last heard its pong.
+	PingSent, PongRecv int64
+	Epoch              int64
 	Connected bool
 	Slots     []SlotRange
 }
@@ -68,6 +71,8 @@ func ParseClusterNodes(s string) ([]ClusterNode, error) {
 			cn.MasterID = f[3]
 		}
 		cn.Epoch, _ = strconv.ParseInt(f[6], 10, 64)
+		cn.PingSent, _ = strconv.ParseInt(f[4], 10, 64)
+		cn.PongRecv, _ = strconv.ParseInt(f[5], 10, 64)
 		for _, sl := range f[8:] {
 			if strings.HasPrefix(sl, "[") { // a slot being migrated
 				continue

@@ -122,7 +122,12 @@ func TestInstallOnTheLocalCluster(t *testing.T) {
 	good.Spec.Mode, good.Spec.Engine, good.Spec.EngineVersion = spec.ModeSingle, "valkey", "8.0"
 	good.Spec.Kubernetes.StorageSize = "128Mi"
 	good.Spec.Kubernetes.Resources.Limits = corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("256Mi")}
-	for _, c := range []*v1alpha1.Cache{bad, good} {
+	// A 2 x 1 cluster formed by the installed operator from inside the cluster.
+	formed := &v1alpha1.Cache{ObjectMeta: metav1.ObjectMeta{Name: "rc", Namespace: ns}}
+	formed.Spec.Mode, formed.Spec.Engine, formed.Spec.EngineVersion = spec.ModeCluster, "valkey", "8.0"
+	formed.Spec.Shards, formed.Spec.Replicas = ptr(2), ptr(1)
+	formed.Spec.Kubernetes = good.Spec.Kubernetes
+	for _, c := range []*v1alpha1.Cache{bad, good, formed} {
 		if err := cl.Create(ctx, c); err != nil {
 			t.Fatalf("creating cache %s: %v", c.Name, err)
 		}
@@ -175,5 +180,77 @@ func TestInstallOnTheLocalCluster(t *testing.T) {
 	}
 	if _, err := leaf.Verify(x509.VerifyOptions{Roots: roots, DNSName: host}); err != nil {
 		t.Errorf("the generated certificate for %s: %v", host, err)
+	}
+
+	ready := func(c *v1alpha1.Cache) *v1alpha1.Cache {
+		got := &v1alpha1.Cache{}
+		retry.DoWithRetry(t, "cache "+c.Name+" Ready", 90, 2*time.Second, func() (string, error) {
+			if err := cl.Get(ctx, client.ObjectKeyFromObject(c), got); err != nil {
+				return "", err
+			}
+			if got.Status.Phase != v1alpha1.PhaseReady {
+				cond := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionReady)
+				return "", fmt.Errorf("phase %q (%+v)", got.Status.Phase, cond)
+			}
+			return "", nil
+		})
+		return got
+	}
+	if got := ready(good); len(got.Status.Nodes) != 1 || got.Status.Nodes[0].Role != "primary" {
+		t.Errorf("the one-node cache's nodes: %+v", got.Status.Nodes)
+	}
+	started := time.Now()
+	got := ready(formed)
+	t.Logf("the 2 x 1 cluster was Ready %s after the one-node cache", time.Since(started).Round(time.Second))
+	if got.Status.SlotsCovered != 16384 || got.Status.Shards != 2 || len(got.Status.Nodes) != 4 {
+		t.Errorf("status: %d slots, %d shards, %d nodes", got.Status.SlotsCovered, got.Status.Shards, len(got.Status.Nodes))
+	}
+	nodes := &corev1.NodeList{}
+	if err := cl.List(ctx, nodes); err != nil {
+		t.Fatal(err)
+	}
+	zoneOf := map[string]string{}
+	for _, n := range nodes.Items {
+		zoneOf[n.Name] = n.Labels[corev1.LabelTopologyZone]
+	}
+	primaries, shardZones := 0, map[string]map[string]bool{}
+	for _, n := range got.Status.Nodes {
+		p := &corev1.Pod{}
+		if err := cl.Get(ctx, types.NamespacedName{Namespace: ns, Name: n.Pod}, p); err != nil {
+			t.Fatal(err)
+		}
+		// The role label the Services select by is the role the node reports.
+		if p.Labels["rediskit.io/role"] != n.Role || n.Role == "" {
+			t.Errorf("pod %s labelled %q, its node is %q", n.Pod, p.Labels["rediskit.io/role"], n.Role)
+		}
+		if n.Role == "primary" {
+			primaries++
+		}
+		if shardZones[n.Shard] == nil {
+			shardZones[n.Shard] = map[string]bool{}
+		}
+		shardZones[n.Shard][zoneOf[p.Spec.NodeName]] = true
+	}
+	if primaries != 2 {
+		t.Errorf("%d primaries, want one per shard", primaries)
+	}
+	for shard, zones := range shardZones {
+		if len(zones) != 2 {
+			t.Errorf("shard %s's nodes are in %d zone(s)", shard, len(zones))
+		}
+	}
+	rcAuth := &corev1.Secret{}
+	if err := cl.Get(ctx, types.NamespacedName{Namespace: ns, Name: "rc-auth"}, rcAuth); err != nil {
+		t.Fatal(err)
+	}
+	cli := func(args ...string) (string, error) {
+		return kubectl(append([]string{"-n", ns, "exec", "rc-0001-0", "--", "valkey-cli", "--tls", "--cacert", "/etc/rediskit/tls/ca.crt",
+			"-h", fmt.Sprintf("rc-0002-1.rc-nodes.%s.svc.cluster.local", ns), "--user", "app", "--pass", string(rcAuth.Data["token"]), "--no-auth-warning"}, args...)...)
+	}
+	if out, err := cli("CLUSTER", "INFO"); err != nil || !strings.Contains(out, "cluster_state:ok") || !strings.Contains(out, "cluster_known_nodes:4") {
+		t.Errorf("CLUSTER INFO from rc-0001-0 to rc-0002-1 by name, TLS and the app token: %q %v", out, err)
+	}
+	if out, _ := cli("CONFIG", "GET", "maxmemory"); !strings.Contains(out, "NOPERM") {
+		t.Errorf("CONFIG GET as the app user: %q, want NOPERM (a restricted command)", out)
 	}
 }

@@ -20,8 +20,8 @@ import (
 // Timeouts of one command to a node. A pass asks every node a few questions; a node that
 // hangs must not hold the pass (and every other cache's) for long.
 var (
-	NodeDialTimeout = 2 * time.Second
-	NodeIOTimeout   = 3 * time.Second
+	NodeDialTimeout = time.Second
+	NodeIOTimeout   = 2 * time.Second
 )
 
 // dialer connects to a cache's nodes as the engine's admin user.

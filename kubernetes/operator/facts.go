@@ -35,7 +35,11 @@ type nodeFacts struct {
 	// PrimaryPort is the port a replication-mode replica replicates its primary at.
 	PrimaryPort int
 	// LinkUp: a replica's link to its primary is up and not in a full sync.
-	LinkUp   bool
+	LinkUp bool
+	// Offset is its replication offset; NowMS its own clock (Unix ms, from TIME), against
+	// which its view's ping and pong times are read.
+	Offset int64
+	NowMS  int64
 	Replicas int
 	Keys     int64
 	// Slots is how many slots it serves itself; View is its CLUSTER NODES, State and SlotsOK
@@ -97,6 +101,7 @@ func ask(ctx context.Context, d *dialer, cluster bool, f *nodeFacts) {
 	f.Replicas, _ = strconv.Atoi(rep["connected_slaves"])
 	f.Keys = engine.KeyCount(ks)
 	f.LinkUp = rep["master_link_status"] == "up" && rep["master_sync_in_progress"] == "0"
+	f.Offset, _ = strconv.ParseInt(rep["slave_repl_offset"], 10, 64)
 	if !cluster {
 		if f.Role == "slave" {
 			f.Primary = rep["master_host"]
@@ -104,6 +109,12 @@ func ask(ctx context.Context, d *dialer, cluster bool, f *nodeFacts) {
 		}
 		return
 	}
+	now, err := c.Time(ctx).Result()
+	if err != nil {
+		fail(err)
+		return
+	}
+	f.NowMS = now.UnixMilli()
 	nodes, err := c.ClusterNodes(ctx).Result()
 	if err != nil {
 		fail(err)

@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/rediskit/rediskit/engine"
+	"github.com/rediskit/rediskit/kubernetes/render"
 )
 
 // stepKind is one thing the operator asks of a node to bring the cache's topology to the plan.
@@ -24,7 +26,17 @@ const (
 	stepForget stepKind = "forget"
 	// stepFollow (replication mode): On replicates the primary at Host:Port.
 	stepFollow stepKind = "follow"
+	// stepTakeover: On, a replica whose primary is lost, takes its slots over without the
+	// other primaries' votes (CLUSTER FAILOVER TAKEOVER).
+	stepTakeover stepKind = "takeover"
 )
+
+// TakeoverAfter is how long a replica must not have heard its lost primary before
+// the operator promotes it itself, counted from the last pong the replica had from it. The cluster fails a lost primary over on its own about a
+// second after cluster-node-timeout, when a majority of the primaries can vote; this is the
+// fallback for when they cannot (a zone that held most primaries is lost), and it leaves the
+// cluster's own election its chance first.
+var TakeoverAfter = render.ClusterNodeTimeout + time.Second
 
 // step is one command to one node, decided from the facts alone.
 type step struct {
@@ -52,6 +64,8 @@ func (s step) String() string {
 		return fmt.Sprintf("%s forgets the gone identity %s", s.On, s.PeerID)
 	case stepFollow:
 		return fmt.Sprintf("%s replicates %s (%s:%d)", s.On, s.Peer, s.Host, s.Port)
+	case stepTakeover:
+		return fmt.Sprintf("%s takes over the slots of its lost primary %s", s.On, s.Peer)
 	}
 	return string(s.Kind)
 }
@@ -201,6 +215,9 @@ func decideCluster(plan *engine.Plan, facts []nodeFacts) topology {
 			primary = f
 		}
 		if primary == nil {
+			if st, ok := takeover(planned, byNode, ids, answered); ok {
+				t.Steps = append(t.Steps, st)
+			}
 			t.wait("shard %s has no primary that answers", planned[0].ShardID)
 			continue
 		}
@@ -250,6 +267,42 @@ func decideCluster(plan *engine.Plan, facts []nodeFacts) topology {
 	}
 	t.Healthy = t.Waiting == ""
 	return t
+}
+
+// takeover decides whether a shard whose primary does not answer gets a replica promoted by
+// the operator: its replica furthest along, when that replica's link has been down for
+// TakeoverAfter and it sees its primary failing too (the operator's view and the replica's
+// agree), and no other node of the cache sees that primary as healthy.
+//
+// The replica's link "down since" is no measure: a machine that stopped keeps its TCP
+// connections open, and the link looks up until repl-timeout.
+func takeover(planned []*engine.Node, byNode map[string]*nodeFacts, ids map[string]string, answered []*nodeFacts) (step, bool) {
+	var best *nodeFacts
+	for _, n := range planned {
+		r := byNode[n.ID]
+		if r == nil || !r.answered() || r.Role != "slave" || r.Primary == "" || ids[r.Primary] != "" {
+			continue // only a replica of a primary that did not answer the operator
+		}
+		// How long the replica has not heard its primary, on the replica's own clock (a
+		// stopped machine keeps its TCP connections open, so the replication link itself
+		// looks up for a while longer).
+		v := r.sees(r.Primary)
+		if v == nil || !(v.Has("fail?") || v.Has("fail")) || r.NowMS-v.PongRecv < TakeoverAfter.Milliseconds() {
+			continue
+		}
+		if best == nil || r.Offset > best.Offset {
+			best = r
+		}
+	}
+	if best == nil {
+		return step{}, false
+	}
+	for _, a := range answered {
+		if v := a.sees(best.Primary); v != nil && v.Connected && !v.Has("fail?") && !v.Has("fail") && a != best {
+			return step{}, false // someone still reaches it: not lost, maybe cut off from us
+		}
+	}
+	return step{Kind: stepTakeover, On: best.Node.ID, Peer: nodeOf(ids, best.Primary), PeerID: best.Primary}, true
 }
 
 // handshaking: a is already meeting b's address.

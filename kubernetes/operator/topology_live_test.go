@@ -284,3 +284,78 @@ func TestTopologyFormsAReplicationGroup(t *testing.T) {
 		}
 	}
 }
+
+// A primary lost where the cluster cannot fail it over (one of two primaries left: no
+// majority to vote) is taken over by its replica on the operator's word, once the replica's
+// link has been down TakeoverAfter and it sees the primary failing; the old primary, back,
+// rejoins as a replica and the cluster is whole again. The writes a replica acknowledged
+// before the loss are all there.
+func TestTopologyTakesOverALostPrimary(t *testing.T) {
+	l := startLive(t, engine.ModeCluster, 2, 1)
+	for _, n := range l.plan.Nodes {
+		l.start(t, n.ID)
+	}
+	l.converge(t, 90*time.Second)
+	ctx := context.Background()
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{l.plan.Nodes[0].Addr()}, Username: engine.AdminUser, Password: liveAdminPass})
+	defer cc.Close()
+	var acked []string
+	for i := 0; i < 300; i++ {
+		k := fmt.Sprintf("k%d", i)
+		m, err := cc.MasterForKey(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wait *redis.IntCmd
+		if _, err := m.Pipelined(ctx, func(p redis.Pipeliner) error {
+			p.Set(ctx, k, k, 0)
+			wait = redis.NewIntCmd(ctx, "wait", 1, 1000)
+			return p.Process(ctx, wait)
+		}); err == nil && wait.Val() >= 1 {
+			acked = append(acked, k)
+		}
+	}
+	lost := l.plan.ShardNodes(1)[0] // shard 0002's primary
+	replica := l.plan.ShardNodes(1)[1]
+	cmd := l.procs[lost.ID]
+	// Stopped, not killed: the machine is gone from the network, its process still there.
+	if err := cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	deadline := start.Add(60 * time.Second)
+	for {
+		topo := l.pass(t)
+		c := l.admin(replica.ID)
+		role, _ := engine.Info(ctx, c, "replication")
+		c.Close()
+		if role["role"] == "master" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("replica %s not promoted after 60 s: %s", replica.ID, topo.Waiting)
+		}
+		time.Sleep(RequeueForming)
+	}
+	t.Logf("the operator promoted %s %s after its primary stopped answering", replica.ID, time.Since(start).Round(100*time.Millisecond))
+	if err := cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	l.converge(t, 90*time.Second)
+	c := l.admin(lost.ID)
+	role, _ := engine.Info(ctx, c, "replication")
+	c.Close()
+	if role["role"] != "slave" {
+		t.Errorf("the old primary %s came back as %s, want a replica", lost.ID, role["role"])
+	}
+	cc.ReloadState(ctx)
+	missing := 0
+	for _, k := range acked {
+		if v, err := cc.Get(ctx, k).Result(); err != nil || v != k {
+			missing++
+		}
+	}
+	if len(acked) == 0 || missing != 0 {
+		t.Errorf("%d of %d acknowledged keys missing", missing, len(acked))
+	}
+}

@@ -166,6 +166,45 @@ func TestDecideCluster(t *testing.T) {
 		}
 	})
 
+	t.Run("a lost primary the cluster cannot fail over is taken over by its replica", func(t *testing.T) {
+		lose := func(down int) []nodeFacts {
+			fs := formedFacts(p)
+			fs[2].Err = "dial tcp 10.0.0.3:6379: connect: no route to host"
+			for i := range fs {
+				fs[i].NowMS = 1_000_000
+				for j := range fs[i].View {
+					if fs[i].View[j].ID == "id-2" {
+						fs[i].View[j].Flags = append(fs[i].View[j].Flags, "fail?")
+						fs[i].View[j].Connected = false
+						fs[i].View[j].PongRecv = 1_000_000 - int64(down)*1000
+					}
+				}
+			}
+			return fs
+		}
+		top := decideCluster(p, lose(8))
+		if got := stepsOf(top, stepTakeover); fmt.Sprint(got) != "[c-0002-002 takes over the slots of its lost primary id-2]" {
+			t.Errorf("takeover steps %v (waiting %q)", got, top.Waiting)
+		}
+		if top.Healthy {
+			t.Error("healthy with a primary lost")
+		}
+		// Too soon: the cluster's own election gets its chance first.
+		if got := stepsOf(decideCluster(p, lose(3)), stepTakeover); len(got) != 0 {
+			t.Errorf("takeover after 3 s: %v", got)
+		}
+		// A node that still reaches the primary: it is not lost, the operator is cut off.
+		fs := lose(8)
+		for j := range fs[0].View {
+			if fs[0].View[j].ID == "id-2" {
+				fs[0].View[j].Flags, fs[0].View[j].Connected = []string{"master"}, true
+			}
+		}
+		if got := stepsOf(decideCluster(p, fs), stepTakeover); len(got) != 0 {
+			t.Errorf("takeover while c-0001-001 still reaches the primary: %v", got)
+		}
+	})
+
 	t.Run("a replica that lost its identity is attached to its shard's primary", func(t *testing.T) {
 		fs := formedFacts(p)
 		fs[3].ID, fs[3].Role, fs[3].Primary = "id-new", "master", ""

@@ -1,0 +1,175 @@
+package test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gruntwork-io/terratest/modules/k8s"
+	"github.com/gruntwork-io/terratest/modules/random"
+	test_structure "github.com/gruntwork-io/terratest/modules/test-structure"
+
+	"github.com/rediskit/rediskit/engine"
+	"github.com/rediskit/rediskit/infra/deploy"
+	"github.com/rediskit/rediskit/internal/testenv"
+	"github.com/rediskit/rediskit/kubernetes/api/v1alpha1"
+	"github.com/rediskit/rediskit/kubernetes/cluster"
+)
+
+// Timeouts of the Kubernetes suite, named so a slower machine can raise them in one place.
+var (
+	k8sReadyTimeout    = 10 * time.Minute
+	k8sFailoverTimeout = 5 * time.Minute
+)
+
+// TestKubernetesTarget deploys stacks/Pulumi.k8s.yaml (cluster mode, 3 shards x 1 replica over
+// three zones, TLS and auth) to the local multi-node cluster through the Automation API, the
+// rediskit operator installed by the same `pulumi up`, and validates it as its users would:
+// every slot served, each shard's nodes in distinct zones by the nodes' labels, a cluster-aware
+// client with TLS and the app token round-trips from a pod and is denied a restricted command;
+// a primary pod deleted and then a whole zone lost (its worker's container stopped) while a
+// client writes, with no WAIT-acknowledged write lost; every pod restarted at once, with the
+// same topology and data after; then destroyed, nothing left.
+func TestKubernetesTarget(t *testing.T) {
+	_, _ = e2e(t)
+	if err := cluster.Available(); err != nil {
+		testenv.Missing(t, "the local Kubernetes cluster cannot run here: %v", err)
+	}
+	kubeconfig := cluster.Ensure(t)
+	ctx := context.Background()
+	ns := "rk-e2e-" + strings.ToLower(random.UniqueId())
+	// The test's own operator, in its namespace and keeping only that namespace's caches, so
+	// that it never meets an operator a developer installed with `make k8s-up`.
+	settings, _ := json.Marshal(map[string]any{"kubeconfig": kubeconfig, "namespace": ns, "storageSize": "256Mi",
+		"resources": map[string]any{"limits": map[string]any{"memory": "256Mi"}},
+		"operator":  map[string]any{"namespace": ns, "watchNamespace": ns}})
+	opts := deploy.Options{Root: "..", Stack: "k8s", StateDir: filepath.Join(t.TempDir(), "state"),
+		Config: map[string]string{"rediskit:kubernetes": string(settings)}, Progress: testWriter{t}}
+	kc := KubeCache{Opts: k8s.NewKubectlOptions("", kubeconfig, ns), Name: "rediskit-k8s"}
+	var lostWorker string
+
+	defer test_structure.RunTestStage(t, "destroy", func() {
+		if lostWorker != "" {
+			cluster.StartNode(t, lostWorker)
+		}
+		if err := deploy.Destroy(ctx, opts); err != nil {
+			t.Errorf("destroy: %v", err)
+		}
+		for _, kind := range []string{"caches", "statefulsets", "pods", "persistentvolumeclaims", "services"} {
+			out, err := k8s.RunKubectlAndGetOutputE(t, kc.Opts, "get", kind, "-l", "rediskit.io/cache="+kc.Name, "-o", "name")
+			if err != nil || strings.TrimSpace(out) != "" {
+				t.Errorf("%s left after destroy: %q %v", kind, out, err)
+			}
+		}
+		_, _ = k8s.RunKubectlAndGetOutputE(t, kc.Opts, "delete", "namespace", ns, "--wait=false")
+	})
+
+	test_structure.RunTestStage(t, "deploy", func() {
+		start := time.Now()
+		if _, err := deploy.Up(ctx, opts); err != nil {
+			t.Fatalf("pulumi up of the k8s stack: %v", err)
+		}
+		t.Logf("time to Ready (pulumi up, operator included): %s", time.Since(start).Round(time.Second))
+	})
+
+	test_structure.RunTestStage(t, "validate", func() {
+		obj := kc.WaitReady(t, "the cache Ready", k8sReadyTimeout, nil)
+		if obj.Status.SlotsCovered != engine.TotalSlots || obj.Status.Shards != 3 || len(obj.Status.Nodes) != 6 {
+			t.Errorf("status: %d slots, %d shards, %d nodes; want %d, 3, 6", obj.Status.SlotsCovered, obj.Status.Shards, len(obj.Status.Nodes), engine.TotalSlots)
+		}
+		if err := kc.ZonesE(t, obj); err != nil {
+			t.Error(err)
+		}
+		rep := kc.StartLoad(t, "load-validate", LoadOptions{Args: []string{"-duration", "5s"}}).Report(t, 3*time.Minute)
+		t.Logf("client from a pod: %+v", rep)
+		if rep.Acked < 20 || rep.Lost != 0 {
+			t.Errorf("a cluster client with TLS and the token, from a pod: %d writes acknowledged, %d lost (%s)", rep.Acked, rep.Lost, rep.FirstError)
+		}
+		if !rep.RestrictedDenied {
+			t.Errorf("CONFIG GET as the app user: %s; want NOPERM", rep.RestrictedReply)
+		}
+	})
+
+	test_structure.RunTestStage(t, "delete a primary pod", func() {
+		before := kc.Get(t)
+		victim, ok := ShardPrimary(before, "0001")
+		if !ok {
+			t.Fatalf("shard 0001 has no primary: %+v", before.Status.Nodes)
+		}
+		load := kc.StartLoad(t, "load-pod-loss", LoadOptions{Args: []string{"-duration", "60s"}})
+		if err := load.WaitRunningE(t, 2*time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(5 * time.Second)
+		k8s.RunKubectl(t, kc.Opts, "delete", "pod", victim.Pod, "--wait=false")
+		kc.WaitReady(t, "a replica to take over shard 0001 and "+victim.Pod+" to return as its replica", k8sFailoverTimeout, func(obj *v1alpha1.Cache) error {
+			p, ok := ShardPrimary(obj, "0001")
+			if !ok || p.Pod == victim.Pod {
+				return fmt.Errorf("shard 0001's primary is %q", p.Pod)
+			}
+			return nil
+		})
+		rep := load.Report(t, 3*time.Minute)
+		t.Logf("primary pod deleted: %+v", rep)
+		if rep.Lost != 0 {
+			t.Errorf("%d WAIT-acknowledged writes lost to the failover (%v)", rep.Lost, rep.LostKeys)
+		}
+		t.Logf("primary pod loss: writes resumed after %d ms (longest gap between OK writes), acknowledged after %d ms", rep.MaxWriteGapMS, rep.MaxGapMS)
+	})
+
+	test_structure.RunTestStage(t, "lose a zone", func() {
+		obj := kc.Get(t)
+		primary, _ := ShardPrimary(obj, "0002")
+		zone := primary.Zone
+		lostWorker = cluster.Worker(zone)
+		load := kc.StartLoad(t, "load-zone-loss", LoadOptions{Args: []string{"-duration", "90s"}, AvoidZone: zone})
+		if err := load.WaitRunningE(t, 2*time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(5 * time.Second)
+		cluster.StopNode(t, lostWorker)
+		rep := load.Report(t, 4*time.Minute)
+		t.Logf("zone %s lost: %+v", zone, rep)
+		t.Logf("zone loss: writes resumed after %d ms (longest gap between OK writes)", rep.MaxWriteGapMS)
+		if rep.Lost != 0 {
+			t.Errorf("%d WAIT-acknowledged writes lost with zone %s (%v)", rep.Lost, zone, rep.LostKeys)
+		}
+		if rep.MaxWriteGapMS > 30_000 {
+			t.Errorf("writes stopped for %d ms when zone %s was lost", rep.MaxWriteGapMS, zone)
+		}
+		cluster.StartNode(t, lostWorker)
+		lostWorker = ""
+		kc.WaitReady(t, "zone "+zone+"'s nodes back as replicas", k8sReadyTimeout, func(obj *v1alpha1.Cache) error {
+			for _, n := range obj.Status.Nodes {
+				if n.Zone == zone && n.Role != "replica" {
+					return fmt.Errorf("%s in the returned zone is %q", n.ID, n.Role)
+				}
+			}
+			return nil
+		})
+	})
+
+	test_structure.RunTestStage(t, "restart every pod", func() {
+		const keys = 2000
+		rep := kc.StartLoad(t, "load-before-restart", LoadOptions{Args: []string{"-prefix", "keep:", "-count", fmt.Sprint(keys), "-duration", "3m"}}).Report(t, 5*time.Minute)
+		if rep.Acked < keys || rep.Failed != 0 {
+			t.Fatalf("writing %d keys before the restart: %+v", keys, rep)
+		}
+		k8s.RunKubectl(t, kc.Opts, "delete", "pod", "-l", "rediskit.io/cache="+kc.Name, "--wait=false")
+		obj := kc.WaitReady(t, "the cache Ready after every pod restarted", k8sReadyTimeout, nil)
+		if obj.Status.SlotsCovered != engine.TotalSlots || obj.Status.Shards != 3 {
+			t.Errorf("after the restart: %d slots, %d shards", obj.Status.SlotsCovered, obj.Status.Shards)
+		}
+		if err := kc.ZonesE(t, obj); err != nil {
+			t.Error(err)
+		}
+		rep = kc.StartLoad(t, "load-after-restart", LoadOptions{Args: []string{"-prefix", "keep:", "-verify", fmt.Sprint(keys)}}).Report(t, 5*time.Minute)
+		if rep.Lost != 0 {
+			t.Errorf("%d of %d keys lost across a restart of every pod (%v)", rep.Lost, keys, rep.LostKeys)
+		}
+	})
+}
