@@ -27,15 +27,15 @@ type ClusterNode struct {
 	Addr string
 	// IP is the address the node was last seen at (the first part of the line's address,
 	// before any hostname): what a node that announces a name is reached at now.
-	IP        string
-	Flags     []string
-	MasterID  string // "" for masters
+	IP       string
+	Flags    []string
+	MasterID string // "" for masters
 	// PingSent and PongRecv are when (Unix ms, the reporting node's clock) it last pinged
 	// the node without an answer yet (0: none pending) and last heard its pong.
 	PingSent, PongRecv int64
 	Epoch              int64
-	Connected bool
-	Slots     []SlotRange
+	Connected          bool
+	Slots              []SlotRange
 }
 
 // Has reports whether the node carries a flag (myself, master, slave, fail, handshake, ...).

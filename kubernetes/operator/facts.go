@@ -38,8 +38,8 @@ type nodeFacts struct {
 	LinkUp bool
 	// Offset is its replication offset; NowMS its own clock (Unix ms, from TIME), against
 	// which its view's ping and pong times are read.
-	Offset int64
-	NowMS  int64
+	Offset   int64
+	NowMS    int64
 	Replicas int
 	Keys     int64
 	// Slots is how many slots it serves itself; View is its CLUSTER NODES, State and SlotsOK
