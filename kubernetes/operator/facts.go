@@ -14,6 +14,8 @@ type target struct {
 	Node render.Node
 	// IP is its pod's address ("" while the pod has none: not scheduled, not started).
 	IP string
+	// Zone is the zone label of the Kubernetes node its pod runs on ("" when unknown).
+	Zone string
 	// Port is the port the operator speaks to (TLS when the cache has TLS), Bus the cluster
 	// bus port (cluster mode), both as the engine's plan has them.
 	Port, Bus int

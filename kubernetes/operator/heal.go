@@ -34,6 +34,8 @@ func take(ctx context.Context, d *dialer, facts []nodeFacts, steps []step) error
 			}
 		case stepReplicate:
 			err = c.ClusterReplicate(ctx, s.PeerID).Err()
+		case stepFailover:
+			err = c.Do(ctx, "cluster", "failover").Err()
 		case stepTakeover:
 			err = c.Do(ctx, "cluster", "failover", "takeover").Err()
 		case stepForget:

@@ -44,6 +44,7 @@ func (r *Reconciler) converge(ctx context.Context, c *v1alpha1.Cache, objs *rend
 	}
 	pods := make([]*corev1.Pod, len(objs.Nodes))
 	targets := make([]target, len(objs.Nodes))
+	zones := map[string]string{}
 	for i, n := range objs.Nodes {
 		pod := &corev1.Pod{}
 		err := r.Get(ctx, types.NamespacedName{Namespace: c.Namespace, Name: n.Pod}, pod)
@@ -56,6 +57,15 @@ func (r *Reconciler) converge(ctx context.Context, c *v1alpha1.Cache, objs *rend
 			pods[i] = pod
 			if pod.DeletionTimestamp == nil && pod.Status.Phase == corev1.PodRunning {
 				targets[i].IP = pod.Status.PodIP
+			}
+			if kn := pod.Spec.NodeName; kn != "" {
+				if _, seen := zones[kn]; !seen {
+					node := &corev1.Node{}
+					if err := r.Get(ctx, types.NamespacedName{Name: kn}, node); err == nil {
+						zones[kn] = node.Labels[zoneLabel]
+					}
+				}
+				targets[i].Zone = zones[kn]
 			}
 		}
 	}
@@ -81,21 +91,11 @@ func (r *Reconciler) converge(ctx context.Context, c *v1alpha1.Cache, objs *rend
 	}
 
 	nodes := make([]v1alpha1.NodeStatus, len(objs.Nodes))
-	zones := map[string]string{}
 	for i, n := range objs.Nodes {
-		st := v1alpha1.NodeStatus{ID: n.ID, Shard: n.ShardID, Pod: n.Pod, Role: topo.Roles[n.ID]}
+		st := v1alpha1.NodeStatus{ID: n.ID, Shard: n.ShardID, Pod: n.Pod, Role: topo.Roles[n.ID], Zone: targets[i].Zone}
 		if pod := pods[i]; pod != nil {
 			st.Node = pod.Spec.NodeName
 			st.Ready = podReady(pod) && facts[i].answered()
-			if st.Node != "" {
-				if _, seen := zones[st.Node]; !seen {
-					kn := &corev1.Node{}
-					if err := r.Get(ctx, types.NamespacedName{Name: st.Node}, kn); err == nil {
-						zones[st.Node] = kn.Labels[zoneLabel]
-					}
-				}
-				st.Zone = zones[st.Node]
-			}
 		}
 		nodes[i] = st
 	}
@@ -112,6 +112,9 @@ func (r *Reconciler) converge(ctx context.Context, c *v1alpha1.Cache, objs *rend
 		if cluster {
 			cond.Message += fmt.Sprintf("; %d of %d slots served", topo.SlotsCovered, 16384)
 		}
+	case topo.Updating:
+		c.Status.Phase = v1alpha1.PhaseUpdating
+		cond.Status, cond.Reason, cond.Message = metav1.ConditionTrue, ReasonHealthy, topo.Waiting
 	case c.Status.Phase == v1alpha1.PhaseReady || c.Status.Phase == v1alpha1.PhaseDegraded:
 		c.Status.Phase = v1alpha1.PhaseDegraded
 		cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, ReasonDegraded, topo.Waiting

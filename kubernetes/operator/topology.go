@@ -26,6 +26,10 @@ const (
 	stepForget stepKind = "forget"
 	// stepFollow (replication mode): On replicates the primary at Host:Port.
 	stepFollow stepKind = "follow"
+	// stepFailover: On, an in-sync replica, becomes its shard's primary with its primary's
+	// agreement (CLUSTER FAILOVER: clients paused, nothing acknowledged lost), to move a
+	// primary out of a zone that holds more than its share.
+	stepFailover stepKind = "failover"
 	// stepTakeover: On, a replica whose primary is lost, takes its slots over without the
 	// other primaries' votes (CLUSTER FAILOVER TAKEOVER).
 	stepTakeover stepKind = "takeover"
@@ -66,6 +70,8 @@ func (s step) String() string {
 		return fmt.Sprintf("%s replicates %s (%s:%d)", s.On, s.Peer, s.Host, s.Port)
 	case stepTakeover:
 		return fmt.Sprintf("%s takes over the slots of its lost primary %s", s.On, s.Peer)
+	case stepFailover:
+		return fmt.Sprintf("%s takes over from %s, moving the shard's primary to zone %s", s.On, s.Peer, s.Host)
 	}
 	return string(s.Kind)
 }
@@ -88,6 +94,9 @@ type topology struct {
 	SlotsCovered int
 	// Roles are the answering nodes' roles, "primary" or "replica", by node id.
 	Roles map[string]string
+	// Updating: the cache is healthy and a planned change is under way (a primary moving
+	// zones).
+	Updating bool
 	// Formed: the nodes have been made one cluster (or one replication group) before; a cache
 	// that was never formed is formed only once every node answers, never half.
 	Formed bool
@@ -266,7 +275,69 @@ func decideCluster(plan *engine.Plan, facts []nodeFacts) topology {
 		t.wait("%d step(s) taken: %s", len(t.Steps), t.Steps[0])
 	}
 	t.Healthy = t.Waiting == ""
+	if t.Healthy {
+		if st, ok := balancePrimaries(plan, byNode); ok {
+			t.Steps = append(t.Steps, st)
+			t.Healthy, t.Updating = false, true
+			t.wait("%s", st)
+		}
+	}
 	return t
+}
+
+// balancePrimaries decides a planned failover when one zone holds more primaries than its
+// share (the primaries over the zones the cache's nodes are in, rounded up) and a shard with
+// its primary there has an in-sync replica in a zone below its share. The scheduler spreads
+// each shard's nodes over zones, but not the primaries of different shards: one zone may end
+// up with most of them, and losing it would leave the others without a majority to elect new
+// ones. One shard per pass; the next pass sees the new roles.
+func balancePrimaries(plan *engine.Plan, byNode map[string]*nodeFacts) (step, bool) {
+	count := map[string]int{}
+	zones := map[string]bool{}
+	primaries := 0
+	for _, f := range byNode {
+		if f.Zone == "" {
+			return step{}, false // zones unknown: nothing to balance by
+		}
+		zones[f.Zone] = true
+		if f.Role == "master" && f.Slots > 0 {
+			count[f.Zone]++
+			primaries++
+		}
+	}
+	if len(zones) < 2 || primaries < 2 {
+		return step{}, false
+	}
+	share := (primaries + len(zones) - 1) / len(zones)
+	var shards []int
+	for _, n := range plan.Nodes {
+		if len(shards) == 0 || shards[len(shards)-1] != n.Shard {
+			shards = append(shards, n.Shard)
+		}
+	}
+	for _, s := range shards {
+		var primary *nodeFacts
+		var replicas []*nodeFacts
+		for _, n := range plan.ShardNodes(s) {
+			f := byNode[n.ID]
+			switch {
+			case f == nil:
+			case f.Role == "master" && f.Slots > 0:
+				primary = f
+			case f.Role == "slave" && f.LinkUp:
+				replicas = append(replicas, f)
+			}
+		}
+		if primary == nil || count[primary.Zone] <= share {
+			continue
+		}
+		for _, r := range replicas {
+			if r.Primary == primary.ID && count[r.Zone] < share {
+				return step{Kind: stepFailover, On: r.Node.ID, Peer: primary.Node.ID, PeerID: primary.ID, Host: r.Zone}, true
+			}
+		}
+	}
+	return step{}, false
 }
 
 // takeover decides whether a shard whose primary does not answer gets a replica promoted by

@@ -205,6 +205,31 @@ func TestDecideCluster(t *testing.T) {
 		}
 	})
 
+	t.Run("primaries crowded in one zone are spread by a planned failover", func(t *testing.T) {
+		fs := formedFacts(p)
+		for i, z := range []string{"zone-a", "zone-b", "zone-a", "zone-b"} {
+			fs[i].Zone = z
+		}
+		top := decideCluster(p, fs)
+		if got := stepsOf(top, stepFailover); fmt.Sprint(got) != "[c-0001-002 takes over from c-0001-001, moving the shard's primary to zone zone-b]" {
+			t.Errorf("failover steps %v", got)
+		}
+		if top.Healthy || !top.Updating {
+			t.Errorf("healthy %v updating %v, want an update under way", top.Healthy, top.Updating)
+		}
+		// Spread already: nothing to do.
+		fs[2].Zone, fs[3].Zone = "zone-b", "zone-a"
+		if top := decideCluster(p, fs); len(top.Steps) != 0 || !top.Healthy {
+			t.Errorf("spread primaries: steps %v healthy %v", top.Steps, top.Healthy)
+		}
+		// A replica out of sync is not made primary.
+		fs[2].Zone, fs[3].Zone = "zone-a", "zone-b"
+		fs[1].LinkUp = false
+		if got := stepsOf(decideCluster(p, fs), stepFailover); len(got) != 0 {
+			t.Errorf("failover to a replica out of sync: %v", got)
+		}
+	})
+
 	t.Run("a replica that lost its identity is attached to its shard's primary", func(t *testing.T) {
 		fs := formedFacts(p)
 		fs[3].ID, fs[3].Role, fs[3].Primary = "id-new", "master", ""
