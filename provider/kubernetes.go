@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/rediskit/rediskit/components/spec"
@@ -30,12 +31,28 @@ import (
 // (rediskit:kubernetes:Operator installs it).
 type KubernetesCache struct{}
 
-// KubernetesCacheArgs are its inputs.
-type KubernetesCacheArgs struct {
+// KubernetesAccess says which cluster a Kubernetes resource is on.
+type KubernetesAccess struct {
 	Kubeconfig string `pulumi:"kubeconfig,optional"`
 	Context    string `pulumi:"context,optional"`
-	Namespace  string `pulumi:"namespace"`
-	Name       string `pulumi:"name"`
+}
+
+// Annotate describes the fields.
+func (a *KubernetesAccess) Annotate(an infer.Annotator) {
+	an.Describe(&a.Kubeconfig, "Path of the kubeconfig naming the cluster; empty: $KUBECONFIG or ~/.kube/config.")
+	an.Describe(&a.Context, "Context of the kubeconfig to use; empty: its current context.")
+}
+
+// config is the REST config of the cluster.
+func (a KubernetesAccess) config() (*rest.Config, error) {
+	return access.Config(a.Kubeconfig, a.Context)
+}
+
+// KubernetesCacheArgs are its inputs.
+type KubernetesCacheArgs struct {
+	KubernetesAccess
+	Namespace string `pulumi:"namespace"`
+	Name      string `pulumi:"name"`
 	// Spec is the Cache's spec as JSON (the cache vocabulary and the kubernetes block),
 	// stored in its canonical form so a refresh compares like with like.
 	Spec         string `pulumi:"spec"`
@@ -45,8 +62,6 @@ type KubernetesCacheArgs struct {
 
 // Annotate describes the inputs.
 func (a *KubernetesCacheArgs) Annotate(an infer.Annotator) {
-	an.Describe(&a.Kubeconfig, "Path of the kubeconfig naming the cluster; empty: $KUBECONFIG or ~/.kube/config.")
-	an.Describe(&a.Context, "Context of the kubeconfig to use; empty: its current context.")
 	an.Describe(&a.Namespace, "Namespace of the Cache (created when missing).")
 	an.Describe(&a.Name, "Name of the Cache object, which is the cache's name.")
 	an.Describe(&a.Spec, "The Cache's spec as JSON: the rediskit cache vocabulary and its kubernetes block.")
@@ -147,7 +162,7 @@ func canonicalSpec(s *v1alpha1.CacheSpec) string {
 }
 
 func kubeClient(args KubernetesCacheArgs) (client.Client, error) {
-	cfg, err := access.Config(args.Kubeconfig, args.Context)
+	cfg, err := args.config()
 	if err != nil {
 		return nil, err
 	}

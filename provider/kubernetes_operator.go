@@ -23,8 +23,7 @@ type KubernetesOperator struct{}
 
 // KubernetesOperatorArgs are its inputs.
 type KubernetesOperatorArgs struct {
-	Kubeconfig      string `pulumi:"kubeconfig,optional"`
-	Context         string `pulumi:"context,optional"`
+	KubernetesAccess
 	Namespace       string `pulumi:"namespace,optional"`
 	Image           string `pulumi:"image,optional"`
 	ImagePullPolicy string `pulumi:"imagePullPolicy,optional"`
@@ -34,8 +33,6 @@ type KubernetesOperatorArgs struct {
 
 // Annotate describes the inputs.
 func (a *KubernetesOperatorArgs) Annotate(an infer.Annotator) {
-	an.Describe(&a.Kubeconfig, "Path of the kubeconfig naming the cluster; empty: $KUBECONFIG or ~/.kube/config.")
-	an.Describe(&a.Context, "Context of the kubeconfig to use; empty: its current context.")
 	an.Describe(&a.Namespace, "Namespace the operator runs in (default rediskit-system).")
 	an.Describe(&a.Image, "The operator's image: the engine image, which carries it (default rediskit/engine:valkey-8.0).")
 	an.Describe(&a.ImagePullPolicy, "IfNotPresent (default), Always or Never.")
@@ -85,7 +82,7 @@ func (k *KubernetesOperator) apply(ctx context.Context, args KubernetesOperatorA
 	if err != nil {
 		return err
 	}
-	cfg, err := access.Config(args.Kubeconfig, args.Context)
+	cfg, err := args.config()
 	if err != nil {
 		return err
 	}
@@ -113,7 +110,7 @@ func (k *KubernetesOperator) Create(ctx context.Context, req infer.CreateRequest
 // operator shows as drift, which the next `pulumi up` repairs.
 func (k *KubernetesOperator) Read(ctx context.Context, req infer.ReadRequest[KubernetesOperatorArgs, KubernetesOperatorState]) (infer.ReadResponse[KubernetesOperatorArgs, KubernetesOperatorState], error) {
 	resp := infer.ReadResponse[KubernetesOperatorArgs, KubernetesOperatorState]{ID: req.ID, Inputs: req.Inputs, State: req.State}
-	cfg, err := access.Config(req.State.Kubeconfig, req.State.Context)
+	cfg, err := req.State.config()
 	if err != nil {
 		return resp, err
 	}
@@ -181,7 +178,7 @@ func (k *KubernetesOperator) Delete(ctx context.Context, req infer.DeleteRequest
 	if err != nil {
 		return infer.DeleteResponse{}, err
 	}
-	cfg, err := access.Config(req.State.Kubeconfig, req.State.Context)
+	cfg, err := req.State.config()
 	if err != nil {
 		return infer.DeleteResponse{}, err
 	}

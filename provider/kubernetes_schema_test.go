@@ -15,6 +15,13 @@ func TestSchemaHasTheKubernetesCache(t *testing.T) {
 	if tok, ok := r.Properties["authToken"]; !ok || !tok.Secret {
 		t.Errorf("authToken output %+v, want a secret", tok)
 	}
+	for _, tok := range []string{"rediskit:kubernetes:Cache", "rediskit:kubernetes:Operator"} {
+		for _, in := range []string{"kubeconfig", "context"} {
+			if _, ok := spec.Resources[tok].InputProperties[in]; !ok {
+				t.Errorf("%s has no input %s", tok, in)
+			}
+		}
+	}
 	for _, in := range []string{"namespace", "name", "spec"} {
 		found := false
 		for _, req := range r.RequiredInputs {

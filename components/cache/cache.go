@@ -306,11 +306,7 @@ func buildSelfHosted(ctx *pulumi.Context, name string, comp *Cache, c *spec.Cach
 	if err != nil {
 		return err
 	}
-	tls := spec.Bool(c.Encryption.InTransit)
-	scheme := "redis"
-	if tls {
-		scheme = "rediss"
-	}
+	scheme := setOffAWS(comp, c)
 	empty := pulumi.String("").ToStringOutput()
 	comp.Endpoint = d.Endpoint
 	comp.ReaderEndpoint = empty
@@ -322,19 +318,29 @@ func buildSelfHosted(ctx *pulumi.Context, name string, comp *Cache, c *spec.Cach
 	comp.Sentinels = d.Sentinels
 	comp.ConfigurationEndpoints = d.ConfigurationEndpoints
 	comp.Port = d.Port
-	comp.TLSEnabled = pulumi.Bool(tls).ToBoolOutput()
-	comp.ClusterModeEnabled = pulumi.Bool(c.Mode == spec.ModeCluster).ToBoolOutput()
-	comp.AuthMode = pulumi.String(string(c.Auth.Mode)).ToStringOutput()
 	comp.AuthToken = d.AppToken
 	comp.AuthUser = d.AppUser
 	comp.CAFile = d.CAFile
 	comp.MetricsEndpoint = d.MetricsEndpoint
 	comp.Nodes = d.Nodes
-	comp.AuthSecretArn = empty
 	comp.ConnectionURL = pulumi.Sprintf("%s://%s:%d", scheme, d.Endpoint, d.Port)
-	comp.SecurityGroupID = empty
-	comp.SubnetGroupName = empty
 	return nil
+}
+
+// setOffAWS sets the outputs every target but AWS has alike (what the cache says of TLS,
+// cluster mode and auth; no AWS secret, security group or subnet group) and returns the
+// connection URL's scheme.
+func setOffAWS(comp *Cache, c *spec.Cache) string {
+	tls := spec.Bool(c.Encryption.InTransit)
+	empty := pulumi.String("").ToStringOutput()
+	comp.TLSEnabled = pulumi.Bool(tls).ToBoolOutput()
+	comp.ClusterModeEnabled = pulumi.Bool(c.Mode == spec.ModeCluster).ToBoolOutput()
+	comp.AuthMode = pulumi.String(string(c.Auth.Mode)).ToStringOutput()
+	comp.AuthSecretArn, comp.SecurityGroupID, comp.SubnetGroupName = empty, empty, empty
+	if tls {
+		return "rediss"
+	}
+	return "redis"
 }
 
 // buildKubernetes registers the Cache object with the rediskit provider, which creates it on
@@ -344,11 +350,7 @@ func buildKubernetes(ctx *pulumi.Context, name string, comp *Cache, c *spec.Cach
 	if err != nil {
 		return err
 	}
-	tls := spec.Bool(c.Encryption.InTransit)
-	scheme := "redis"
-	if tls {
-		scheme = "rediss"
-	}
+	scheme := setOffAWS(comp, c)
 	empty := pulumi.String("").ToStringOutput()
 	comp.Endpoint = kc.Endpoint
 	comp.PrimaryEndpoint, comp.ReaderEndpoint, comp.ConfigurationEndpoint = kc.PrimaryEndpoint, kc.ReaderEndpoint, kc.ConfigurationEndpoint
@@ -362,18 +364,12 @@ func buildKubernetes(ctx *pulumi.Context, name string, comp *Cache, c *spec.Cach
 	}).(pulumi.StringArrayOutput)
 	comp.Sentinels = pulumi.StringArray{}.ToStringArrayOutput()
 	comp.Port = kc.Port
-	comp.TLSEnabled = pulumi.Bool(tls).ToBoolOutput()
-	comp.ClusterModeEnabled = pulumi.Bool(c.Mode == spec.ModeCluster).ToBoolOutput()
-	comp.AuthMode = pulumi.String(string(c.Auth.Mode)).ToStringOutput()
 	comp.AuthToken = kc.AuthToken
 	comp.AuthUser = kc.AuthUser
 	comp.CAFile = empty
 	comp.MetricsEndpoint = empty
 	comp.Nodes = kc.Nodes
-	comp.AuthSecretArn = empty
 	comp.ConnectionURL = pulumi.Sprintf("%s://%s:%d", scheme, kc.Endpoint, kc.Port)
-	comp.SecurityGroupID = empty
-	comp.SubnetGroupName = empty
 	return nil
 }
 
