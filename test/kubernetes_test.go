@@ -100,16 +100,23 @@ func TestKubernetesTarget(t *testing.T) {
 		if !ok {
 			t.Fatalf("shard 0001 has no primary: %+v", before.Status.Nodes)
 		}
+		old := k8s.GetPod(t, kc.Opts, victim.Pod)
 		load := kc.StartLoad(t, "load-pod-loss", LoadOptions{Args: []string{"-duration", "60s"}})
 		if err := load.WaitRunningE(t, 2*time.Minute); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(5 * time.Second)
 		k8s.RunKubectl(t, kc.Opts, "delete", "pod", victim.Pod, "--wait=false")
-		kc.WaitReady(t, "a replica to take over shard 0001 and "+victim.Pod+" to return as its replica", k8sFailoverTimeout, func(obj *v1alpha1.Cache) error {
-			p, ok := ShardPrimary(obj, "0001")
-			if !ok || p.Pod == victim.Pod {
-				return fmt.Errorf("shard 0001's primary is %q", p.Pod)
+		// The replica takes over; the pod comes back (a new pod of the same name) as its
+		// replica, and may be made primary again afterwards when the operator spreads the
+		// primaries over the zones.
+		kc.WaitReady(t, victim.Pod+" back and the cache Ready", k8sFailoverTimeout, func(obj *v1alpha1.Cache) error {
+			p, err := k8s.GetPodE(t, kc.Opts, victim.Pod)
+			if err != nil || p.UID == old.UID {
+				return fmt.Errorf("%s not recreated yet (%v)", victim.Pod, err)
+			}
+			if _, ok := ShardPrimary(obj, "0001"); !ok {
+				return fmt.Errorf("shard 0001 has no primary")
 			}
 			return nil
 		})
