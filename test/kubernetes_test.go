@@ -86,7 +86,7 @@ func TestKubernetesTarget(t *testing.T) {
 		}
 		rep := kc.StartLoad(t, "load-validate", LoadOptions{Args: []string{"-duration", "5s"}}).Report(t, 3*time.Minute)
 		t.Logf("client from a pod: %+v", rep)
-		if rep.Acked < 20 || rep.Lost != 0 {
+		if rep.Acked < 20 || rep.Lost != 0 || rep.Unverified != 0 {
 			t.Errorf("a cluster client with TLS and the token, from a pod: %d writes acknowledged, %d lost (%s)", rep.Acked, rep.Lost, rep.FirstError)
 		}
 		if !rep.RestrictedDenied {
@@ -122,8 +122,8 @@ func TestKubernetesTarget(t *testing.T) {
 		})
 		rep := load.Report(t, 3*time.Minute)
 		t.Logf("primary pod deleted: %+v", rep)
-		if rep.Lost != 0 {
-			t.Errorf("%d WAIT-acknowledged writes lost to the failover (%v)", rep.Lost, rep.LostKeys)
+		if rep.Lost != 0 || rep.Unverified != 0 {
+			t.Errorf("%d WAIT-acknowledged writes lost to the failover (%v), %d unverified (%s)", rep.Lost, rep.LostKeys, rep.Unverified, rep.ReadError)
 		}
 		t.Logf("primary pod loss: writes resumed after %d ms (longest gap between OK writes), acknowledged after %d ms", rep.MaxWriteGapMS, rep.MaxGapMS)
 	})
@@ -142,8 +142,8 @@ func TestKubernetesTarget(t *testing.T) {
 		rep := load.Report(t, 4*time.Minute)
 		t.Logf("zone %s lost: %+v", zone, rep)
 		t.Logf("zone loss: writes resumed after %d ms (longest gap between OK writes)", rep.MaxWriteGapMS)
-		if rep.Lost != 0 {
-			t.Errorf("%d WAIT-acknowledged writes lost with zone %s (%v)", rep.Lost, zone, rep.LostKeys)
+		if rep.Lost != 0 || rep.Unverified != 0 {
+			t.Errorf("%d WAIT-acknowledged writes lost with zone %s (%v), %d unverified (%s)", rep.Lost, zone, rep.LostKeys, rep.Unverified, rep.ReadError)
 		}
 		if rep.MaxWriteGapMS > 30_000 {
 			t.Errorf("writes stopped for %d ms when zone %s was lost", rep.MaxWriteGapMS, zone)
@@ -161,7 +161,7 @@ func TestKubernetesTarget(t *testing.T) {
 		// move a primary back to spread the primaries over the zones).
 		kc.WaitReady(t, "zone "+zone+"'s nodes back", k8sReadyTimeout, nil)
 		vrep := kc.StartLoad(t, "load-after-outage", LoadOptions{Args: []string{"-prefix", "outage:", "-verify", "300"}}).Report(t, 4*time.Minute)
-		if vrep.Lost != 0 {
+		if vrep.Lost != 0 || vrep.Unverified != 0 {
 			t.Errorf("%d of 300 writes made while zone %s was away are gone after it returned (%v)", vrep.Lost, zone, vrep.LostKeys)
 		}
 	})
@@ -181,7 +181,7 @@ func TestKubernetesTarget(t *testing.T) {
 			t.Error(err)
 		}
 		rep = kc.StartLoad(t, "load-after-restart", LoadOptions{Args: []string{"-prefix", "keep:", "-verify", fmt.Sprint(keys)}}).Report(t, 5*time.Minute)
-		if rep.Lost != 0 {
+		if rep.Lost != 0 || rep.Unverified != 0 {
 			t.Errorf("%d of %d keys lost across a restart of every pod (%v)", rep.Lost, keys, rep.LostKeys)
 		}
 	})

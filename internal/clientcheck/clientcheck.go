@@ -55,9 +55,12 @@ type Report struct {
 	Ops    int `json:"ops"`
 	Failed int `json:"failed"`
 	Acked  int `json:"acked"`
-	// Lost are acknowledged keys missing or wrong when read back at the end.
-	Lost     int      `json:"lost"`
-	LostKeys []string `json:"lostKeys,omitempty"`
+	// Lost are acknowledged keys missing or wrong when read back at the end; Unverified those
+	// whose reads kept failing (ReadError the first such error), which prove nothing.
+	Lost       int      `json:"lost"`
+	LostKeys   []string `json:"lostKeys,omitempty"`
+	Unverified int      `json:"unverified"`
+	ReadError  string   `json:"readError,omitempty"`
 	// MaxGapMS is the longest time without an acknowledged write (WAIT satisfied);
 	// MaxWriteGapMS the longest without a write the primary answered OK, which is when
 	// writes resume after a failover even while the new primary has no replica to WAIT for.
@@ -68,6 +71,9 @@ type Report struct {
 	RestrictedDenied bool   `json:"restrictedDenied"`
 	RestrictedReply  string `json:"restrictedReply,omitempty"`
 }
+
+// ReadBackPatience is how long a key's read-back is retried while it errs.
+var ReadBackPatience = 30 * time.Second
 
 // beforeReadBack lets a test lose keys on purpose, to see the report count them.
 var beforeReadBack func(acked []string)
@@ -198,21 +204,31 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	// Read back with a fresh view of the cluster and a little patience: a read may meet the
 	// tail of a failover.
-	readCtx, cancelRead := context.WithTimeout(context.Background(), 2*time.Minute)
+	readCtx, cancelRead := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancelRead()
 	if cc != nil {
 		cc.ReloadState(readCtx)
 	}
 	for _, k := range res.Acked {
+		// A read that errs (the tail of a failover, a planned failover's pause) proves
+		// nothing either way: it is asked again for up to ReadBackPatience, and a key that
+		// never answered is unverified, not lost. Lost is an answer: absent, or another value.
 		var v string
 		var err error
-		for try := 0; try < 20; try++ {
-			if v, err = c.Get(readCtx, k).Result(); err == nil || errors.Is(err, redis.Nil) {
+		deadline := time.Now().Add(ReadBackPatience)
+		for {
+			if v, err = c.Get(readCtx, k).Result(); err == nil || errors.Is(err, redis.Nil) || time.Now().After(deadline) {
 				break
 			}
 			time.Sleep(250 * time.Millisecond)
 		}
-		if v != k {
+		switch {
+		case err != nil && !errors.Is(err, redis.Nil):
+			rep.Unverified++
+			if rep.ReadError == "" {
+				rep.ReadError = k + ": " + err.Error()
+			}
+		case v != k:
 			rep.Lost++
 			if len(rep.LostKeys) < 20 {
 				rep.LostKeys = append(rep.LostKeys, k)
