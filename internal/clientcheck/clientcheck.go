@@ -42,8 +42,8 @@ type Options struct {
 	WaitTimeout time.Duration
 	// Every is the pause between writes.
 	Every time.Duration
-	// Count, when set, stops the writing once that many writes are acknowledged (or the
-	// duration ends).
+	// Count, when set, writes keys Prefix0 .. Prefix<Count-1>, each until it is
+	// acknowledged, and stops (or when the duration ends).
 	Count int
 	// Verify, when set, writes nothing: it reads back keys Prefix0 .. Prefix<Verify-1>, as a
 	// run with Count wrote them (before a restart, say).
@@ -185,6 +185,20 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	} else {
 		runCtx, cancel := context.WithTimeout(ctx, o.Duration)
 		defer cancel()
+		if o.Count > 0 {
+			// Every key of 0 .. Count-1 is written until acknowledged, so that -verify later
+			// reads back exactly the keys written, whatever the writes met meanwhile.
+			once := write
+			write = func(ctx context.Context, c redis.Cmdable, key string) (bool, error) {
+				for {
+					acked, err := once(ctx, c, key)
+					if acked || ctx.Err() != nil {
+						return acked, err
+					}
+					time.Sleep(50 * time.Millisecond)
+				}
+			}
+		}
 		w := writeload.Start(runCtx, c, writeload.Options{Prefix: o.Prefix, Write: write, Every: o.Every, Record: true, RetryPause: 20 * time.Millisecond})
 		for o.Count == 0 || w.Acked() < o.Count {
 			select {
