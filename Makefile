@@ -68,11 +68,14 @@ TEST_DEPS += provider
 -include infra/awsvalidate/awsvalidate.mk
 
 # One test binary at a time (-p 1): the engine and end-to-end tests time failovers, and other
-# packages' tests running beside them on a 2-core machine only add noise.
+# packages' tests running beside them on a 2-core machine only add noise. The local Kubernetes
+# cluster comes up only for the packages that use it, after the others (kubernetes/cluster/k8s.mk).
 test: tools $(TEST_DEPS)
 	go vet ./...
 	go vet -tags awsacceptance ./test/
-	RK_REQUIRE_DEPS=1 go test -count=1 -p 1 -timeout 80m ./...
+	RK_REQUIRE_DEPS=1 go test -count=1 -p 1 -timeout 60m $$(go list ./... | grep -v -e '/kubernetes/' -e '/test$$')
+	@bash kubernetes/cluster/cluster.sh up
+	RK_REQUIRE_DEPS=1 go test -count=1 -p 1 -timeout 40m $(K8S_TEST_PKGS)
 
 # Deploy the local stack (self-hosted engine) through the Automation API; idempotent.
 up: tools provider
