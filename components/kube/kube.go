@@ -13,6 +13,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/rediskit/rediskit/components/spec"
 	"github.com/rediskit/rediskit/internal/validate"
@@ -95,7 +96,7 @@ func Object(c spec.Cache, s Settings) *v1alpha1.Cache {
 // (cache.<field>, kubernetes.<field>).
 func Problems(raw spec.Cache, s Settings) []validate.Problem {
 	ps := &validate.Problems{}
-	if s.Namespace != "" && !dnsLabel(s.Namespace) {
+	if s.Namespace != "" && len(validation.IsDNS1123Label(s.Namespace)) > 0 {
 		ps.Add("kubernetes.namespace", s.Namespace, "a DNS label: at most 63 lowercase letters, digits and hyphens, starting and ending with a letter or digit")
 	}
 	if s.Operator.Installs() {
@@ -117,19 +118,6 @@ func Problems(raw spec.Cache, s Settings) []validate.Problem {
 		}
 	}
 	return ps.List
-}
-
-func dnsLabel(s string) bool {
-	if len(s) == 0 || len(s) > 63 {
-		return false
-	}
-	for i, r := range s {
-		ok := r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' && i > 0 && i < len(s)-1
-		if !ok {
-			return false
-		}
-	}
-	return true
 }
 
 // Cache is the rediskit:kubernetes:Cache resource as a program sees it.
