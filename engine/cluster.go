@@ -36,6 +36,16 @@ type ClusterNode struct {
 	Epoch              int64
 	Connected          bool
 	Slots              []SlotRange
+	// Open are the slots the node is moving (only on its own, "myself", line): a move that
+	// was interrupted leaves them open until it is finished.
+	Open []OpenSlot
+}
+
+// OpenSlot is a slot a node is migrating to, or importing from, another node.
+type OpenSlot struct {
+	Slot      int
+	Importing bool   // else migrating
+	Peer      string // the other node's cluster id
 }
 
 // Has reports whether the node carries a flag (myself, master, slave, fail, handshake, ...).
@@ -74,7 +84,12 @@ func ParseClusterNodes(s string) ([]ClusterNode, error) {
 		cn.PingSent, _ = strconv.ParseInt(f[4], 10, 64)
 		cn.PongRecv, _ = strconv.ParseInt(f[5], 10, 64)
 		for _, sl := range f[8:] {
-			if strings.HasPrefix(sl, "[") { // a slot being migrated
+			if strings.HasPrefix(sl, "[") { // a slot being moved: [slot->-id] or [slot-<-id]
+				o, err := parseOpenSlot(sl)
+				if err != nil {
+					return nil, err
+				}
+				cn.Open = append(cn.Open, o)
 				continue
 			}
 			a, b, isRange := strings.Cut(sl, "-")
@@ -93,6 +108,20 @@ func ParseClusterNodes(s string) ([]ClusterNode, error) {
 		out = append(out, cn)
 	}
 	return out, nil
+}
+
+func parseOpenSlot(field string) (OpenSlot, error) {
+	inner := strings.TrimSuffix(strings.TrimPrefix(field, "["), "]")
+	for sep, importing := range map[string]bool{"->-": false, "-<-": true} {
+		if slot, peer, ok := strings.Cut(inner, sep); ok {
+			n, err := strconv.Atoi(slot)
+			if err != nil {
+				break
+			}
+			return OpenSlot{Slot: n, Importing: importing, Peer: peer}, nil
+		}
+	}
+	return OpenSlot{}, fmt.Errorf("malformed open slot %q", field)
 }
 
 func clusterNodes(ctx context.Context, c *redis.Client) ([]ClusterNode, error) {

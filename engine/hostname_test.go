@@ -123,3 +123,21 @@ func TestHostnameDeployments(t *testing.T) {
 		}
 	})
 }
+
+// A node moving slots lists them open on its own line; they are not slots it serves.
+func TestParseClusterNodesOpenSlots(t *testing.T) {
+	nodes, err := ParseClusterNodes("abc 10.1.2.3:6379@16379 myself,master - 0 0 1 connected 0-100 [101->-def] [7000-<-fed]\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []OpenSlot{{Slot: 101, Peer: "def"}, {Slot: 7000, Importing: true, Peer: "fed"}}
+	if got := nodes[0].Open; len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("open slots %+v, want %+v", got, want)
+	}
+	if got := nodes[0].Slots; len(got) != 1 || got[0] != (SlotRange{Start: 0, End: 100}) {
+		t.Errorf("served slots %+v, want 0-100 only", got)
+	}
+	if _, err := ParseClusterNodes("abc 10.1.2.3:6379@16379 myself,master - 0 0 1 connected [x->-def]\n"); err == nil {
+		t.Error("a malformed open slot was accepted")
+	}
+}

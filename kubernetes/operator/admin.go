@@ -56,14 +56,19 @@ func (r *Reconciler) newDialer(ctx context.Context, ns string, objs *render.Obje
 
 // client connects to node host (its DNS name, which its certificate names) at ip:port.
 func (d *dialer) client(host, ip string, port int) *redis.Client {
-	var tc *tls.Config
-	if d.tls != nil {
-		tc = d.tls.Clone()
-		tc.ServerName = host
-	}
 	return redis.NewClient(&redis.Options{
-		Addr: net.JoinHostPort(ip, strconv.Itoa(port)), Username: engine.AdminUser, Password: d.password, TLSConfig: tc,
+		Addr: net.JoinHostPort(ip, strconv.Itoa(port)), Username: engine.AdminUser, Password: d.password, TLSConfig: d.tlsFor(host),
 		DialTimeout: NodeDialTimeout, ReadTimeout: NodeIOTimeout, WriteTimeout: NodeIOTimeout,
 		MaxRetries: -1, PoolSize: 1, Protocol: 2, DisableIdentity: true,
 	})
+}
+
+// tlsFor is the TLS configuration that checks node host's certificate (nil without TLS).
+func (d *dialer) tlsFor(host string) *tls.Config {
+	if d.tls == nil {
+		return nil
+	}
+	tc := d.tls.Clone()
+	tc.ServerName = host
+	return tc
 }

@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 
+	"github.com/rediskit/rediskit/components/spec"
 	"github.com/rediskit/rediskit/kubernetes/api/v1alpha1"
 	"github.com/rediskit/rediskit/kubernetes/render"
 )
@@ -96,6 +97,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := r.ensureTLS(ctx, c, res); err != nil {
 		return ctrl.Result{}, err
 	}
+	shards := res.Cache.ShardCount()
+	if res.Cache.Mode == spec.ModeCluster {
+		// Shards being removed keep their objects until their slots have moved.
+		running, err := r.runningShards(ctx, c)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		n := render.ShardsToRender(shards, running)
+		res.Cache.Shards = &n
+	}
 	objs, err := render.Render(res, creds)
 	if err != nil {
 		return ctrl.Result{}, fmt.Errorf("rendering cache %s: %w", req.NamespacedName, err)
@@ -105,7 +116,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			return ctrl.Result{}, err
 		}
 	}
-	result, err := r.converge(ctx, c, objs, creds)
+	result, err := r.converge(ctx, c, objs, creds, shards)
 	if err != nil {
 		return ctrl.Result{}, err
 	}

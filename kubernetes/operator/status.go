@@ -2,6 +2,7 @@ package operator
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -37,7 +38,9 @@ const (
 // converge reads each node's pod, asks the nodes what they are, takes the steps that bring
 // them to the plan (forming the cluster the first time), labels each pod with its node's
 // role, and records it all in the status.
-func (r *Reconciler) converge(ctx context.Context, c *v1alpha1.Cache, objs *render.Objects, creds render.Credentials) (ctrl.Result, error) {
+//
+// shards is the spec's shard count (cluster mode): objs may hold more, shards being removed.
+func (r *Reconciler) converge(ctx context.Context, c *v1alpha1.Cache, objs *render.Objects, creds render.Credentials, shards int) (ctrl.Result, error) {
 	zoneLabel := c.Spec.Kubernetes.ZoneLabel
 	if zoneLabel == "" {
 		zoneLabel = corev1.LabelTopologyZone
@@ -77,7 +80,7 @@ func (r *Reconciler) converge(ctx context.Context, c *v1alpha1.Cache, objs *rend
 	facts := gather(ctx, d, cluster, targets)
 	var topo topology
 	if cluster {
-		topo = decideCluster(objs.Plan, facts)
+		topo = decideCluster(objs.Plan, facts, shards)
 	} else {
 		topo = decideReplication(objs.Plan, facts)
 	}
@@ -85,6 +88,16 @@ func (r *Reconciler) converge(ctx context.Context, c *v1alpha1.Cache, objs *rend
 	if len(topo.Steps) > 0 {
 		log.FromContext(ctx).Info("bringing the nodes to the plan", "steps", fmt.Sprint(topo.Steps))
 		stepErr = take(ctx, d, facts, topo.Steps)
+	}
+	if len(topo.Moves) > 0 {
+		log.FromContext(ctx).Info("moving slots", "slots", len(topo.Moves), "shards", shards)
+		stepErr = errors.Join(stepErr, moveSlots(ctx, d, objs.Plan, facts, topo.Moves))
+	}
+	if len(topo.Leaving) > 0 {
+		log.FromContext(ctx).Info("removing drained shards", "shards", topo.Leaving)
+		if err := r.removeShards(ctx, objs, topo.Leaving); err != nil {
+			return ctrl.Result{}, err
+		}
 	}
 	if err := r.labelRoles(ctx, pods, objs.Nodes, topo.Roles); err != nil {
 		return ctrl.Result{}, err

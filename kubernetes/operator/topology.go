@@ -100,6 +100,12 @@ type topology struct {
 	// Formed: the nodes have been made one cluster (or one replication group) before; a cache
 	// that was never formed is formed only once every node answers, never half.
 	Formed bool
+	// Moves are the slots to move, with their keys, to reach the spec's shard count (cluster
+	// mode): decided once the cluster is healthy, taken by the operator's slot mover.
+	Moves []engine.SlotMove
+	// Leaving are the shards beyond the spec's count that serve no slot any more: their
+	// objects and volumes can go.
+	Leaving []string
 }
 
 func (t *topology) wait(format string, args ...any) {
@@ -143,7 +149,11 @@ func notAnswering(facts []nodeFacts) (int, string) {
 //     replicate its primary; identities no node has any more are forgotten. Two primaries
 //     serving slots in one shard are never resolved by guessing: the cache waits, and the
 //     status says so.
-func decideCluster(plan *engine.Plan, facts []nodeFacts) topology {
+//   - Once healthy, the slots move (with their keys, clients redirected) until each of the
+//     first `shards` shards holds an even share and the shards beyond hold none; those are
+//     then Leaving. A slot left open by an interrupted move is resumed by the same move,
+//     decided again; an open slot no move explains is reported, not guessed at.
+func decideCluster(plan *engine.Plan, facts []nodeFacts, shards int) topology {
 	t := topology{Roles: map[string]string{}}
 	byNode := map[string]*nodeFacts{}
 	var answered []*nodeFacts
@@ -201,12 +211,24 @@ func decideCluster(plan *engine.Plan, facts []nodeFacts) topology {
 			}
 		}
 	}
-	shards := map[int]bool{}
-	for _, n := range plan.Nodes {
-		shards[n.Shard] = true
+	servedBy := map[string]bool{} // cluster ids some node sees serving slots
+	for _, f := range answered {
+		for _, v := range f.View {
+			if len(v.Slots) > 0 {
+				servedBy[v.ID] = true
+			}
+		}
 	}
-	for s := 0; s < len(shards); s++ {
+	rendered := len(plan.Primaries())
+	var leaving []string
+	for s := 0; s < rendered; s++ {
 		planned := plan.ShardNodes(s)
+		if s >= shards && drained(planned, byNode, servedBy) {
+			// Being removed, and its slots are gone: its nodes may already follow other
+			// primaries (a primary that gives its last slot away follows its new owner).
+			leaving = append(leaving, planned[0].ShardID)
+			continue
+		}
 		var serving []*nodeFacts
 		for _, n := range planned {
 			if f := byNode[n.ID]; f != nil && f.answered() && f.Role == "master" && f.Slots > 0 {
@@ -271,11 +293,24 @@ func decideCluster(plan *engine.Plan, facts []nodeFacts) topology {
 			t.wait("node %s knows %d nodes, the cache has %d", f.Node.ID, len(f.View), len(facts))
 		}
 	}
+	var moves []engine.SlotMove
+	if missing == 0 {
+		moves = slotMoves(plan, answered, shards)
+		openSlots(&t, answered, moves, ids)
+	}
 	if len(t.Steps) > 0 {
 		t.wait("%d step(s) taken: %s", len(t.Steps), t.Steps[0])
 	}
 	t.Healthy = t.Waiting == ""
-	if t.Healthy {
+	switch {
+	case !t.Healthy:
+	case len(moves) > 0:
+		t.Moves, t.Healthy, t.Updating = moves, false, true
+		t.wait("moving %d slots with their keys to reach %d shards", len(moves), shards)
+	case len(leaving) > 0:
+		t.Leaving, t.Healthy, t.Updating = leaving, false, true
+		t.wait("removing shard(s) %s, whose slots have moved", strings.Join(leaving, ", "))
+	default:
 		if st, ok := balancePrimaries(plan, byNode); ok {
 			t.Steps = append(t.Steps, st)
 			t.Healthy, t.Updating = false, true
@@ -283,6 +318,67 @@ func decideCluster(plan *engine.Plan, facts []nodeFacts) topology {
 		}
 	}
 	return t
+}
+
+// drained: every node of a shard answers and none serves a slot in anyone's view.
+func drained(planned []*engine.Node, byNode map[string]*nodeFacts, servedBy map[string]bool) bool {
+	for _, n := range planned {
+		f := byNode[n.ID]
+		if f == nil || !f.answered() || servedBy[f.ID] {
+			return false
+		}
+	}
+	return true
+}
+
+// slotMoves decides the slots that move to reach `shards` shards, from the slots each
+// primary says it serves.
+func slotMoves(plan *engine.Plan, answered []*nodeFacts, shards int) []engine.SlotMove {
+	owners := map[int]int{}
+	for _, f := range answered {
+		n := plan.Node(f.Node.ID)
+		if n == nil || f.Role != "master" {
+			continue
+		}
+		for _, v := range f.View {
+			if !v.Has("myself") {
+				continue
+			}
+			for _, r := range v.Slots {
+				for s := r.Start; s <= r.End; s++ {
+					owners[s] = n.Shard
+				}
+			}
+		}
+	}
+	return engine.PlanSlotMoves(owners, shards)
+}
+
+// openSlots reports the slots a node has open (importing or migrating) that no planned
+// move explains: left by a move decided under another shard count. Which keys belong where
+// is not guessed at; the status names the slot.
+func openSlots(t *topology, answered []*nodeFacts, moves []engine.SlotMove, ids map[string]string) {
+	planned := map[int]bool{}
+	for _, m := range moves {
+		planned[m.Slot] = true
+	}
+	for _, f := range answered {
+		for _, v := range f.View {
+			if !v.Has("myself") {
+				continue
+			}
+			for _, o := range v.Open {
+				if planned[o.Slot] {
+					continue
+				}
+				how := "migrating to"
+				if o.Importing {
+					how = "importing from"
+				}
+				t.wait("node %s has slot %d open (%s %s) and no move is planned for it: finish or undo it (CLUSTER SETSLOT %d STABLE or NODE)", f.Node.ID, o.Slot, how, nodeOf(ids, o.Peer), o.Slot)
+			}
+		}
+	}
 }
 
 // balancePrimaries decides a planned failover when one zone holds more primaries than its

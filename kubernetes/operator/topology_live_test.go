@@ -123,7 +123,7 @@ func (l *liveNodes) pass(t *testing.T) topology {
 	facts := gather(ctx, l.dialer, l.plan.Deployment.Mode == engine.ModeCluster, l.targets)
 	var topo topology
 	if l.plan.Deployment.Mode == engine.ModeCluster {
-		topo = decideCluster(l.plan, facts)
+		topo = decideCluster(l.plan, facts, len(l.plan.Primaries()))
 	} else {
 		topo = decideReplication(l.plan, facts)
 	}

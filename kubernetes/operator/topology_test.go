@@ -11,9 +11,11 @@ import (
 
 // clusterPlan is a 2 x 1 cluster's plan: nodes c-0001-001 (primary), c-0001-002, c-0002-001
 // (primary), c-0002-002.
-func clusterPlan(t *testing.T) *engine.Plan {
+func clusterPlan(t *testing.T) *engine.Plan { return clusterPlanOf(t, 2) }
+
+func clusterPlanOf(t *testing.T, shards int) *engine.Plan {
 	t.Helper()
-	p, err := engine.PlanFor(engine.Deployment{Name: "c", Mode: engine.ModeCluster, Shards: 2, ReplicasPerShard: 1, Engine: "valkey",
+	p, err := engine.PlanFor(engine.Deployment{Name: "c", Mode: engine.ModeCluster, Shards: shards, ReplicasPerShard: 1, Engine: "valkey",
 		EngineVersion: "8.0", Auth: engine.Auth{AppToken: "app-token-0123456789abcdef", AdminPassword: "admin-password-0123456789"},
 		BasePort: 6379, DataDir: "/data", NodeMemory: 64 << 20})
 	if err != nil {
@@ -84,14 +86,14 @@ func TestDecideCluster(t *testing.T) {
 	t.Run("a new cluster with a node missing is not touched", func(t *testing.T) {
 		fs := freshFacts(p)
 		fs[3].Err = "connection refused"
-		top := decideCluster(p, fs)
+		top := decideCluster(p, fs, 2)
 		if len(top.Steps) != 0 || top.Healthy || !strings.Contains(top.Waiting, "3 of 4 nodes answer") {
 			t.Fatalf("steps %v healthy %v waiting %q", top.Steps, top.Healthy, top.Waiting)
 		}
 	})
 
 	t.Run("a new cluster is met from one node and its slots go to the planned primaries", func(t *testing.T) {
-		top := decideCluster(p, freshFacts(p))
+		top := decideCluster(p, freshFacts(p), 2)
 		meets := stepsOf(top, stepMeet)
 		if len(meets) != 3 {
 			t.Errorf("meets %v, want the first node meeting the 3 others", meets)
@@ -112,7 +114,7 @@ func TestDecideCluster(t *testing.T) {
 	})
 
 	t.Run("a formed cluster needs nothing", func(t *testing.T) {
-		top := decideCluster(p, formedFacts(p))
+		top := decideCluster(p, formedFacts(p), 2)
 		if len(top.Steps) != 0 || !top.Healthy || top.SlotsCovered != engine.TotalSlots {
 			t.Fatalf("steps %v healthy %v waiting %q slots %d", top.Steps, top.Healthy, top.Waiting, top.SlotsCovered)
 		}
@@ -124,7 +126,7 @@ func TestDecideCluster(t *testing.T) {
 	t.Run("a pod back at a new address is met there by whoever sees the old one", func(t *testing.T) {
 		fs := formedFacts(p)
 		fs[2].IP = "10.0.9.9" // c-0002-001 restarted; the others still see 10.0.0.3
-		top := decideCluster(p, fs)
+		top := decideCluster(p, fs, 2)
 		meets := stepsOf(top, stepMeet)
 		if len(meets) != 3 {
 			t.Fatalf("meets %v, want each of the 3 other nodes meeting c-0002-001 at 10.0.9.9", meets)
@@ -142,7 +144,7 @@ func TestDecideCluster(t *testing.T) {
 		for i := range fs {
 			fs[i].View = append(fs[i].View, gone)
 		}
-		top := decideCluster(p, fs)
+		top := decideCluster(p, fs, 2)
 		if got := stepsOf(top, stepForget); len(got) != 4 {
 			t.Errorf("forget steps %v, want one per node", got)
 		}
@@ -151,7 +153,7 @@ func TestDecideCluster(t *testing.T) {
 		for i := range fs {
 			fs[i].View[len(fs[i].View)-1] = gone
 		}
-		top = decideCluster(p, fs)
+		top = decideCluster(p, fs, 2)
 		if got := stepsOf(top, stepForget); len(got) != 0 || !strings.Contains(top.Waiting, "still serving slots") {
 			t.Errorf("forget steps %v, waiting %q", got, top.Waiting)
 		}
@@ -160,7 +162,7 @@ func TestDecideCluster(t *testing.T) {
 	t.Run("two primaries serving one shard's slots are not resolved by guessing", func(t *testing.T) {
 		fs := formedFacts(p)
 		fs[1].Role, fs[1].Slots, fs[1].Primary = "master", 10, ""
-		top := decideCluster(p, fs)
+		top := decideCluster(p, fs, 2)
 		if strings.Join(stepsOf(top, stepReplicate), "") != "" || !strings.Contains(top.Waiting, "2 primaries serving slots") {
 			t.Errorf("steps %v, waiting %q", top.Steps, top.Waiting)
 		}
@@ -182,7 +184,7 @@ func TestDecideCluster(t *testing.T) {
 			}
 			return fs
 		}
-		top := decideCluster(p, lose(8))
+		top := decideCluster(p, lose(8), 2)
 		if got := stepsOf(top, stepTakeover); fmt.Sprint(got) != "[c-0002-002 takes over the slots of its lost primary id-2]" {
 			t.Errorf("takeover steps %v (waiting %q)", got, top.Waiting)
 		}
@@ -190,7 +192,7 @@ func TestDecideCluster(t *testing.T) {
 			t.Error("healthy with a primary lost")
 		}
 		// Too soon: the cluster's own election gets its chance first.
-		if got := stepsOf(decideCluster(p, lose(3)), stepTakeover); len(got) != 0 {
+		if got := stepsOf(decideCluster(p, lose(3), 2), stepTakeover); len(got) != 0 {
 			t.Errorf("takeover after 3 s: %v", got)
 		}
 		// A node that still reaches the primary: it is not lost, the operator is cut off.
@@ -200,7 +202,7 @@ func TestDecideCluster(t *testing.T) {
 				fs[0].View[j].Flags, fs[0].View[j].Connected = []string{"master"}, true
 			}
 		}
-		if got := stepsOf(decideCluster(p, fs), stepTakeover); len(got) != 0 {
+		if got := stepsOf(decideCluster(p, fs, 2), stepTakeover); len(got) != 0 {
 			t.Errorf("takeover while c-0001-001 still reaches the primary: %v", got)
 		}
 	})
@@ -210,7 +212,7 @@ func TestDecideCluster(t *testing.T) {
 		for i, z := range []string{"zone-a", "zone-b", "zone-a", "zone-b"} {
 			fs[i].Zone = z
 		}
-		top := decideCluster(p, fs)
+		top := decideCluster(p, fs, 2)
 		if got := stepsOf(top, stepFailover); fmt.Sprint(got) != "[c-0001-002 takes over from c-0001-001, moving the shard's primary to zone zone-b]" {
 			t.Errorf("failover steps %v", got)
 		}
@@ -219,13 +221,13 @@ func TestDecideCluster(t *testing.T) {
 		}
 		// Spread already: nothing to do.
 		fs[2].Zone, fs[3].Zone = "zone-b", "zone-a"
-		if top := decideCluster(p, fs); len(top.Steps) != 0 || !top.Healthy {
+		if top := decideCluster(p, fs, 2); len(top.Steps) != 0 || !top.Healthy {
 			t.Errorf("spread primaries: steps %v healthy %v", top.Steps, top.Healthy)
 		}
 		// A replica out of sync is not made primary.
 		fs[2].Zone, fs[3].Zone = "zone-a", "zone-b"
 		fs[1].LinkUp = false
-		if got := stepsOf(decideCluster(p, fs), stepFailover); len(got) != 0 {
+		if got := stepsOf(decideCluster(p, fs, 2), stepFailover); len(got) != 0 {
 			t.Errorf("failover to a replica out of sync: %v", got)
 		}
 	})
@@ -234,7 +236,7 @@ func TestDecideCluster(t *testing.T) {
 		fs := formedFacts(p)
 		fs[3].ID, fs[3].Role, fs[3].Primary = "id-new", "master", ""
 		fs[3].View = append(formedFacts(p)[3].View[:3:3], engine.ClusterNode{ID: "id-new", IP: fs[3].IP, Flags: []string{"myself", "master"}, Connected: true})
-		top := decideCluster(p, fs)
+		top := decideCluster(p, fs, 2)
 		if got := stepsOf(top, stepReplicate); fmt.Sprint(got) != "[c-0002-002 replicates c-0002-001]" {
 			t.Errorf("replicate steps %v", got)
 		}
@@ -274,4 +276,121 @@ func TestDecideReplication(t *testing.T) {
 	if top := decideReplication(p, fs); len(top.Steps) != 0 {
 		t.Errorf("a new group with a node missing: steps %v", top.Steps)
 	}
+}
+
+// reslot has every node see the given primaries (by node id) serving the given slots, and
+// no others.
+func reslot(fs []nodeFacts, slots map[string][]engine.SlotRange) {
+	byID := map[string][]engine.SlotRange{}
+	for i := range fs {
+		if rs, ok := slots[fs[i].Node.ID]; ok {
+			byID[fs[i].ID] = rs
+			fs[i].Slots = 0
+			for _, r := range rs {
+				fs[i].Slots += r.End - r.Start + 1
+			}
+		}
+	}
+	for i := range fs {
+		for j := range fs[i].View {
+			if rs, ok := byID[fs[i].View[j].ID]; ok {
+				fs[i].View[j].Slots = rs
+			}
+		}
+	}
+}
+
+func movesByPair(moves []engine.SlotMove) map[string]int {
+	out := map[string]int{}
+	for _, m := range moves {
+		out[fmt.Sprintf("%d->%d", m.From, m.To)]++
+	}
+	return out
+}
+
+func TestDecideClusterScaling(t *testing.T) {
+	p3 := clusterPlanOf(t, 3)
+	twoShards := map[string][]engine.SlotRange{
+		"c-0001-001": {{Start: 0, End: 8191}}, "c-0002-001": {{Start: 8192, End: 16383}}, "c-0003-001": nil,
+	}
+
+	t.Run("a new shard gets its share of slots once it has joined", func(t *testing.T) {
+		fs := formedFacts(p3)
+		reslot(fs, twoShards)
+		top := decideCluster(p3, fs, 3)
+		if top.Healthy || !top.Updating || len(top.Leaving) != 0 {
+			t.Fatalf("healthy %v updating %v leaving %v waiting %q", top.Healthy, top.Updating, top.Leaving, top.Waiting)
+		}
+		got := movesByPair(top.Moves)
+		if got["0->2"]+got["1->2"] != 5461 || len(got) != 2 {
+			t.Errorf("moves %v, want 5461 slots from shards 0 and 1 to the new shard 2", got)
+		}
+	})
+
+	t.Run("a new shard that has not joined yet gets nothing", func(t *testing.T) {
+		fs := formedFacts(p3)
+		reslot(fs, twoShards)
+		fs[4].Err = "connection refused"
+		if top := decideCluster(p3, fs, 3); len(top.Moves) != 0 || top.Updating {
+			t.Errorf("moves %d updating %v with a node not answering", len(top.Moves), top.Updating)
+		}
+	})
+
+	t.Run("a shard being removed gives all its slots away", func(t *testing.T) {
+		top := decideCluster(p3, formedFacts(p3), 2)
+		got := movesByPair(top.Moves)
+		held := 0
+		for _, r := range p3.ShardNodes(2)[0].Slots {
+			held += r.End - r.Start + 1
+		}
+		if got["2->0"]+got["2->1"] != held || len(got) != 2 || len(top.Leaving) != 0 {
+			t.Errorf("moves %v leaving %v, want shard 2's %d slots to shards 0 and 1, nothing removed yet", got, top.Leaving, held)
+		}
+	})
+
+	t.Run("a drained shard is removed, whoever its nodes follow now", func(t *testing.T) {
+		fs := formedFacts(p3)
+		reslot(fs, twoShards)
+		// Its replica followed the node that took the primary's last slot.
+		fs[5].Primary = fs[0].ID
+		for i := range fs {
+			for j := range fs[i].View {
+				if fs[i].View[j].ID == fs[5].ID {
+					fs[i].View[j].MasterID = fs[0].ID
+				}
+			}
+		}
+		top := decideCluster(p3, fs, 2)
+		if len(top.Moves) != 0 || fmt.Sprint(top.Leaving) != "[0003]" || !top.Updating {
+			t.Errorf("moves %d leaving %v updating %v waiting %q", len(top.Moves), top.Leaving, top.Updating, top.Waiting)
+		}
+	})
+
+	t.Run("a drained shard is kept while one of its nodes does not answer", func(t *testing.T) {
+		fs := formedFacts(p3)
+		reslot(fs, twoShards)
+		fs[5].Err = "connection refused"
+		if top := decideCluster(p3, fs, 2); len(top.Leaving) != 0 {
+			t.Errorf("leaving %v with a node of it not answering", top.Leaving)
+		}
+	})
+
+	t.Run("an open slot no move explains is reported, not guessed at", func(t *testing.T) {
+		p := clusterPlan(t)
+		fs := formedFacts(p)
+		fs[0].View[0].Open = []engine.OpenSlot{{Slot: 100, Peer: fs[2].ID}}
+		top := decideCluster(p, fs, 2)
+		if top.Healthy || len(top.Moves) != 0 || !strings.Contains(top.Waiting, "slot 100 open (migrating to c-0002-001)") {
+			t.Errorf("healthy %v moves %d waiting %q", top.Healthy, len(top.Moves), top.Waiting)
+		}
+	})
+
+	t.Run("an open slot of a planned move is resumed by it", func(t *testing.T) {
+		fs := formedFacts(p3)
+		fs[4].View[4].Open = []engine.OpenSlot{{Slot: 16383, Peer: fs[0].ID}}
+		top := decideCluster(p3, fs, 2)
+		if len(top.Moves) == 0 || strings.Contains(top.Waiting, "open") {
+			t.Errorf("moves %d waiting %q", len(top.Moves), top.Waiting)
+		}
+	})
 }

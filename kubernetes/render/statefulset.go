@@ -30,6 +30,9 @@ const (
 // engine's user), by no one else.
 const secretMode = 0o440
 
+// volumeName is the node's data volume, and its claim template's name.
+const volumeName = "data"
+
 // terminationGrace lets a node finish a shutdown save of its dataset before it is killed.
 const terminationGrace = 60
 
@@ -115,7 +118,7 @@ func podSpec(r *Resolved, p *engine.Plan, shardID string, size int) corev1.PodSp
 		LivenessProbe:  probe(5, 3),
 		ReadinessProbe: probe(2, 2),
 		VolumeMounts: []corev1.VolumeMount{
-			{Name: "data", MountPath: DataDir},
+			{Name: volumeName, MountPath: DataDir},
 			{Name: "config", MountPath: ConfigDir, ReadOnly: true},
 			{Name: "credentials", MountPath: CredentialsDir, ReadOnly: true},
 		},
@@ -200,7 +203,7 @@ func affinity(r *Resolved) *corev1.Affinity {
 // none is given) and size.
 func volumeClaim(r *Resolved) corev1.PersistentVolumeClaim {
 	pvc := corev1.PersistentVolumeClaim{
-		ObjectMeta: metav1.ObjectMeta{Name: "data", Labels: labels(r, nil)},
+		ObjectMeta: metav1.ObjectMeta{Name: volumeName, Labels: labels(r, nil)},
 		Spec: corev1.PersistentVolumeClaimSpec{
 			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
 			Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{
