@@ -26,35 +26,7 @@ func (e *Engine) ApplyParameters(ctx context.Context, params map[string]string) 
 	if err := (&Engine{Plan: np, Runner: e.Runner}).CheckConfig(ctx); err != nil {
 		return nil, fmt.Errorf("applying parameters: %w", err)
 	}
-	schema := paramgroup.Schema(np.Family)
-	var changed []string
-	for name, v := range np.Params {
-		if e.Plan.Params[name] != v {
-			changed = append(changed, name)
-		}
-	}
-	sort.Strings(changed)
-	// What to CONFIG SET, after mapping ElastiCache parameters onto redis directives.
-	set := map[string]string{}
-	for _, name := range changed {
-		v := np.Params[name]
-		switch {
-		case schema[name].Apply == paramgroup.ApplyRestart:
-			pending = append(pending, name)
-		case name == "reserved-memory" || name == "reserved-memory-percent":
-			// maxmemory is the same for every node of a plan.
-			set["maxmemory"] = strconv.FormatInt(np.Nodes[0].MaxMemory, 10)
-		case strings.HasPrefix(name, "client-output-buffer-limit-"):
-			class := strings.SplitN(strings.TrimPrefix(name, "client-output-buffer-limit-"), "-", 2)[0]
-			pre := "client-output-buffer-limit-" + class + "-"
-			set["client-output-buffer-limit"] = strings.TrimSpace(set["client-output-buffer-limit"] + " " +
-				fmt.Sprintf("%s %s %s %s", class, np.Params[pre+"hard-limit"], np.Params[pre+"soft-limit"], np.Params[pre+"soft-seconds"]))
-		case engineOnly[name]:
-			// Not a redis directive (close-on-replica-write): nothing to set.
-		default:
-			set[name] = v
-		}
-	}
+	set, pending := ParameterChanges(e.Plan.Params, np)
 	var errs []error
 	for _, n := range e.Plan.Nodes {
 		if !e.Runner.Running(n.ID) || len(set) == 0 {
@@ -77,4 +49,39 @@ func (e *Engine) ApplyParameters(ctx context.Context, params map[string]string) 
 		e.logf("parameters pending a restart: %s", strings.Join(pending, ", "))
 	}
 	return pending, nil
+}
+
+// ParameterChanges decides how a parameter group reaches nodes that run the group from:
+// the directives to CONFIG SET now (ElastiCache parameters mapped onto the engine's), and
+// the changed parameters that take effect only at a restart. Nothing is changed here.
+func ParameterChanges(from map[string]string, to *Plan) (set map[string]string, pending []string) {
+	schema := paramgroup.Schema(to.Family)
+	var changed []string
+	for name, v := range to.Params {
+		if from[name] != v {
+			changed = append(changed, name)
+		}
+	}
+	sort.Strings(changed)
+	set = map[string]string{}
+	for _, name := range changed {
+		v := to.Params[name]
+		switch {
+		case schema[name].Apply == paramgroup.ApplyRestart:
+			pending = append(pending, name)
+		case name == "reserved-memory" || name == "reserved-memory-percent":
+			// maxmemory is the same for every node of a plan.
+			set["maxmemory"] = strconv.FormatInt(to.Nodes[0].MaxMemory, 10)
+		case strings.HasPrefix(name, "client-output-buffer-limit-"):
+			class := strings.SplitN(strings.TrimPrefix(name, "client-output-buffer-limit-"), "-", 2)[0]
+			pre := "client-output-buffer-limit-" + class + "-"
+			set["client-output-buffer-limit"] = strings.TrimSpace(set["client-output-buffer-limit"] + " " +
+				fmt.Sprintf("%s %s %s %s", class, to.Params[pre+"hard-limit"], to.Params[pre+"soft-limit"], to.Params[pre+"soft-seconds"]))
+		case engineOnly[name]:
+			// Not a redis directive (close-on-replica-write): nothing to set.
+		default:
+			set[name] = v
+		}
+	}
+	return set, pending
 }

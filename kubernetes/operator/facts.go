@@ -19,6 +19,9 @@ type target struct {
 	// Port is the port the operator speaks to (TLS when the cache has TLS), Bus the cluster
 	// bus port (cluster mode), both as the engine's plan has them.
 	Port, Bus int
+	// Outdated: its pod was made from an older template of its StatefulSet than the current
+	// one in what takes a restart (render.AnnotationConfigHash).
+	Outdated bool
 }
 
 // nodeFacts is what one node reported in this pass. Nothing here is remembered between

@@ -4,7 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 )
+
+// handoverTimeout bounds a replication group's FAILOVER: how long the primary pauses writes
+// waiting for its replica to catch up before it gives up and stays primary.
+const handoverTimeout = 10 * time.Second
 
 // take carries out a pass's steps, each on its node. A step that fails is reported and the
 // others still run: the next pass decides again from what the nodes then say, so a step that
@@ -36,6 +41,12 @@ func take(ctx context.Context, d *dialer, facts []nodeFacts, steps []step) error
 			err = c.ClusterReplicate(ctx, s.PeerID).Err()
 		case stepFailover:
 			err = c.Do(ctx, "cluster", "failover").Err()
+		case stepHandover:
+			if s.On == s.Peer {
+				err = c.Do(ctx, "failover", "timeout", handoverTimeout.Milliseconds()).Err()
+			} else {
+				err = c.Do(ctx, "cluster", "failover").Err()
+			}
 		case stepTakeover:
 			err = c.Do(ctx, "cluster", "failover", "takeover").Err()
 		case stepForget:

@@ -45,6 +45,10 @@ func (r *Reconciler) converge(ctx context.Context, c *v1alpha1.Cache, objs *rend
 	if zoneLabel == "" {
 		zoneLabel = corev1.LabelTopologyZone
 	}
+	templates := map[string]map[string]string{} // shard id -> its pod template's annotations
+	for _, sts := range objs.Shards {
+		templates[sts.Labels[render.LabelShard]] = sts.Spec.Template.Annotations
+	}
 	pods := make([]*corev1.Pod, len(objs.Nodes))
 	targets := make([]target, len(objs.Nodes))
 	zones := map[string]string{}
@@ -61,6 +65,7 @@ func (r *Reconciler) converge(ctx context.Context, c *v1alpha1.Cache, objs *rend
 			if pod.DeletionTimestamp == nil && pod.Status.Phase == corev1.PodRunning {
 				targets[i].IP = pod.Status.PodIP
 			}
+			targets[i].Outdated = pod.Annotations[render.AnnotationConfigHash] != templates[n.ShardID][render.AnnotationConfigHash]
 			if kn := pod.Spec.NodeName; kn != "" {
 				if _, seen := zones[kn]; !seen {
 					node := &corev1.Node{}
@@ -84,10 +89,18 @@ func (r *Reconciler) converge(ctx context.Context, c *v1alpha1.Cache, objs *rend
 	} else {
 		topo = decideReplication(objs.Plan, facts)
 	}
-	var stepErr error
+	stepErr := r.setParameters(ctx, d, objs.Plan, facts, pods, templates)
 	if len(topo.Steps) > 0 {
 		log.FromContext(ctx).Info("bringing the nodes to the plan", "steps", fmt.Sprint(topo.Steps))
-		stepErr = take(ctx, d, facts, topo.Steps)
+		var commands []step
+		for _, st := range topo.Steps {
+			if st.Kind == stepRestart {
+				stepErr = errors.Join(stepErr, r.restart(ctx, objs.Nodes, pods, st.On))
+				continue
+			}
+			commands = append(commands, st)
+		}
+		stepErr = errors.Join(stepErr, take(ctx, d, facts, commands))
 	}
 	if len(topo.Moves) > 0 {
 		log.FromContext(ctx).Info("moving slots", "slots", len(topo.Moves), "shards", shards)

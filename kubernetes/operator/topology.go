@@ -33,6 +33,14 @@ const (
 	// stepTakeover: On, a replica whose primary is lost, takes its slots over without the
 	// other primaries' votes (CLUSTER FAILOVER TAKEOVER).
 	stepTakeover stepKind = "takeover"
+	// stepHandover: On, an in-sync replica that runs the current configuration, becomes its
+	// shard's primary with the primary's agreement, so the primary Peer can restart as a
+	// replica: CLUSTER FAILOVER on On in cluster mode, FAILOVER on the primary (On is then
+	// the primary) in a replication group; no acknowledged write is lost either way.
+	stepHandover stepKind = "handover"
+	// stepRestart: On's pod is deleted and comes back from its StatefulSet's current
+	// template (a restart-only parameter, an engine version, a pod spec change).
+	stepRestart stepKind = "restart"
 )
 
 // TakeoverAfter is how long a replica must not have heard its lost primary before
@@ -72,6 +80,13 @@ func (s step) String() string {
 		return fmt.Sprintf("%s takes over the slots of its lost primary %s", s.On, s.Peer)
 	case stepFailover:
 		return fmt.Sprintf("%s takes over from %s, moving the shard's primary to zone %s", s.On, s.Peer, s.Host)
+	case stepHandover:
+		if s.On == s.Peer {
+			return fmt.Sprintf("%s hands the primary role to its most up-to-date replica, then restarts", s.On)
+		}
+		return fmt.Sprintf("%s takes the primary role over from %s, which then restarts", s.On, s.Peer)
+	case stepRestart:
+		return fmt.Sprintf("%s restarts with its shard's current configuration", s.On)
 	}
 	return string(s.Kind)
 }
@@ -311,7 +326,11 @@ func decideCluster(plan *engine.Plan, facts []nodeFacts, shards int) topology {
 		t.Leaving, t.Healthy, t.Updating = leaving, false, true
 		t.wait("removing shard(s) %s, whose slots have moved", strings.Join(leaving, ", "))
 	default:
-		if st, ok := balancePrimaries(plan, byNode); ok {
+		if st, ok := rollOne(plan, byNode, true); ok {
+			t.Steps = append(t.Steps, st)
+			t.Healthy, t.Updating = false, true
+			t.wait("rolling restart: %s", st)
+		} else if st, ok := balancePrimaries(plan, byNode); ok {
 			t.Steps = append(t.Steps, st)
 			t.Healthy, t.Updating = false, true
 			t.wait("%s", st)
@@ -598,5 +617,16 @@ func decideReplication(plan *engine.Plan, facts []nodeFacts) topology {
 		t.wait("%d step(s) taken: %s", len(t.Steps), t.Steps[0])
 	}
 	t.Healthy = t.Waiting == ""
+	if t.Healthy {
+		byNode := map[string]*nodeFacts{}
+		for i := range facts {
+			byNode[facts[i].Node.ID] = &facts[i]
+		}
+		if st, ok := rollOne(plan, byNode, false); ok {
+			t.Steps = append(t.Steps, st)
+			t.Healthy, t.Updating = false, true
+			t.wait("rolling restart: %s", st)
+		}
+	}
 	return t
 }

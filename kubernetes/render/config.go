@@ -4,12 +4,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"sort"
 
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/rediskit/rediskit/engine"
 	"github.com/rediskit/rediskit/kubernetes/pod"
+	"github.com/rediskit/rediskit/paramgroup"
 )
 
 // NodesKey is the key of a shard's ConfigMap that maps its pods to their nodes.
@@ -56,20 +56,32 @@ func credentialsSecret(r *Resolved, p *engine.Plan) *corev1.Secret {
 	}
 }
 
-// configHash is a digest of a ConfigMap's data, stamped on the pod template so a changed
-// configuration marks the shard's running pods as outdated.
-func configHash(cm *corev1.ConfigMap) string {
-	keys := make([]string, 0, len(cm.Data))
-	for k := range cm.Data {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+// restartHash is a digest of what a node takes only at a restart: its configuration as
+// rendered with only the parameters that need a restart (restartConf, the shard's first
+// node's: every node of a shard differs only in its own names), and its pod spec, less the
+// zone spread (which counts the shard's pods, so a replica added or removed restarts nothing).
+func restartHash(restartConf string, spec corev1.PodSpec) string {
+	spec.TopologySpreadConstraints = nil
+	b, _ := json.Marshal(spec) // a PodSpec always marshals
 	h := sha256.New()
-	for _, k := range keys {
-		h.Write([]byte(k))
-		h.Write([]byte{0})
-		h.Write([]byte(cm.Data[k]))
-		h.Write([]byte{0})
-	}
+	h.Write([]byte(restartConf))
+	h.Write([]byte{0})
+	h.Write(b)
 	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// restartPlan is the plan as if the cache's parameter group set only the parameters that
+// need a restart: two configurations that differ only in parameters a running node takes with
+// CONFIG SET render the same restart plan.
+func restartPlan(r *Resolved, cr Credentials, p *engine.Plan) (*engine.Plan, error) {
+	schema := paramgroup.Schema(p.Family)
+	only := *r
+	only.Cache.Parameters = map[string]string{}
+	for name, v := range r.Cache.Parameters {
+		if schema[name].Apply == paramgroup.ApplyRestart {
+			only.Cache.Parameters[name] = v
+		}
+	}
+	rp, _, err := planFor(&only, cr)
+	return rp, err
 }

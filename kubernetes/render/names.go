@@ -16,9 +16,14 @@ const (
 	LabelCache     = "rediskit.io/cache"
 	LabelShard     = "rediskit.io/shard"
 	LabelRole      = "rediskit.io/role"
-	// AnnotationConfigHash on a pod template changes with the shard's configuration, so the
-	// operator can tell which pods run an older one (restarts are its to order: OnDelete).
+	// AnnotationConfigHash on a pod template changes with what a node takes only at a
+	// restart (the restart-only parameters, the rest of its configuration, its pod spec), so
+	// the operator can tell which pods must restart (restarts are its to order: OnDelete).
 	AnnotationConfigHash = "rediskit.io/config-hash"
+	// AnnotationParameters on a pod template is the effective parameter group as JSON; a
+	// pod's copy says which group its node runs, so the operator sets the parameters that
+	// changed and take effect at once (CONFIG SET) and records them on the pod.
+	AnnotationParameters = "rediskit.io/parameters"
 	// AnnotationNodeIDs on a shard's StatefulSet lists its nodes' ids by ordinal.
 	AnnotationNodeIDs = "rediskit.io/node-ids"
 

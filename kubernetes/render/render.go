@@ -1,6 +1,7 @@
 package render
 
 import (
+	"encoding/json"
 	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -76,14 +77,26 @@ func Render(r *Resolved, cr Credentials) (*Objects, error) {
 		o.TLSSecret = tlsName(r)
 	}
 	o.Credentials = credentialsSecret(r, p)
+	rp, err := restartPlan(r, cr, p)
+	if err != nil {
+		return nil, err
+	}
+	params, err := json.Marshal(p.Params)
+	if err != nil {
+		return nil, fmt.Errorf("rendering cache %q: %w", r.Cache.Name, err)
+	}
 	for s := 0; s < r.Cache.ShardCount(); s++ {
 		shard := shardNodes(nodes, s)
 		cm, err := shardConfig(r, p, shard)
 		if err != nil {
 			return nil, err
 		}
+		restartConf, err := rp.RedisConf(shard[0].ID)
+		if err != nil {
+			return nil, err
+		}
 		o.Configs = append(o.Configs, cm)
-		o.Shards = append(o.Shards, statefulSet(r, p, shard, cm))
+		o.Shards = append(o.Shards, statefulSet(r, p, shard, restartConf, string(params)))
 		o.Budgets = append(o.Budgets, budget(r, shard[0].ShardID))
 	}
 	o.Headless, o.Client, o.Reader = services(r, p)

@@ -283,12 +283,34 @@ func TestRenderPods(t *testing.T) {
 		t.Errorf("annotations: template %v, set %v", sts.Spec.Template.Annotations, sts.Annotations)
 	}
 
-	// A changed parameter changes the configuration hash; the same spec keeps it.
+	// A parameter a running node takes (CONFIG SET) changes only the parameter group the pods
+	// record; one that needs a restart changes the restart hash; a replica more changes
+	// neither for the pods that run.
+	hash := func(o *Objects) string { return o.Shards[0].Spec.Template.Annotations[AnnotationConfigHash] }
+	params := func(o *Objects) string { return o.Shards[0].Spec.Template.Annotations[AnnotationParameters] }
 	c := clusterCache()
 	c.Spec.Parameters = map[string]string{"maxmemory-policy": "allkeys-lru"}
-	_, changed := mustRender(t, c)
-	if changed.Shards[0].Spec.Template.Annotations[AnnotationConfigHash] == sts.Spec.Template.Annotations[AnnotationConfigHash] {
-		t.Error("a parameter change leaves the pods' configuration hash as it was")
+	_, immediate := mustRender(t, c)
+	if hash(immediate) != hash(o) || params(immediate) == params(o) || !strings.Contains(params(immediate), `"maxmemory-policy":"allkeys-lru"`) {
+		t.Errorf("an immediate parameter: hash %s -> %s, parameters %s", hash(o), hash(immediate), params(immediate))
+	}
+	c = clusterCache()
+	c.Spec.Parameters = map[string]string{"databases": "32"}
+	_, restart := mustRender(t, c)
+	if hash(restart) == hash(o) {
+		t.Error("a parameter that needs a restart leaves the pods' restart hash as it was")
+	}
+	c = clusterCache()
+	c.Spec.Replicas = ptr(2)
+	_, more := mustRender(t, c)
+	if hash(more) != hash(o) {
+		t.Error("a replica more marks the running pods for a restart")
+	}
+	c = clusterCache()
+	c.Spec.Kubernetes.Image = "example.org/engine:other"
+	_, image := mustRender(t, c)
+	if hash(image) == hash(o) {
+		t.Error("a new image leaves the pods' restart hash as it was")
 	}
 }
 

@@ -40,7 +40,12 @@ const terminationGrace = 60
 // pod name, DNS name and volume across restarts and reschedules. Per shard rather than one
 // for the cache, so a shard's pods can be spread over zones by a constraint of their own,
 // budgeted by their own PodDisruptionBudget, and shards added or removed whole.
-func statefulSet(r *Resolved, p *engine.Plan, shard []Node, cm *corev1.ConfigMap) *appsv1.StatefulSet {
+//
+// Its pod template carries two annotations the operator reads on each pod: the restart hash
+// (what a running node cannot take without a restart: its configuration with only the
+// parameters that need one, and its pod spec) and the parameter group (the parameters a
+// running node takes with CONFIG SET).
+func statefulSet(r *Resolved, p *engine.Plan, shard []Node, restartConf, params string) *appsv1.StatefulSet {
 	shardID := shard[0].ShardID
 	sel := selector(r, shardID)
 	ids := make([]string, len(shard))
@@ -49,6 +54,7 @@ func statefulSet(r *Resolved, p *engine.Plan, shard []Node, cm *corev1.ConfigMap
 	}
 	m := meta(r, shardName(r.Cache.Name, shardID), map[string]string{LabelShard: shardID, LabelComponent: componentPod})
 	m.Annotations = map[string]string{AnnotationNodeIDs: strings.Join(ids, ",")}
+	spec := podSpec(r, p, shardID, len(shard))
 	return &appsv1.StatefulSet{
 		TypeMeta:   typeMeta("apps/v1", "StatefulSet"),
 		ObjectMeta: m,
@@ -71,9 +77,9 @@ func statefulSet(r *Resolved, p *engine.Plan, shard []Node, cm *corev1.ConfigMap
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{
 					Labels:      labels(r, sel),
-					Annotations: map[string]string{AnnotationConfigHash: configHash(cm)},
+					Annotations: map[string]string{AnnotationConfigHash: restartHash(restartConf, spec), AnnotationParameters: params},
 				},
-				Spec: podSpec(r, p, shardID, len(shard)),
+				Spec: spec,
 			},
 			VolumeClaimTemplates: []corev1.PersistentVolumeClaim{volumeClaim(r)},
 		},
