@@ -3,6 +3,10 @@ package test
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -10,9 +14,12 @@ import (
 	"github.com/gruntwork-io/terratest/modules/retry"
 	"github.com/gruntwork-io/terratest/modules/testing"
 	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/yaml"
 
+	"github.com/rediskit/rediskit/engine"
 	"github.com/rediskit/rediskit/internal/clientcheck"
 	"github.com/rediskit/rediskit/kubernetes/api/v1alpha1"
+	"github.com/rediskit/rediskit/kubernetes/install"
 	"github.com/rediskit/rediskit/kubernetes/operator"
 	"github.com/rediskit/rediskit/kubernetes/render"
 )
@@ -287,4 +294,121 @@ func (l *Load) Report(t testing.TestingT, timeout time.Duration) *clientcheck.Re
 		t.Fatal(err)
 	}
 	return rep
+}
+
+// StopE ends the load pod's writing now (SIGTERM to its process): it reads back what it
+// wrote and reports as it does at the end of its -duration.
+func (l *Load) StopE(t testing.TestingT) error {
+	_, err := k8s.RunKubectlAndGetOutputE(t, l.opts, "exec", l.Pod, "--", "sh", "-c", "kill -TERM 1")
+	return err
+}
+
+// Stop is StopE that fails the test.
+func (l *Load) Stop(t testing.TestingT) {
+	if err := l.StopE(t); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// k8sStackCache is stacks/Pulumi.k8s.yaml's rediskit:cache with the given fields replaced, as
+// the JSON a stack config value takes.
+func k8sStackCache(t testing.TestingT, set map[string]any) string {
+	b, err := os.ReadFile(filepath.Join("..", "stacks", "Pulumi.k8s.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stack struct {
+		Config map[string]any `json:"config"`
+	}
+	if err := yaml.Unmarshal(b, &stack); err != nil {
+		t.Fatalf("reading stacks/Pulumi.k8s.yaml: %v", err)
+	}
+	c, ok := stack.Config["rediskit:cache"].(map[string]any)
+	if !ok {
+		t.Fatalf("stacks/Pulumi.k8s.yaml has no rediskit:cache object")
+	}
+	for k, v := range set {
+		c[k] = v
+	}
+	out, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
+}
+
+// slotMoveLine is the operator's log line for one source/destination pair's moves (the
+// engine's slot mover's words).
+var slotMoveLine = regexp.MustCompile(`moved (\d+) slots \((\d+) keys\) from (\S+) to (\S+) in ([0-9.]+[µa-z]+)`)
+
+// SlotMovesE sums the slot moves the operator has logged since a time: slots, keys, the
+// longest pair's time (pairs move side by side) and keys per second over it.
+func (c KubeCache) SlotMovesE(t testing.TestingT, since time.Time) (string, error) {
+	logs, err := k8s.RunKubectlAndGetOutputE(t, c.Opts, "logs", "deploy/"+install.Name, "--since-time", since.UTC().Format(time.RFC3339))
+	if err != nil {
+		return "", err
+	}
+	slots, keys, pairs := 0, 0, 0
+	var longest time.Duration
+	for _, m := range slotMoveLine.FindAllStringSubmatch(logs, -1) {
+		s, _ := strconv.Atoi(m[1])
+		k, _ := strconv.Atoi(m[2])
+		d, err := time.ParseDuration(m[5])
+		if err != nil {
+			return "", fmt.Errorf("operator log %q: %w", m[0], err)
+		}
+		slots, keys, pairs = slots+s, keys+k, pairs+1
+		longest = max(longest, d)
+	}
+	if pairs == 0 {
+		return "", fmt.Errorf("the operator logged no slot moves since %s", since.Format(time.RFC3339))
+	}
+	return fmt.Sprintf("%d slots, %d keys, %d pairs side by side, longest %s: %.0f keys/s", slots, keys, pairs,
+		longest.Round(time.Millisecond), float64(keys)/longest.Seconds()), nil
+}
+
+// SlotMoves is SlotMovesE that fails the test.
+func (c KubeCache) SlotMoves(t testing.TestingT, since time.Time) string {
+	s, err := c.SlotMovesE(t, since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// NodeConfigE is a configuration parameter as the node in pod says it runs it (CONFIG GET,
+// as the engine's admin user, from inside the pod).
+func (c KubeCache) NodeConfigE(t testing.TestingT, pod, name string) (string, error) {
+	obj, err := c.GetE(t)
+	if err != nil {
+		return "", err
+	}
+	cli := "redis-cli"
+	if obj.Spec.Engine == "valkey" {
+		cli = "valkey-cli"
+	}
+	tls := ""
+	if operator.TLSSecret(obj) != "" {
+		tls = fmt.Sprintf("--tls --cacert %s/ca.crt", render.TLSDir)
+	}
+	script := fmt.Sprintf(`%s %s -h 127.0.0.1 -p "$RK_PORT" --user %s --pass "$(awk '$1=="masterauth"{print $2}' %s/%s)" --no-auth-warning config get %s`,
+		cli, tls, engine.AdminUser, render.CredentialsDir, render.CredentialsFile, name)
+	out, err := k8s.RunKubectlAndGetOutputE(t, c.Opts, "exec", pod, "-c", "engine", "--", "sh", "-c", script)
+	if err != nil {
+		return "", err
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || strings.TrimSpace(lines[0]) != name {
+		return "", fmt.Errorf("CONFIG GET %s on %s: %q", name, pod, out)
+	}
+	return strings.TrimSpace(lines[1]), nil
+}
+
+// NodeConfig is NodeConfigE that fails the test.
+func (c KubeCache) NodeConfig(t testing.TestingT, pod, name string) string {
+	v, err := c.NodeConfigE(t, pod, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

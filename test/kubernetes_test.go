@@ -11,6 +11,7 @@ import (
 
 	"github.com/gruntwork-io/terratest/modules/k8s"
 	"github.com/gruntwork-io/terratest/modules/random"
+	"github.com/gruntwork-io/terratest/modules/retry"
 	test_structure "github.com/gruntwork-io/terratest/modules/test-structure"
 
 	"github.com/rediskit/rediskit/engine"
@@ -33,7 +34,8 @@ var (
 // client with TLS and the app token round-trips from a pod and is denied a restricted command;
 // a primary pod deleted and then a whole zone lost (its worker's container stopped) while a
 // client writes, with no WAIT-acknowledged write lost; every pod restarted at once, with the
-// same topology and data after; then destroyed, nothing left.
+// same topology and data after; scaled 3 -> 4 -> 3 shards and rolled for a restart-only
+// parameter while a client writes, no acknowledged write lost; then destroyed, nothing left.
 func TestKubernetesTarget(t *testing.T) {
 	_, _ = e2e(t)
 	if err := cluster.Available(); err != nil {
@@ -183,6 +185,98 @@ func TestKubernetesTarget(t *testing.T) {
 		rep = kc.StartLoad(t, "load-after-restart", LoadOptions{Args: []string{"-prefix", "keep:", "-verify", fmt.Sprint(keys)}}).Report(t, 5*time.Minute)
 		if rep.Lost != 0 || rep.Unverified != 0 {
 			t.Errorf("%d of %d keys lost across a restart of every pod (%v)", rep.Lost, keys, rep.LostKeys)
+		}
+	})
+
+	test_structure.RunTestStage(t, "scale 3 -> 4 -> 3 shards while a client writes", func() {
+		const keys = 20000
+		fill := kc.StartLoad(t, "load-fill", LoadOptions{Args: []string{"-prefix", "fill:", "-count", fmt.Sprint(keys), "-wait", "0", "-every", "0s", "-duration", "5m"}}).Report(t, 6*time.Minute)
+		if fill.Acked < keys {
+			t.Fatalf("writing %d keys before scaling: %+v", keys, fill)
+		}
+		load := kc.StartLoad(t, "load-scaling", LoadOptions{Args: []string{"-duration", "30m"}})
+		if err := load.WaitRunningE(t, 2*time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(5 * time.Second)
+		for _, shards := range []int{4, 3} {
+			start := time.Now()
+			opts.Config["rediskit:cache"] = k8sStackCache(t, map[string]any{"shards": shards})
+			if _, err := deploy.Up(ctx, opts); err != nil {
+				t.Fatalf("pulumi up to %d shards: %v", shards, err)
+			}
+			obj := kc.WaitReady(t, fmt.Sprintf("%d shards", shards), k8sReadyTimeout, func(obj *v1alpha1.Cache) error {
+				if obj.Status.Shards != shards || len(obj.Status.Nodes) != 2*shards {
+					return fmt.Errorf("%d shards, %d nodes", obj.Status.Shards, len(obj.Status.Nodes))
+				}
+				return nil
+			})
+			took := time.Since(start)
+			if obj.Status.SlotsCovered != engine.TotalSlots {
+				t.Errorf("%d shards: %d slots served", shards, obj.Status.SlotsCovered)
+			}
+			if err := kc.ZonesE(t, obj); err != nil {
+				t.Error(err)
+			}
+			moved := kc.SlotMoves(t, start)
+			t.Logf("scaled to %d shards in %s (pulumi up to Ready); slots moved: %s", shards, took.Round(time.Second), moved)
+		}
+		load.Stop(t)
+		rep := load.Report(t, 3*time.Minute)
+		t.Logf("writing while scaling 3 -> 4 -> 3: %+v", rep)
+		if rep.Acked < 100 || rep.Lost != 0 || rep.Unverified != 0 {
+			t.Errorf("scaling: %d writes acknowledged, %d lost (%v), %d unverified (%s)", rep.Acked, rep.Lost, rep.LostKeys, rep.Unverified, rep.ReadError)
+		}
+		vrep := kc.StartLoad(t, "load-after-scaling", LoadOptions{Args: []string{"-prefix", "fill:", "-verify", fmt.Sprint(keys)}}).Report(t, 5*time.Minute)
+		if vrep.Lost != 0 || vrep.Unverified != 0 {
+			t.Errorf("%d of %d keys written before scaling are gone after 3 -> 4 -> 3 (%v)", vrep.Lost, keys, vrep.LostKeys)
+		}
+		// The volume claims go once their pods have (a claim in use waits for its pod).
+		if _, err := retry.DoWithRetryE(t, "shard 0004's objects gone", 60, 2*time.Second, func() (string, error) {
+			out, err := k8s.RunKubectlAndGetOutputE(t, kc.Opts, "get", "statefulsets,pvc,configmaps,pdb", "-l", "rediskit.io/cache="+kc.Name, "-o", "name")
+			if err != nil || strings.Contains(out, "-0004") {
+				return "", fmt.Errorf("left (%v):\n%s", err, out)
+			}
+			return "", nil
+		}); err != nil {
+			t.Errorf("the removed shard's objects: %v", err)
+		}
+	})
+
+	test_structure.RunTestStage(t, "change a restart-only parameter (rolling)", func() {
+		before := map[string]string{}
+		for _, n := range kc.Get(t).Status.Nodes {
+			before[n.Pod] = string(k8s.GetPod(t, kc.Opts, n.Pod).UID)
+		}
+		load := kc.StartLoad(t, "load-rolling", LoadOptions{Args: []string{"-duration", "30m"}})
+		if err := load.WaitRunningE(t, 2*time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(5 * time.Second)
+		start := time.Now()
+		opts.Config["rediskit:cache"] = k8sStackCache(t, map[string]any{"parameters": map[string]string{"databases": "32"}})
+		if _, err := deploy.Up(ctx, opts); err != nil {
+			t.Fatalf("pulumi up with databases 32: %v", err)
+		}
+		obj := kc.WaitReady(t, "every pod restarted", k8sReadyTimeout, func(obj *v1alpha1.Cache) error {
+			for _, n := range obj.Status.Nodes {
+				p, err := k8s.GetPodE(t, kc.Opts, n.Pod)
+				if err != nil || string(p.UID) == before[n.Pod] {
+					return fmt.Errorf("pod %s not restarted yet", n.Pod)
+				}
+			}
+			return nil
+		})
+		t.Logf("rolling restart of %d pods for a restart-only parameter: %s (pulumi up to Ready)", len(obj.Status.Nodes), time.Since(start).Round(time.Second))
+		load.Stop(t)
+		rep := load.Report(t, 3*time.Minute)
+		t.Logf("writing while rolling: %+v", rep)
+		if rep.Acked < 100 || rep.Lost != 0 || rep.Unverified != 0 {
+			t.Errorf("rolling: %d writes acknowledged, %d lost (%v), %d unverified (%s)", rep.Acked, rep.Lost, rep.LostKeys, rep.Unverified, rep.ReadError)
+		}
+		t.Logf("rolling restart: longest gap between OK writes %d ms", rep.MaxWriteGapMS)
+		if got := kc.NodeConfig(t, obj.Status.Nodes[0].Pod, "databases"); got != "32" {
+			t.Errorf("databases on %s after the rolling restart: %q, want 32", obj.Status.Nodes[0].Pod, got)
 		}
 	})
 }

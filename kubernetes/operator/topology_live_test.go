@@ -27,8 +27,10 @@ const liveAdminPass = "operator-live-admin-password-0123456789"
 type liveNodes struct {
 	plan    *engine.Plan
 	targets []target
-	procs   map[string]*exec.Cmd
-	dialer  *dialer
+	// shards is the shard count the passes aim at (0: the plan's).
+	shards int
+	procs  map[string]*exec.Cmd
+	dialer *dialer
 }
 
 func startLive(t *testing.T, mode engine.Mode, shards, replicas int) *liveNodes {
@@ -123,13 +125,22 @@ func (l *liveNodes) pass(t *testing.T) topology {
 	facts := gather(ctx, l.dialer, l.plan.Deployment.Mode == engine.ModeCluster, l.targets)
 	var topo topology
 	if l.plan.Deployment.Mode == engine.ModeCluster {
-		topo = decideCluster(l.plan, facts, len(l.plan.Primaries()))
+		shards := l.shards
+		if shards == 0 {
+			shards = len(l.plan.Primaries())
+		}
+		topo = decideCluster(l.plan, facts, shards)
 	} else {
 		topo = decideReplication(l.plan, facts)
 	}
 	if len(topo.Steps) > 0 {
 		if err := take(ctx, l.dialer, facts, topo.Steps); err != nil {
 			t.Logf("a step failed (decided again next pass): %v", err)
+		}
+	}
+	if len(topo.Moves) > 0 {
+		if err := moveSlots(ctx, l.dialer, l.plan, facts, topo.Moves); err != nil {
+			t.Logf("moving slots failed (decided again next pass): %v", err)
 		}
 	}
 	return topo
