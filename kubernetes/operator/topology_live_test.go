@@ -29,8 +29,10 @@ type liveNodes struct {
 	targets []target
 	// shards is the shard count the passes aim at (0: the plan's).
 	shards int
-	procs  map[string]*exec.Cmd
-	dialer *dialer
+	// restarts are the nodes restarted by the passes\' restart steps, in order.
+	restarts []string
+	procs    map[string]*exec.Cmd
+	dialer   *dialer
 }
 
 func startLive(t *testing.T, mode engine.Mode, shards, replicas int) *liveNodes {
@@ -134,7 +136,23 @@ func (l *liveNodes) pass(t *testing.T) topology {
 		topo = decideReplication(l.plan, facts)
 	}
 	if len(topo.Steps) > 0 {
-		if err := take(ctx, l.dialer, facts, topo.Steps); err != nil {
+		var commands []step
+		for _, st := range topo.Steps {
+			if st.Kind != stepRestart {
+				commands = append(commands, st)
+				continue
+			}
+			// A pod made again from the current template: the node restarts, current.
+			l.stop(t, st.On)
+			l.start(t, st.On)
+			for i := range l.targets {
+				if l.targets[i].Node.ID == st.On {
+					l.targets[i].Outdated = false
+				}
+			}
+			l.restarts = append(l.restarts, st.On)
+		}
+		if err := take(ctx, l.dialer, facts, commands); err != nil {
 			t.Logf("a step failed (decided again next pass): %v", err)
 		}
 	}
