@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // Metrics serves the deployment's metrics in the Prometheus text format under the names
@@ -18,10 +20,33 @@ import (
 // CacheClusterId is the node id (rg-0001-001 in cluster mode), CacheNodeId "0001", plus
 // ReplicationGroupId, so per-node alarms find their data.
 type Metrics struct {
-	Engine *Engine
+	// Engine is the deployment whose nodes are read; or, without it, Group names the
+	// replication group and Sources give the nodes (a node's own pod reads only its node).
+	Engine  *Engine
+	Group   string
+	Sources []MetricsSource
 
 	mu   sync.Mutex
 	prev map[string]cpuSample
+}
+
+// MetricsSource is one node the metrics are read from, and how to reach it as the admin user.
+type MetricsSource struct {
+	Node   *Node
+	Client func() *redis.Client
+}
+
+// sources are the nodes to read: the engine's plan's, or those given.
+func (m *Metrics) sources() (string, []MetricsSource) {
+	if m.Engine == nil {
+		return m.Group, m.Sources
+	}
+	p := m.Engine.Plan
+	var out []MetricsSource
+	for _, n := range p.Nodes {
+		out = append(out, MetricsSource{Node: n, Client: func() *redis.Client { return m.Engine.admin(n.Addr()) }})
+	}
+	return p.Deployment.Name, out
 }
 
 type cpuSample struct {
@@ -114,26 +139,27 @@ func (m *Metrics) cpu(info map[string]string, n *Node) (float64, bool) {
 
 // Gather returns the exposition text for every reachable node.
 func (m *Metrics) Gather(ctx context.Context) string {
-	p := m.Engine.Plan
+	group, sources := m.sources()
 	type row struct {
 		labels string
 		info   map[string]string
 		node   *Node
 	}
 	var rows []row
-	for _, n := range p.Nodes {
-		c := m.Engine.admin(n.Addr())
+	for _, src := range sources {
+		n := src.Node
+		c := src.Client()
 		info, err := Info(ctx, c, "everything")
 		c.Close()
 		if err != nil {
 			continue
 		}
 		labels := fmt.Sprintf(`CacheClusterId=%q,CacheNodeId="0001",ReplicationGroupId=%q,Role=%q,Zone=%q`,
-			n.ID, p.Deployment.Name, roleOf(info), n.Zone)
+			n.ID, group, roleOf(info), n.Zone)
 		rows = append(rows, row{labels, info, n})
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "# HELP NodesUp Nodes answering as the engine's admin user.\n# TYPE NodesUp gauge\nNodesUp{ReplicationGroupId=%q} %d\n", p.Deployment.Name, len(rows))
+	fmt.Fprintf(&b, "# HELP NodesUp Nodes answering as the engine's admin user.\n# TYPE NodesUp gauge\nNodesUp{ReplicationGroupId=%q} %d\n", group, len(rows))
 	for _, f := range m.families() {
 		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s %s\n", f.name, f.help, f.name, f.typ)
 		var lines []string

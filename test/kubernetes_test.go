@@ -94,6 +94,16 @@ func TestKubernetesTarget(t *testing.T) {
 		if !rep.RestrictedDenied {
 			t.Errorf("CONFIG GET as the app user: %s; want NOPERM", rep.RestrictedReply)
 		}
+		// Each pod serves its node's metrics under CloudWatch's names (read here through the
+		// API server's proxy, as a Prometheus outside the cluster could).
+		primary, _ := ShardPrimary(obj, "0001")
+		text, err := retry.DoWithRetryE(t, "metrics of "+primary.Pod, 30, 2*time.Second, func() (string, error) {
+			return k8s.RunKubectlAndGetOutputE(t, kc.Opts, "get", "--raw", fmt.Sprintf("/api/v1/namespaces/%s/pods/%s:9121/proxy/metrics", ns, primary.Pod))
+		})
+		want := fmt.Sprintf(`IsMaster{CacheClusterId=%q,CacheNodeId="0001",ReplicationGroupId=%q,Role="primary",Zone=""} 1`, primary.ID, kc.Name)
+		if err != nil || !strings.Contains(text, want) || !strings.Contains(text, "CurrConnections{") {
+			t.Errorf("metrics of %s (%v): want %s in\n%s", primary.Pod, err, want, text)
+		}
 	})
 
 	test_structure.RunTestStage(t, "delete a primary pod", func() {

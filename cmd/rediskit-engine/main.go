@@ -26,10 +26,12 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"log"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -62,6 +64,8 @@ func main() {
 		err = cmdProbe(os.Args[2:])
 	case pod.Subcommand:
 		err = cmdPodStart(os.Args[2:])
+	case pod.MetricsSubcommand:
+		err = cmdPodMetrics(os.Args[2:])
 	case "load":
 		err = cmdLoad(os.Args[2:])
 	default:
@@ -74,7 +78,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: rediskit-engine plan|up|status|snapshot [-f deployment.json] | exec <program> <conf> | probe | pod-start | load -addr host:port")
+	fmt.Fprintln(os.Stderr, "usage: rediskit-engine plan|up|status|snapshot [-f deployment.json] | exec <program> <conf> | probe | pod-start | pod-metrics | load -addr host:port")
 	os.Exit(2)
 }
 
@@ -301,4 +305,36 @@ func cmdPodStart(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	return pod.Run(ctx, env, *wait, log.Printf)
+}
+
+// cmdPodMetrics is a node pod's metrics container: it serves the pod's own node's metrics,
+// under CloudWatch's names, on /metrics until SIGTERM.
+func cmdPodMetrics(args []string) error {
+	fs := flag.NewFlagSet(pod.MetricsSubcommand, flag.ExitOnError)
+	listen := fs.String("listen", fmt.Sprintf(":%d", pod.MetricsPort), "address of the /metrics endpoint")
+	_ = fs.Parse(args)
+	env, err := pod.EnvFromOS()
+	if err != nil {
+		return err
+	}
+	m, err := pod.Metrics(env, os.Getenv(pod.EnvCache))
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", m)
+	srv := &http.Server{Addr: *listen, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	log.Printf("serving the metrics of pod %s on %s/metrics", env.Pod, *listen)
+	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serving metrics: %w", err)
+	}
+	return nil
 }

@@ -230,16 +230,22 @@ func inCluster(nodesConf string) bool {
 
 // client connects to a node as the engine's admin user.
 func (s *Start) client(host string, port int) *redis.Client {
+	return redis.NewClient(s.options(host, port))
+}
+
+// options are a connection's to node host as the engine's admin user, its certificate
+// checked against host.
+func (s *Start) options(host string, port int) *redis.Options {
 	var tc *tls.Config
 	if s.tls != nil {
 		tc = s.tls.Clone()
 		tc.ServerName = host
 	}
-	return redis.NewClient(&redis.Options{
+	return &redis.Options{
 		Addr: net.JoinHostPort(host, strconv.Itoa(port)), Username: engine.AdminUser, Password: s.password,
 		TLSConfig: tc, DialTimeout: 2 * time.Second, ReadTimeout: 3 * time.Second, WriteTimeout: 3 * time.Second,
 		MaxRetries: -1, PoolSize: 1, Protocol: 2, DisableIdentity: true,
-	})
+	}
 }
 
 // ask learns a peer's role, replication offset, replicas, keys and (cluster mode) slots.

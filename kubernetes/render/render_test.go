@@ -283,6 +283,20 @@ func TestRenderPods(t *testing.T) {
 		t.Errorf("annotations: template %v, set %v", sts.Spec.Template.Annotations, sts.Annotations)
 	}
 
+	// The metrics container serves on the metrics port, announced to Prometheus, and never
+	// mounts the data volume.
+	if len(pod.Containers) != 2 || pod.Containers[1].Name != MetricsContainer || pod.Containers[1].Ports[0].ContainerPort != 9121 {
+		t.Fatalf("containers %d, second %+v", len(pod.Containers), pod.Containers[len(pod.Containers)-1].Name)
+	}
+	for _, m := range pod.Containers[1].VolumeMounts {
+		if m.Name == volumeName {
+			t.Error("the metrics container mounts the data volume")
+		}
+	}
+	if a := sts.Spec.Template.Annotations; a["prometheus.io/scrape"] != "true" || a["prometheus.io/port"] != "9121" {
+		t.Errorf("template annotations %v", a)
+	}
+
 	// A parameter a running node takes (CONFIG SET) changes only the parameter group the pods
 	// record; one that needs a restart changes the restart hash; a replica more changes
 	// neither for the pods that run.

@@ -76,8 +76,9 @@ func statefulSet(r *Resolved, p *engine.Plan, shard []Node, restartConf, params 
 			},
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{
-					Labels:      labels(r, sel),
-					Annotations: map[string]string{AnnotationConfigHash: restartHash(restartConf, spec), AnnotationParameters: params},
+					Labels: labels(r, sel),
+					Annotations: map[string]string{AnnotationConfigHash: restartHash(restartConf, spec), AnnotationParameters: params,
+						"kubectl.kubernetes.io/default-container": "engine", "prometheus.io/scrape": "true", "prometheus.io/port": strconv.Itoa(pod.MetricsPort), "prometheus.io/path": "/metrics"},
 				},
 				Spec: spec,
 			},
@@ -145,7 +146,7 @@ func podSpec(r *Resolved, p *engine.Plan, shardID string, size int) corev1.PodSp
 			SecretName: tlsName(r), DefaultMode: ptrTo(int32(secretMode))}}})
 	}
 	return corev1.PodSpec{
-		Containers:                    []corev1.Container{container},
+		Containers:                    []corev1.Container{container, metricsContainer(container)},
 		Volumes:                       volumes,
 		TerminationGracePeriodSeconds: ptrTo(int64(terminationGrace)),
 		SecurityContext: &corev1.PodSecurityContext{
@@ -220,4 +221,40 @@ func volumeClaim(r *Resolved) corev1.PersistentVolumeClaim {
 		pvc.Spec.StorageClassName = ptrTo(r.Kubernetes.StorageClass)
 	}
 	return pvc
+}
+
+// MetricsContainer is the name of a node pod's metrics container.
+const MetricsContainer = "metrics"
+
+// metricsContainer serves the node's metrics under CloudWatch's names on pod.MetricsPort
+// (Prometheus finds it by the pod's prometheus.io annotations, or by the port's name). It
+// reads the same mounted files as the engine container, never the data volume.
+func metricsContainer(engineC corev1.Container) corev1.Container {
+	var mounts []corev1.VolumeMount
+	for _, m := range engineC.VolumeMounts {
+		if m.Name != volumeName {
+			mounts = append(mounts, m)
+		}
+	}
+	env := []corev1.EnvVar{{Name: pod.EnvCache, ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{
+		FieldPath: "metadata.labels['" + LabelCache + "']"}}}}
+	for _, e := range engineC.Env {
+		if e.Name != "RK_PROBE_TLS" {
+			env = append(env, e)
+		}
+	}
+	return corev1.Container{
+		Name:            MetricsContainer,
+		Image:           engineC.Image,
+		ImagePullPolicy: engineC.ImagePullPolicy,
+		Command:         []string{"rediskit-engine", pod.MetricsSubcommand},
+		Env:             env,
+		Ports:           []corev1.ContainerPort{{Name: "metrics", ContainerPort: pod.MetricsPort, Protocol: corev1.ProtocolTCP}},
+		Resources: corev1.ResourceRequirements{
+			Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("16Mi")},
+			Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("64Mi")},
+		},
+		VolumeMounts:    mounts,
+		SecurityContext: engineC.SecurityContext,
+	}
 }
