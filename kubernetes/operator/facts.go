@@ -22,6 +22,9 @@ type target struct {
 	// Outdated: its pod was made from an older template of its StatefulSet than the current
 	// one in what takes a restart (render.AnnotationConfigHash).
 	Outdated bool
+	// Leaving: its ordinal is beyond the spec's replicas (replicas being removed): it hands
+	// any primary role over, then its pod and volume go.
+	Leaving bool
 }
 
 // nodeFacts is what one node reported in this pass. Nothing here is remembered between

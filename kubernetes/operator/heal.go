@@ -42,9 +42,12 @@ func take(ctx context.Context, d *dialer, facts []nodeFacts, steps []step) error
 		case stepFailover:
 			err = c.Do(ctx, "cluster", "failover").Err()
 		case stepHandover:
-			if s.On == s.Peer {
+			switch {
+			case s.Host != "":
+				err = c.Do(ctx, "failover", "to", s.Host, s.Port, "timeout", handoverTimeout.Milliseconds()).Err()
+			case s.On == s.Peer:
 				err = c.Do(ctx, "failover", "timeout", handoverTimeout.Milliseconds()).Err()
-			} else {
+			default:
 				err = c.Do(ctx, "cluster", "failover").Err()
 			}
 		case stepTakeover:

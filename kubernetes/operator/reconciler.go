@@ -97,15 +97,19 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := r.ensureTLS(ctx, c, res); err != nil {
 		return ctrl.Result{}, err
 	}
-	shards := res.Cache.ShardCount()
+	// Shards and replicas being removed keep their objects until their slots have moved
+	// and their primary roles have been handed over.
+	shards, replicas := res.Cache.ShardCount(), spec.Int(res.Cache.Replicas)
+	running, runningReplicas, err := r.runningShards(ctx, c)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
 	if res.Cache.Mode == spec.ModeCluster {
-		// Shards being removed keep their objects until their slots have moved.
-		running, err := r.runningShards(ctx, c)
-		if err != nil {
-			return ctrl.Result{}, err
-		}
 		n := render.ShardsToRender(shards, running)
 		res.Cache.Shards = &n
+	}
+	if runningReplicas > replicas {
+		res.Cache.Replicas = &runningReplicas
 	}
 	objs, err := render.Render(res, creds)
 	if err != nil {
@@ -116,7 +120,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			return ctrl.Result{}, err
 		}
 	}
-	result, err := r.converge(ctx, c, objs, creds, shards)
+	result, err := r.converge(ctx, c, objs, creds, shards, replicas)
 	if err != nil {
 		return ctrl.Result{}, err
 	}

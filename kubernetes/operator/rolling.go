@@ -23,7 +23,7 @@ import (
 // unavailable meanwhile, as a single-node cache is during an ElastiCache reboot.
 func rollOne(plan *engine.Plan, byNode map[string]*nodeFacts, cluster bool) (step, bool) {
 	for _, n := range plan.Nodes {
-		if f := byNode[n.ID]; f != nil && f.Outdated && f.answered() && f.Role == "slave" {
+		if f := byNode[n.ID]; f != nil && f.Outdated && !f.Leaving && f.answered() && f.Role == "slave" {
 			return step{Kind: stepRestart, On: f.Node.ID}, true
 		}
 	}
@@ -38,7 +38,7 @@ func rollOne(plan *engine.Plan, byNode map[string]*nodeFacts, cluster bool) (ste
 				primary = f
 			case f.Role == "slave":
 				replicas = append(replicas, f)
-				if f.LinkUp && !f.Outdated {
+				if f.LinkUp && !f.Outdated && !f.Leaving {
 					current = append(current, f)
 				}
 			}
@@ -136,4 +136,44 @@ func configSet(ctx context.Context, d *dialer, f *nodeFacts, set map[string]stri
 		}
 	}
 	return nil
+}
+
+// dropReplicas decides how replicas beyond the spec's count go (target.Leaving, a healthy
+// cache only): a leaving node that is its shard's primary first hands its role to an in-sync
+// replica that stays (CLUSTER FAILOVER on it; in a replication group FAILOVER TO it, run by
+// the primary); once none is a primary, drop says their pods and volumes can go. ok is
+// false when no node is leaving, or a shard has no staying replica in sync to take over yet.
+func dropReplicas(plan *engine.Plan, byNode map[string]*nodeFacts, cluster bool) (st step, drop, ok bool) {
+	leaving := false
+	for _, p := range plan.Primaries() {
+		var primary *nodeFacts
+		var staying []*nodeFacts
+		for _, n := range plan.ShardNodes(p.Shard) {
+			f := byNode[n.ID]
+			switch {
+			case f == nil || !f.answered():
+				continue
+			case f.Leaving:
+				leaving = true
+			case f.Role == "slave" && f.LinkUp:
+				staying = append(staying, f)
+			}
+			if f.Role == "master" && (!cluster || f.Slots > 0) {
+				primary = f
+			}
+		}
+		if primary == nil || !primary.Leaving {
+			continue
+		}
+		for _, r := range staying {
+			switch {
+			case cluster && r.Primary == primary.ID:
+				return step{Kind: stepHandover, On: r.Node.ID, Peer: primary.Node.ID, PeerID: primary.ID}, false, true
+			case !cluster:
+				return step{Kind: stepHandover, On: primary.Node.ID, Peer: r.Node.ID, Host: r.Node.Host, Port: r.Port}, false, true
+			}
+		}
+		return step{}, false, false
+	}
+	return step{}, leaving, leaving
 }

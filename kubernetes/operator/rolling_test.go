@@ -32,7 +32,7 @@ func TestRollCluster(t *testing.T) {
 	}
 
 	top = decideCluster(p, outdated(formedFacts(p), "c-0001-001", "c-0002-001"), 2)
-	if got := fmt.Sprint(top.Steps); got != "[c-0001-002 takes the primary role over from c-0001-001, which then restarts]" {
+	if got := fmt.Sprint(top.Steps); got != "[c-0001-002 takes the primary role over from c-0001-001, which then restarts or goes]" {
 		t.Errorf("replicas done: steps %s", got)
 	}
 
@@ -98,5 +98,58 @@ func TestRollReplication(t *testing.T) {
 	top = decideReplication(p, outdated(group(), "r-001"))
 	if got := fmt.Sprint(top.Steps); !strings.HasPrefix(got, "[r-001 hands the primary role to its most up-to-date replica") || !top.Updating {
 		t.Errorf("primary outdated: %s updating %v", got, top.Updating)
+	}
+}
+
+func leaving(fs []nodeFacts, ids ...string) []nodeFacts {
+	for i := range fs {
+		for _, id := range ids {
+			if fs[i].Node.ID == id {
+				fs[i].Leaving = true
+			}
+		}
+	}
+	return fs
+}
+
+// Replicas removed: a leaving node that is its shard's primary hands over to a replica that
+// stays first; then the leaving nodes go, all at once.
+func TestDropReplicas(t *testing.T) {
+	p := clusterPlanWith(t, 2, 2) // c-000s-003 go
+	top := decideCluster(p, leaving(formedFacts(p), "c-0001-003", "c-0002-003"), 2)
+	if len(top.Steps) != 0 || !top.DropReplicas || !top.Updating {
+		t.Errorf("replicas leaving: steps %v drop %v updating %v", top.Steps, top.DropReplicas, top.Updating)
+	}
+
+	// The planned primary of shard 1 is the one going (nodes are ordered by ordinal here as
+	// the plan's; mark the primary leaving instead).
+	top = decideCluster(p, leaving(formedFacts(p), "c-0001-001"), 2)
+	if got := fmt.Sprint(top.Steps); got != "[c-0001-002 takes the primary role over from c-0001-001, which then restarts or goes]" || top.DropReplicas {
+		t.Errorf("a leaving primary: steps %s drop %v", got, top.DropReplicas)
+	}
+
+	fs := leaving(formedFacts(p), "c-0001-001")
+	fs[1].LinkUp, fs[2].LinkUp = false, false
+	if top := decideCluster(p, fs, 2); top.DropReplicas || len(stepsOf(top, stepHandover)) != 0 {
+		t.Errorf("no replica in sync: steps %v drop %v", top.Steps, top.DropReplicas)
+	}
+
+	if top := decideCluster(p, formedFacts(p), 2); top.DropReplicas || !top.Healthy {
+		t.Errorf("nothing leaving: drop %v healthy %v", top.DropReplicas, top.Healthy)
+	}
+
+	r, err := engine.PlanFor(engine.Deployment{Name: "r", Mode: engine.ModeReplication, Shards: 1, ReplicasPerShard: 1, Engine: "valkey",
+		EngineVersion: "8.0", Auth: engine.Auth{AppToken: "app-token-0123456789abcdef", AdminPassword: "admin-password-0123456789"},
+		BasePort: 6379, DataDir: "/data", NodeMemory: 64 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	group := []nodeFacts{
+		{target: target{Node: render.Node{ID: "r-001", Host: "r-001.r-nodes"}, IP: "10.0.0.1", Port: 6379, Leaving: true}, Role: "master", Replicas: 1, Keys: 3},
+		{target: target{Node: render.Node{ID: "r-002", Host: "r-002.r-nodes"}, IP: "10.0.0.2", Port: 6379}, Role: "slave", Primary: "r-001.r-nodes", PrimaryPort: 6379, LinkUp: true},
+	}
+	top = decideReplication(r, group)
+	if len(top.Steps) != 1 || top.Steps[0].Kind != stepHandover || top.Steps[0].Host != "r-002.r-nodes" || top.Steps[0].On != "r-001" {
+		t.Errorf("replication group, leaving primary: %v", top.Steps)
 	}
 }

@@ -25,19 +25,24 @@ import (
 // written and other caches get their turn.
 var MoveTimeout = 5 * time.Minute
 
-// runningShards lists the shard ids of a cache's StatefulSets that are not being deleted.
-func (r *Reconciler) runningShards(ctx context.Context, c *v1alpha1.Cache) ([]string, error) {
+// runningShards lists the shard ids of a cache's StatefulSets that are not being deleted, and
+// the most replicas per shard any of them runs.
+func (r *Reconciler) runningShards(ctx context.Context, c *v1alpha1.Cache) ([]string, int, error) {
 	list := &appsv1.StatefulSetList{}
 	if err := r.List(ctx, list, client.InNamespace(c.Namespace), client.MatchingLabels(render.ShardSelector(c.Name))); err != nil {
-		return nil, fmt.Errorf("listing the shards of cache %s/%s: %w", c.Namespace, c.Name, err)
+		return nil, 0, fmt.Errorf("listing the shards of cache %s/%s: %w", c.Namespace, c.Name, err)
 	}
 	var ids []string
+	replicas := 0
 	for _, s := range list.Items {
 		if s.DeletionTimestamp == nil && metav1.IsControlledBy(&s, c) {
 			ids = append(ids, s.Labels[render.LabelShard])
+			if s.Spec.Replicas != nil {
+				replicas = max(replicas, int(*s.Spec.Replicas)-1)
+			}
 		}
 	}
-	return ids, nil
+	return ids, replicas, nil
 }
 
 // moveSlots moves slots between the shards' current primaries with the engine's slot mover,
@@ -95,6 +100,36 @@ func (r *Reconciler) removeShards(ctx context.Context, objs *render.Objects, sha
 			if err := r.Delete(ctx, pvc); err != nil && !apierrors.IsNotFound(err) {
 				return fmt.Errorf("removing shard %s: deleting volume claim %s: %w", id, name, err)
 			}
+		}
+	}
+	return nil
+}
+
+// dropReplicas shrinks every shard's StatefulSet to the spec's replicas, once the nodes beyond
+// them hold no primary role, and deletes those nodes' volumes (the StatefulSet controller
+// deletes their pods, highest ordinals first; the nodes that stay forget them).
+func (r *Reconciler) dropReplicas(ctx context.Context, objs *render.Objects, replicas int) error {
+	for _, sts := range objs.Shards {
+		cur := &appsv1.StatefulSet{}
+		if err := r.Get(ctx, client.ObjectKeyFromObject(sts), cur); err != nil {
+			return fmt.Errorf("removing replicas: reading StatefulSet %s: %w", sts.Name, err)
+		}
+		want := int32(replicas + 1)
+		if cur.Spec.Replicas != nil && *cur.Spec.Replicas > want {
+			cur.Spec.Replicas = &want
+			if err := r.Update(ctx, cur); err != nil {
+				return fmt.Errorf("removing replicas: scaling StatefulSet %s to %d pods: %w", sts.Name, want, err)
+			}
+		}
+	}
+	for _, n := range objs.Nodes {
+		if n.Ordinal <= replicas {
+			continue
+		}
+		pvc := &corev1.PersistentVolumeClaim{}
+		pvc.Namespace, pvc.Name = objs.Shards[0].Namespace, render.VolumeClaimName(n.Pod)
+		if err := r.Delete(ctx, pvc); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("removing replicas: deleting volume claim %s: %w", pvc.Name, err)
 		}
 	}
 	return nil

@@ -39,8 +39,9 @@ const (
 // them to the plan (forming the cluster the first time), labels each pod with its node's
 // role, and records it all in the status.
 //
-// shards is the spec's shard count (cluster mode): objs may hold more, shards being removed.
-func (r *Reconciler) converge(ctx context.Context, c *v1alpha1.Cache, objs *render.Objects, creds render.Credentials, shards int) (ctrl.Result, error) {
+// shards and replicas are the spec's counts: objs may hold more, shards or replicas being
+// removed.
+func (r *Reconciler) converge(ctx context.Context, c *v1alpha1.Cache, objs *render.Objects, creds render.Credentials, shards, replicas int) (ctrl.Result, error) {
 	zoneLabel := c.Spec.Kubernetes.ZoneLabel
 	if zoneLabel == "" {
 		zoneLabel = corev1.LabelTopologyZone
@@ -66,6 +67,7 @@ func (r *Reconciler) converge(ctx context.Context, c *v1alpha1.Cache, objs *rend
 				targets[i].IP = pod.Status.PodIP
 			}
 			targets[i].Outdated = pod.Annotations[render.AnnotationConfigHash] != templates[n.ShardID][render.AnnotationConfigHash]
+			targets[i].Leaving = n.Ordinal > replicas
 			if kn := pod.Spec.NodeName; kn != "" {
 				if _, seen := zones[kn]; !seen {
 					node := &corev1.Node{}
@@ -105,6 +107,12 @@ func (r *Reconciler) converge(ctx context.Context, c *v1alpha1.Cache, objs *rend
 	if len(topo.Moves) > 0 {
 		log.FromContext(ctx).Info("moving slots", "slots", len(topo.Moves), "shards", shards)
 		stepErr = errors.Join(stepErr, moveSlots(ctx, d, objs.Plan, facts, topo.Moves))
+	}
+	if topo.DropReplicas {
+		log.FromContext(ctx).Info("removing replicas", "replicas", replicas)
+		if err := r.dropReplicas(ctx, objs, replicas); err != nil {
+			return ctrl.Result{}, err
+		}
 	}
 	if len(topo.Leaving) > 0 {
 		log.FromContext(ctx).Info("removing drained shards", "shards", topo.Leaving)

@@ -81,10 +81,13 @@ func (s step) String() string {
 	case stepFailover:
 		return fmt.Sprintf("%s takes over from %s, moving the shard's primary to zone %s", s.On, s.Peer, s.Host)
 	case stepHandover:
+		if s.Host != "" {
+			return fmt.Sprintf("%s hands the primary role to %s, then goes", s.On, s.Peer)
+		}
 		if s.On == s.Peer {
 			return fmt.Sprintf("%s hands the primary role to its most up-to-date replica, then restarts", s.On)
 		}
-		return fmt.Sprintf("%s takes the primary role over from %s, which then restarts", s.On, s.Peer)
+		return fmt.Sprintf("%s takes the primary role over from %s, which then restarts or goes", s.On, s.Peer)
 	case stepRestart:
 		return fmt.Sprintf("%s restarts with its shard's current configuration", s.On)
 	}
@@ -121,6 +124,9 @@ type topology struct {
 	// Leaving are the shards beyond the spec's count that serve no slot any more: their
 	// objects and volumes can go.
 	Leaving []string
+	// DropReplicas: the nodes beyond the spec's replicas (target.Leaving) are all replicas
+	// now; their pods and volumes can go.
+	DropReplicas bool
 }
 
 func (t *topology) wait(format string, args ...any) {
@@ -326,7 +332,16 @@ func decideCluster(plan *engine.Plan, facts []nodeFacts, shards int) topology {
 		t.Leaving, t.Healthy, t.Updating = leaving, false, true
 		t.wait("removing shard(s) %s, whose slots have moved", strings.Join(leaving, ", "))
 	default:
-		if st, ok := rollOne(plan, byNode, true); ok {
+		if st, drop, ok := dropReplicas(plan, byNode, true); ok {
+			t.Healthy, t.Updating = false, true
+			if drop {
+				t.DropReplicas = true
+				t.wait("removing the replicas beyond the spec's count")
+			} else {
+				t.Steps = append(t.Steps, st)
+				t.wait("removing replicas: %s", st)
+			}
+		} else if st, ok := rollOne(plan, byNode, true); ok {
 			t.Steps = append(t.Steps, st)
 			t.Healthy, t.Updating = false, true
 			t.wait("rolling restart: %s", st)
@@ -622,7 +637,16 @@ func decideReplication(plan *engine.Plan, facts []nodeFacts) topology {
 		for i := range facts {
 			byNode[facts[i].Node.ID] = &facts[i]
 		}
-		if st, ok := rollOne(plan, byNode, false); ok {
+		if st, drop, ok := dropReplicas(plan, byNode, false); ok {
+			t.Healthy, t.Updating = false, true
+			if drop {
+				t.DropReplicas = true
+				t.wait("removing the replicas beyond the spec's count")
+			} else {
+				t.Steps = append(t.Steps, st)
+				t.wait("removing replicas: %s", st)
+			}
+		} else if st, ok := rollOne(plan, byNode, false); ok {
 			t.Steps = append(t.Steps, st)
 			t.Healthy, t.Updating = false, true
 			t.wait("rolling restart: %s", st)

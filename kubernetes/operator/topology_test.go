@@ -13,9 +13,11 @@ import (
 // (primary), c-0002-002.
 func clusterPlan(t *testing.T) *engine.Plan { return clusterPlanOf(t, 2) }
 
-func clusterPlanOf(t *testing.T, shards int) *engine.Plan {
+func clusterPlanOf(t *testing.T, shards int) *engine.Plan { return clusterPlanWith(t, shards, 1) }
+
+func clusterPlanWith(t *testing.T, shards, replicas int) *engine.Plan {
 	t.Helper()
-	p, err := engine.PlanFor(engine.Deployment{Name: "c", Mode: engine.ModeCluster, Shards: shards, ReplicasPerShard: 1, Engine: "valkey",
+	p, err := engine.PlanFor(engine.Deployment{Name: "c", Mode: engine.ModeCluster, Shards: shards, ReplicasPerShard: replicas, Engine: "valkey",
 		EngineVersion: "8.0", Auth: engine.Auth{AppToken: "app-token-0123456789abcdef", AdminPassword: "admin-password-0123456789"},
 		BasePort: 6379, DataDir: "/data", NodeMemory: 64 << 20})
 	if err != nil {
