@@ -116,3 +116,45 @@ func TestTopologyRollsEveryNode(t *testing.T) {
 		})
 	}
 }
+
+// Replicas removed from a replication group whose primary is the node going: it hands the
+// role to a replica that stays (FAILOVER TO, on real servers), then the passes say the
+// leaving node can go; the group that stays holds every key.
+func TestTopologyDropsALeavingPrimary(t *testing.T) {
+	l := startLive(t, engine.ModeReplication, 1, 2)
+	for _, n := range l.plan.Nodes {
+		l.start(t, n.ID)
+	}
+	l.converge(t, 90*time.Second)
+	ctx := context.Background()
+	first, last := l.plan.Nodes[0], l.plan.Nodes[2]
+	c := l.admin(first.ID)
+	for i := 0; i < 300; i++ {
+		if err := c.Set(ctx, fmt.Sprintf("k%d", i), i, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The node with the highest ordinal leads when the replicas are cut to one.
+	if err := c.Do(ctx, "failover", "to", last.Host, last.Port(), "timeout", 10000).Err(); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	l.converge(t, 60*time.Second)
+	l.targets[2].Leaving = true
+	var topo topology
+	deadline := time.Now().Add(time.Minute)
+	for topo = l.pass(t); !topo.DropReplicas; topo = l.pass(t) {
+		if time.Now().After(deadline) {
+			t.Fatalf("never ready to drop the leaving node: %s", topo.Waiting)
+		}
+		time.Sleep(RequeueForming)
+	}
+	for _, f := range gather(ctx, l.dialer, false, l.targets) {
+		if f.Node.ID == last.ID && f.Role != "slave" {
+			t.Fatalf("%s is still %s when it may go", last.ID, f.Role)
+		}
+		if f.Role == "master" && f.Keys != 300 {
+			t.Errorf("the new primary %s holds %d keys, want 300", f.Node.ID, f.Keys)
+		}
+	}
+}
