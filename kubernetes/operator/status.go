@@ -91,6 +91,17 @@ func (r *Reconciler) converge(ctx context.Context, c *v1alpha1.Cache, objs *rend
 	} else {
 		topo = decideReplication(objs.Plan, facts)
 	}
+	if topo.Healthy {
+		// Clients reach the nodes through Services, which list only ready pods: a cache is
+		// Ready once every node pod is, not merely once every node answers the operator.
+		for i, p := range pods {
+			if p == nil || !podReady(p) {
+				topo.Healthy = false
+				topo.wait("pod %s is not ready yet (its readiness probe)", objs.Nodes[i].Pod)
+				break
+			}
+		}
+	}
 	stepErr := r.setParameters(ctx, d, objs.Plan, facts, pods, templates)
 	if len(topo.Steps) > 0 {
 		log.FromContext(ctx).Info("bringing the nodes to the plan", "steps", fmt.Sprint(topo.Steps))
