@@ -339,7 +339,7 @@ func k8sStackCache(t testing.TestingT, set map[string]any) string {
 
 // slotMoveLine is the operator's log line for one source/destination pair's moves (the
 // engine's slot mover's words).
-var slotMoveLine = regexp.MustCompile(`moved (\d+) slots \((\d+) keys\) from (\S+) to (\S+) in ([0-9.]+[µa-z]+)`)
+var slotMoveLine = regexp.MustCompile(`moved (\d+) slots \((\d+) keys\) from (\S+) to (\S+) in ((?:[0-9.]+(?:ms|µs|ns|h|m|s))+)`)
 
 // SlotMovesE sums the slot moves the operator has logged since a time: slots, keys, the
 // longest pair's time (pairs move side by side) and keys per second over it.
