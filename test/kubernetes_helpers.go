@@ -16,7 +16,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 
-	"github.com/rediskit/rediskit/engine"
 	"github.com/rediskit/rediskit/internal/clientcheck"
 	"github.com/rediskit/rediskit/kubernetes/api/v1alpha1"
 	"github.com/rediskit/rediskit/kubernetes/install"
@@ -376,37 +375,25 @@ func (c KubeCache) SlotMoves(t testing.TestingT, since time.Time) string {
 	return s
 }
 
-// NodeConfigE is a configuration parameter as the node in pod says it runs it (CONFIG GET,
-// as the engine's admin user, from inside the pod).
-func (c KubeCache) NodeConfigE(t testing.TestingT, pod, name string) (string, error) {
-	obj, err := c.GetE(t)
+// StartedConfigE is a directive's value in the configuration the node of pod started from:
+// the redis.conf pod-start copies into the node's directory on its volume at every start.
+func (c KubeCache) StartedConfigE(t testing.TestingT, pod, nodeID, directive string) (string, error) {
+	path := fmt.Sprintf("%s/%s/redis.conf", render.DataDir, nodeID)
+	out, err := k8s.RunKubectlAndGetOutputE(t, c.Opts, "exec", pod, "-c", "engine", "--", "cat", path)
 	if err != nil {
 		return "", err
 	}
-	cli := "redis-cli"
-	if obj.Spec.Engine == "valkey" {
-		cli = "valkey-cli"
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) == 2 && f[0] == directive {
+			return f[1], nil
+		}
 	}
-	tls := ""
-	if operator.TLSSecret(obj) != "" {
-		tls = fmt.Sprintf("--tls --cacert %s/ca.crt", render.TLSDir)
-	}
-	script := fmt.Sprintf(`%s %s -h 127.0.0.1 -p "$RK_PORT" --user %s --pass "$(awk '$1=="masterauth"{print $2}' %s/%s)" --no-auth-warning config get %s`,
-		cli, tls, engine.AdminUser, render.CredentialsDir, render.CredentialsFile, name)
-	out, err := k8s.RunKubectlAndGetOutputE(t, c.Opts, "exec", pod, "-c", "engine", "--", "sh", "-c", script)
-	if err != nil {
-		return "", err
-	}
-	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 2 || strings.TrimSpace(lines[0]) != name {
-		return "", fmt.Errorf("CONFIG GET %s on %s: %q", name, pod, out)
-	}
-	return strings.TrimSpace(lines[1]), nil
+	return "", fmt.Errorf("%s on %s has no %s line", path, pod, directive)
 }
 
-// NodeConfig is NodeConfigE that fails the test.
-func (c KubeCache) NodeConfig(t testing.TestingT, pod, name string) string {
-	v, err := c.NodeConfigE(t, pod, name)
+// StartedConfig is StartedConfigE that fails the test.
+func (c KubeCache) StartedConfig(t testing.TestingT, pod, nodeID, directive string) string {
+	v, err := c.StartedConfigE(t, pod, nodeID, directive)
 	if err != nil {
 		t.Fatal(err)
 	}
