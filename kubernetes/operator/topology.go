@@ -332,20 +332,10 @@ func decideCluster(plan *engine.Plan, facts []nodeFacts, shards int) topology {
 		t.Leaving, t.Healthy, t.Updating = leaving, false, true
 		t.wait("removing shard(s) %s, whose slots have moved", strings.Join(leaving, ", "))
 	default:
-		if st, drop, ok := dropReplicas(plan, byNode, true); ok {
-			t.Healthy, t.Updating = false, true
-			if drop {
-				t.DropReplicas = true
-				t.wait("removing the replicas beyond the spec's count")
-			} else {
-				t.Steps = append(t.Steps, st)
-				t.wait("removing replicas: %s", st)
-			}
-		} else if st, ok := rollOne(plan, byNode, true); ok {
-			t.Steps = append(t.Steps, st)
-			t.Healthy, t.Updating = false, true
-			t.wait("rolling restart: %s", st)
-		} else if st, ok := balancePrimaries(plan, byNode); ok {
+		if t.plannedChange(plan, byNode, true) {
+			break
+		}
+		if st, ok := balancePrimaries(plan, byNode); ok {
 			t.Steps = append(t.Steps, st)
 			t.Healthy, t.Updating = false, true
 			t.wait("%s", st)
@@ -637,20 +627,31 @@ func decideReplication(plan *engine.Plan, facts []nodeFacts) topology {
 		for i := range facts {
 			byNode[facts[i].Node.ID] = &facts[i]
 		}
-		if st, drop, ok := dropReplicas(plan, byNode, false); ok {
-			t.Healthy, t.Updating = false, true
-			if drop {
-				t.DropReplicas = true
-				t.wait("removing the replicas beyond the spec's count")
-			} else {
-				t.Steps = append(t.Steps, st)
-				t.wait("removing replicas: %s", st)
-			}
-		} else if st, ok := rollOne(plan, byNode, false); ok {
-			t.Steps = append(t.Steps, st)
-			t.Healthy, t.Updating = false, true
-			t.wait("rolling restart: %s", st)
-		}
+		t.plannedChange(plan, byNode, false)
 	}
 	return t
+}
+
+// plannedChange decides, for a healthy cache, the next step of a change its spec asks for:
+// replicas leaving first (no point restarting a node that goes), then the rolling restart. It
+// reports whether there was one; the cache is then Updating.
+func (t *topology) plannedChange(plan *engine.Plan, byNode map[string]*nodeFacts, cluster bool) bool {
+	if st, drop, ok := dropReplicas(plan, byNode, cluster); ok {
+		t.Healthy, t.Updating = false, true
+		if drop {
+			t.DropReplicas = true
+			t.wait("removing the replicas beyond the spec's count")
+		} else {
+			t.Steps = append(t.Steps, st)
+			t.wait("removing replicas: %s", st)
+		}
+		return true
+	}
+	if st, ok := rollOne(plan, byNode, cluster); ok {
+		t.Steps = append(t.Steps, st)
+		t.Healthy, t.Updating = false, true
+		t.wait("rolling restart: %s", st)
+		return true
+	}
+	return false
 }
