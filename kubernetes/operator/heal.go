@@ -52,6 +52,8 @@ func take(ctx context.Context, d *dialer, facts []nodeFacts, steps []step) error
 			}
 		case stepTakeover:
 			err = c.Do(ctx, "cluster", "failover", "takeover").Err()
+		case stepSettle:
+			err = c.Do(ctx, "cluster", "setslot", s.Slots[0].Start, "node", s.PeerID).Err()
 		case stepForget:
 			err = c.ClusterForget(ctx, s.PeerID).Err()
 		case stepFollow:

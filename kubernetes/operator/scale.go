@@ -23,7 +23,7 @@ import (
 // MoveTimeout bounds one pass's slot moves. What was moved stays moved and a batch cut short
 // stays open, to be resumed by the next pass's same decision; meanwhile the cache's status is
 // written and other caches get their turn.
-var MoveTimeout = 5 * time.Minute
+var MoveTimeout = 15 * time.Minute
 
 // runningShards lists the shard ids of a cache's StatefulSets that are not being deleted, and
 // the most replicas per shard any of them runs.

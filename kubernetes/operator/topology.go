@@ -33,6 +33,9 @@ const (
 	// stepTakeover: On, a replica whose primary is lost, takes its slots over without the
 	// other primaries' votes (CLUSTER FAILOVER TAKEOVER).
 	stepTakeover stepKind = "takeover"
+	// stepSettle: On, which still has slot Slots[0] open (migrating) though PeerID owns it
+	// now, is told the owner (CLUSTER SETSLOT NODE): the last step of a move that was cut off.
+	stepSettle stepKind = "settle"
 	// stepHandover: On, an in-sync replica that runs the current configuration, becomes its
 	// shard's primary with the primary's agreement, so the primary Peer can restart as a
 	// replica: CLUSTER FAILOVER on On in cluster mode, FAILOVER on the primary (On is then
@@ -90,6 +93,8 @@ func (s step) String() string {
 		return fmt.Sprintf("%s takes the primary role over from %s, which then restarts or goes", s.On, s.Peer)
 	case stepRestart:
 		return fmt.Sprintf("%s restarts with its shard's current configuration", s.On)
+	case stepSettle:
+		return fmt.Sprintf("%s learns that %s owns slot %s, whose move was cut off", s.On, s.Peer, slotList(s.Slots))
 	}
 	return string(s.Kind)
 }
@@ -386,12 +391,30 @@ func openSlots(t *topology, answered []*nodeFacts, moves []engine.SlotMove, ids 
 	for _, m := range moves {
 		planned[m.Slot] = true
 	}
+	owner := map[int]string{} // slot -> the cluster id that says it serves it
+	for _, f := range answered {
+		for _, v := range f.View {
+			if v.Has("myself") {
+				for _, r := range v.Slots {
+					for s := r.Start; s <= r.End; s++ {
+						owner[s] = v.ID
+					}
+				}
+			}
+		}
+	}
 	for _, f := range answered {
 		for _, v := range f.View {
 			if !v.Has("myself") {
 				continue
 			}
 			for _, o := range v.Open {
+				if !o.Importing && owner[o.Slot] == o.Peer {
+					// The destination took the slot; the source was never told.
+					t.Steps = append(t.Steps, step{Kind: stepSettle, On: f.Node.ID, Peer: nodeOf(ids, o.Peer), PeerID: o.Peer,
+						Slots: []engine.SlotRange{{Start: o.Slot, End: o.Slot}}})
+					continue
+				}
 				if planned[o.Slot] {
 					continue
 				}

@@ -387,6 +387,19 @@ func TestDecideClusterScaling(t *testing.T) {
 		}
 	})
 
+	t.Run("a source still migrating a slot its destination owns is told the owner", func(t *testing.T) {
+		p := clusterPlan(t)
+		fs := formedFacts(p)
+		// Slot 0 moved to c-0002-001 (it serves it in every view), but c-0001-001 was cut
+		// off before it heard so and still has it migrating.
+		reslot(fs, map[string][]engine.SlotRange{"c-0001-001": {{Start: 1, End: 8191}}, "c-0002-001": {{Start: 0, End: 0}, {Start: 8192, End: 16383}}})
+		fs[0].View[0].Open = []engine.OpenSlot{{Slot: 0, Peer: fs[2].ID}}
+		top := decideCluster(p, fs, 2)
+		if got := stepsOf(top, stepSettle); fmt.Sprint(got) != "[c-0001-001 learns that c-0002-001 owns slot 0-0, whose move was cut off]" {
+			t.Errorf("settle steps %v (waiting %q)", got, top.Waiting)
+		}
+	})
+
 	t.Run("an open slot of a planned move is resumed by it", func(t *testing.T) {
 		fs := formedFacts(p3)
 		fs[4].View[4].Open = []engine.OpenSlot{{Slot: 16383, Peer: fs[0].ID}}
