@@ -9,15 +9,20 @@ import (
 	"github.com/rediskit/rediskit/kubernetes/render"
 )
 
-func outdated(fs []nodeFacts, ids ...string) []nodeFacts {
+// mark applies set to the facts of the nodes named.
+func mark(fs []nodeFacts, set func(*nodeFacts), ids ...string) []nodeFacts {
 	for i := range fs {
 		for _, id := range ids {
 			if fs[i].Node.ID == id {
-				fs[i].Outdated = true
+				set(&fs[i])
 			}
 		}
 	}
 	return fs
+}
+
+func outdated(fs []nodeFacts, ids ...string) []nodeFacts {
+	return mark(fs, func(f *nodeFacts) { f.Outdated = true }, ids...)
 }
 
 // A rolling restart in cluster mode: replicas first, then each primary hands its role to its
@@ -79,12 +84,7 @@ func TestRollSingleNodeShards(t *testing.T) {
 
 // In a replication group the primary runs FAILOVER itself once its replicas are current.
 func TestRollReplication(t *testing.T) {
-	p, err := engine.PlanFor(engine.Deployment{Name: "r", Mode: engine.ModeReplication, Shards: 1, ReplicasPerShard: 1, Engine: "valkey",
-		EngineVersion: "8.0", Auth: engine.Auth{AppToken: "app-token-0123456789abcdef", AdminPassword: "admin-password-0123456789"},
-		BasePort: 6379, DataDir: "/data", NodeMemory: 64 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := replicationPlan(t, 1)
 	group := func() []nodeFacts {
 		return []nodeFacts{
 			{target: target{Node: render.Node{ID: "r-001", Host: "r-001.r-nodes"}, IP: "10.0.0.1", Port: 6379}, Role: "master", Replicas: 1, Keys: 3},
@@ -102,14 +102,7 @@ func TestRollReplication(t *testing.T) {
 }
 
 func leaving(fs []nodeFacts, ids ...string) []nodeFacts {
-	for i := range fs {
-		for _, id := range ids {
-			if fs[i].Node.ID == id {
-				fs[i].Leaving = true
-			}
-		}
-	}
-	return fs
+	return mark(fs, func(f *nodeFacts) { f.Leaving = true }, ids...)
 }
 
 // Replicas removed: a leaving node that is its shard's primary hands over to a replica that
@@ -138,12 +131,7 @@ func TestDropReplicas(t *testing.T) {
 		t.Errorf("nothing leaving: drop %v healthy %v", top.DropReplicas, top.Healthy)
 	}
 
-	r, err := engine.PlanFor(engine.Deployment{Name: "r", Mode: engine.ModeReplication, Shards: 1, ReplicasPerShard: 1, Engine: "valkey",
-		EngineVersion: "8.0", Auth: engine.Auth{AppToken: "app-token-0123456789abcdef", AdminPassword: "admin-password-0123456789"},
-		BasePort: 6379, DataDir: "/data", NodeMemory: 64 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := replicationPlan(t, 1)
 	group := []nodeFacts{
 		{target: target{Node: render.Node{ID: "r-001", Host: "r-001.r-nodes"}, IP: "10.0.0.1", Port: 6379, Leaving: true}, Role: "master", Replicas: 1, Keys: 3},
 		{target: target{Node: render.Node{ID: "r-002", Host: "r-002.r-nodes"}, IP: "10.0.0.2", Port: 6379}, Role: "slave", Primary: "r-001.r-nodes", PrimaryPort: 6379, LinkUp: true},

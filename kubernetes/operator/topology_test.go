@@ -246,12 +246,7 @@ func TestDecideCluster(t *testing.T) {
 }
 
 func TestDecideReplication(t *testing.T) {
-	p, err := engine.PlanFor(engine.Deployment{Name: "r", Mode: engine.ModeReplication, Shards: 1, ReplicasPerShard: 2, Engine: "valkey",
-		EngineVersion: "8.0", Auth: engine.Auth{AppToken: "app-token-0123456789abcdef", AdminPassword: "admin-password-0123456789"},
-		BasePort: 6379, DataDir: "/data", NodeMemory: 64 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := replicationPlan(t, 2)
 	fresh := func() []nodeFacts {
 		var out []nodeFacts
 		for i, n := range p.Nodes {
@@ -408,4 +403,16 @@ func TestDecideClusterScaling(t *testing.T) {
 			t.Errorf("moves %d waiting %q", len(top.Moves), top.Waiting)
 		}
 	})
+}
+
+// replicationPlan is a replication group's plan: nodes r-001 (primary) to r-00<replicas+1>.
+func replicationPlan(t *testing.T, replicas int) *engine.Plan {
+	t.Helper()
+	p, err := engine.PlanFor(engine.Deployment{Name: "r", Mode: engine.ModeReplication, Shards: 1, ReplicasPerShard: replicas, Engine: "valkey",
+		EngineVersion: "8.0", Auth: engine.Auth{AppToken: "app-token-0123456789abcdef", AdminPassword: "admin-password-0123456789"},
+		BasePort: 6379, DataDir: "/data", NodeMemory: 64 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
