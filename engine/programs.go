@@ -16,14 +16,17 @@ import (
 // Redis OSS, each from its own Debian package).
 type Programs struct {
 	Server, Sentinel string
+	// Cli is the engine's command-line client (its --rdb fetches a node's snapshot over the
+	// replication protocol).
+	Cli string
 }
 
 // ProgramsFor names the executables of an engine.
 func ProgramsFor(e paramgroup.Engine) Programs {
 	if e == paramgroup.Valkey {
-		return Programs{Server: "valkey-server", Sentinel: "valkey-sentinel"}
+		return Programs{Server: "valkey-server", Sentinel: "valkey-sentinel", Cli: "valkey-cli"}
 	}
-	return Programs{Server: "redis-server", Sentinel: "redis-sentinel"}
+	return Programs{Server: "redis-server", Sentinel: "redis-sentinel", Cli: "redis-cli"}
 }
 
 // knownPrograms are the executables `rediskit-engine exec` may replace itself with.

@@ -61,8 +61,7 @@ func (e *Engine) Snapshot(ctx context.Context, name string) (string, error) {
 // AutomaticSnapshot takes a snapshot that the retention period applies to and prunes the
 // automatic snapshots older than it. A scheduler calls it in the snapshot window.
 func (e *Engine) AutomaticSnapshot(ctx context.Context, now time.Time) (string, error) {
-	// Named after the scheduled time, so the day's automatic snapshot is recognisable.
-	name := fmt.Sprintf("%s-auto-%s", e.Plan.Deployment.Name, now.UTC().Format("20060102-150405"))
+	name := AutomaticSnapshotName(e.Plan.Deployment.Name, now)
 	dir, err := e.takeSnapshot(ctx, name, true, now.UTC())
 	if err != nil {
 		return "", err
@@ -71,6 +70,23 @@ func (e *Engine) AutomaticSnapshot(ctx context.Context, now time.Time) (string, 
 		return dir, fmt.Errorf("snapshot %s taken, but pruning old ones: %w", name, err)
 	}
 	return dir, nil
+}
+
+// AutomaticSnapshotName names an automatic snapshot after its deployment and the scheduled
+// time, so the day's automatic snapshot is recognisable (and pruned by SnapshotStore.Prune).
+func AutomaticSnapshotName(deployment string, at time.Time) string {
+	return fmt.Sprintf("%s-auto-%s", deployment, at.UTC().Format("20060102-150405"))
+}
+
+// CheckRestoreEngine accepts restoring snapshot m into a deployment running engine e at
+// version: the same engine and major version (an RDB file is read by its own engine, by
+// versions of the same major at least).
+func CheckRestoreEngine(m *Manifest, e paramgroup.Engine, version string) error {
+	if m.Engine != e || majorVersion(m.EngineVersion) != majorVersion(version) {
+		return fmt.Errorf("restoring %s: snapshot was taken with %s %s, deployment runs %s %s; the engine and major version must match",
+			m.Name, m.Engine, m.EngineVersion, e, version)
+	}
+	return nil
 }
 
 func (e *Engine) takeSnapshot(ctx context.Context, name string, automatic bool, created time.Time) (string, error) {
@@ -259,9 +275,8 @@ func (e *Engine) restoreFiles(ctx context.Context) error {
 		return fmt.Errorf("restoring: %w", err)
 	}
 	p := e.Plan
-	if m.Engine != p.Deployment.Engine || majorVersion(m.EngineVersion) != majorVersion(p.Deployment.EngineVersion) {
-		return fmt.Errorf("restoring %s: snapshot was taken with %s %s, deployment runs %s %s; the engine and major version must match",
-			m.Name, m.Engine, m.EngineVersion, p.Deployment.Engine, p.Deployment.EngineVersion)
+	if err := CheckRestoreEngine(m, p.Deployment.Engine, p.Deployment.EngineVersion); err != nil {
+		return err
 	}
 	if (m.Mode == ModeCluster) != (p.Deployment.Mode == ModeCluster) || len(m.Shards) != len(p.Primaries()) {
 		return fmt.Errorf("restoring %s: snapshot has mode %s with %d shards, deployment has mode %s with %d",

@@ -367,11 +367,14 @@ func (k *KubernetesCache) Update(ctx context.Context, req infer.UpdateRequest[Ku
 	return infer.UpdateResponse[KubernetesCacheState]{Output: st}, nil
 }
 
-// KubernetesDeleteTimeout bounds how long Delete waits for the Cache and its objects to go.
-var KubernetesDeleteTimeout = 5 * time.Minute
+// KubernetesDeleteTimeout bounds how long Delete waits for the Cache to go: its final
+// snapshot is taken first.
+var KubernetesDeleteTimeout = 20 * time.Minute
 
-// Delete deletes the Cache (its objects go with it: they are owned by it) and then its nodes'
-// volumes, which outlive their pods on purpose, unless keepVolumes.
+// Delete deletes the Cache and then its nodes' volumes, which outlive their pods on purpose,
+// unless keepVolumes. The operator takes the final snapshot (unless
+// snapshots.finalSnapshot is false) before it lets the Cache go; deletion is in the
+// background, so the nodes run until then and their objects go after it (they are owned).
 func (k *KubernetesCache) Delete(ctx context.Context, req infer.DeleteRequest[KubernetesCacheState]) (infer.DeleteResponse, error) {
 	st := req.State
 	cl, err := kubeClient(st.KubernetesCacheArgs)
@@ -380,26 +383,56 @@ func (k *KubernetesCache) Delete(ctx context.Context, req infer.DeleteRequest[Ku
 	}
 	key := types.NamespacedName{Namespace: st.Namespace, Name: st.Name}
 	c := &v1alpha1.Cache{ObjectMeta: metav1.ObjectMeta{Name: st.Name, Namespace: st.Namespace}}
-	if err := cl.Delete(ctx, c, client.PropagationPolicy(metav1.DeletePropagationForeground)); client.IgnoreNotFound(err) != nil && !meta.IsNoMatchError(err) {
+	if err := cl.Delete(ctx, c, client.PropagationPolicy(metav1.DeletePropagationBackground)); client.IgnoreNotFound(err) != nil && !meta.IsNoMatchError(err) {
 		return infer.DeleteResponse{}, fmt.Errorf("deleting cache %s: %w", key, err)
 	}
 	deadline := time.Now().Add(KubernetesDeleteTimeout)
 	for {
-		err := cl.Get(ctx, key, &v1alpha1.Cache{})
+		cur := &v1alpha1.Cache{}
+		err := cl.Get(ctx, key, cur)
 		if apierrors.IsNotFound(err) || meta.IsNoMatchError(err) {
 			break
 		}
 		if time.Now().After(deadline) {
-			return infer.DeleteResponse{}, fmt.Errorf("cache %s still there %s after deleting it (its pods may be stuck terminating): %v", key, KubernetesDeleteTimeout, err)
+			why := "its final snapshot may still be running"
+			if cond := meta.FindStatusCondition(cur.Status.Conditions, v1alpha1.ConditionFinalSnapshot); cond != nil {
+				why = cond.Message
+			}
+			return infer.DeleteResponse{}, fmt.Errorf("cache %s still there %s after deleting it: %s (%v)", key, KubernetesDeleteTimeout, why, err)
 		}
 		time.Sleep(KubernetesPoll)
+	}
+	// The garbage collector removes the cache's objects once it is gone: done when its pods
+	// are (they hold the volumes), then the volumes.
+	owned := client.MatchingLabels{render.LabelCache: st.Name}
+	if err := waitGone(ctx, cl, &corev1.PodList{}, st.Namespace, owned, deadline, "the pods of cache "+key.String()); err != nil {
+		return infer.DeleteResponse{}, err
 	}
 	if st.KeepVolumes {
 		return infer.DeleteResponse{}, nil
 	}
-	if err := cl.DeleteAllOf(ctx, &corev1.PersistentVolumeClaim{}, client.InNamespace(st.Namespace),
-		client.MatchingLabels{render.LabelCache: st.Name}); err != nil {
+	if err := cl.DeleteAllOf(ctx, &corev1.PersistentVolumeClaim{}, client.InNamespace(st.Namespace), owned); err != nil {
 		return infer.DeleteResponse{}, fmt.Errorf("deleting the volumes of cache %s: %w", key, err)
 	}
+	if err := waitGone(ctx, cl, &corev1.PersistentVolumeClaimList{}, st.Namespace, owned, deadline, "the volumes of cache "+key.String()); err != nil {
+		return infer.DeleteResponse{}, err
+	}
 	return infer.DeleteResponse{}, nil
+}
+
+// waitGone waits until list finds nothing in ns with the labels.
+func waitGone(ctx context.Context, cl client.Client, list client.ObjectList, ns string, labels client.MatchingLabels, deadline time.Time, what string) error {
+	for {
+		if err := cl.List(ctx, list, client.InNamespace(ns), labels); err != nil {
+			return fmt.Errorf("listing %s: %w", what, err)
+		}
+		n := meta.LenList(list)
+		if n == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s: %d still there %s after deleting the cache", what, n, KubernetesDeleteTimeout)
+		}
+		time.Sleep(KubernetesPoll)
+	}
 }

@@ -16,6 +16,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/rediskit/rediskit/engine"
 	"github.com/rediskit/rediskit/internal/clientcheck"
 	"github.com/rediskit/rediskit/kubernetes/api/v1alpha1"
 	"github.com/rediskit/rediskit/kubernetes/install"
@@ -193,13 +194,9 @@ func (c KubeCache) StartLoadE(t testing.TestingT, name string, o LoadOptions) (*
 	for i, a := range args {
 		quoted[i] = fmt.Sprintf("%q", a)
 	}
-	image := obj.Spec.Kubernetes.Image
-	if image == "" {
-		r, err := render.Resolve(obj)
-		if err != nil {
-			return nil, err
-		}
-		image = r.Kubernetes.Image
+	image, err := EngineImageE(obj)
+	if err != nil {
+		return nil, err
 	}
 	manifest := fmt.Sprintf(`apiVersion: v1
 kind: Pod
@@ -225,6 +222,15 @@ spec:
 		return nil, err
 	}
 	return &Load{Pod: name, opts: c.Opts}, nil
+}
+
+// EngineImageE is the engine image the cache's pods run.
+func EngineImageE(obj *v1alpha1.Cache) (string, error) {
+	r, err := render.Resolve(obj)
+	if err != nil {
+		return "", err
+	}
+	return r.Kubernetes.Image, nil
 }
 
 // StartLoad is StartLoadE that fails the test.
@@ -398,4 +404,66 @@ func (c KubeCache) StartedConfig(t testing.TestingT, pod, nodeID, directive stri
 		t.Fatal(err)
 	}
 	return v
+}
+
+// RunSnapshotJobE starts a Job from the cache's snapshot schedule now (as the CronJob would in
+// the window) and returns the manifest of the snapshot it took, read from its log.
+func (c KubeCache) RunSnapshotJobE(t testing.TestingT, job string, timeout time.Duration) (*engine.Manifest, error) {
+	if _, err := k8s.CreateJobFromCronJobE(t, c.Opts, c.Name+"-snapshot", job); err != nil {
+		return nil, err
+	}
+	if err := k8s.WaitUntilJobSucceedE(t, c.Opts, job, int(timeout/(2*time.Second)), 2*time.Second); err != nil {
+		return nil, err
+	}
+	logs, err := k8s.RunKubectlAndGetOutputE(t, c.Opts, "logs", "job/"+job)
+	if err != nil {
+		return nil, err
+	}
+	lines := strings.Split(strings.TrimSpace(logs), "\n")
+	m := &engine.Manifest{}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), m); err != nil {
+		return nil, fmt.Errorf("reading the manifest from the log of job %s: %w\n%s", job, err, logs)
+	}
+	return m, nil
+}
+
+// ReadSnapshotStoreE runs a pod of image with the namespace's snapshot volume mounted at
+// /snapshots and returns what script (sh) prints: what a user sees on the volume.
+func ReadSnapshotStoreE(t testing.TestingT, opts *k8s.KubectlOptions, name, image, script string) (string, error) {
+	manifest := fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata:
+  name: %s
+spec:
+  restartPolicy: Never
+  securityContext: {runAsNonRoot: true, runAsUser: 10001, seccompProfile: {type: RuntimeDefault}}
+  containers:
+  - name: read
+    image: %s
+    imagePullPolicy: IfNotPresent
+    command: ["sh", "-c", %q]
+    securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+    volumeMounts: [{name: snapshots, mountPath: /snapshots, readOnly: true}]
+  volumes:
+  - name: snapshots
+    persistentVolumeClaim: {claimName: %s}
+`, name, image, script, render.SnapshotStoreName)
+	if err := k8s.KubectlApplyFromStringE(t, opts, manifest); err != nil {
+		return "", err
+	}
+	defer k8s.RunKubectlE(t, opts, "delete", "pod", name, "--wait=false")
+	_, err := retry.DoWithRetryE(t, "pod "+name+" to finish", 90, 2*time.Second, func() (string, error) {
+		p, err := k8s.GetPodE(t, opts, name)
+		if err != nil {
+			return "", err
+		}
+		if p.Status.Phase != corev1.PodSucceeded && p.Status.Phase != corev1.PodFailed {
+			return "", fmt.Errorf("phase %s", p.Status.Phase)
+		}
+		return "", nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return k8s.RunKubectlAndGetOutputE(t, opts, "logs", name)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/gruntwork-io/terratest/modules/random"
 	"github.com/gruntwork-io/terratest/modules/retry"
 	test_structure "github.com/gruntwork-io/terratest/modules/test-structure"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 
 	"github.com/rediskit/rediskit/engine"
 	"github.com/rediskit/rediskit/infra/deploy"
@@ -58,14 +59,31 @@ func TestKubernetesTarget(t *testing.T) {
 		if lostWorker != "" {
 			cluster.StartNode(t, lostWorker)
 		}
-		if err := deploy.Destroy(ctx, opts); err != nil {
-			t.Errorf("destroy: %v", err)
+		image := ""
+		if obj, err := kc.GetE(t); err == nil {
+			image, _ = EngineImageE(obj)
 		}
-		for _, kind := range []string{"caches", "statefulsets", "pods", "persistentvolumeclaims", "services"} {
+		destroyed := deploy.Destroy(ctx, opts)
+		if destroyed != nil {
+			t.Errorf("destroy: %v", destroyed)
+		}
+		for _, kind := range []string{"caches", "statefulsets", "pods", "persistentvolumeclaims", "services", "cronjobs", "jobs"} {
 			out, err := k8s.RunKubectlAndGetOutputE(t, kc.Opts, "get", kind, "-l", "rediskit.io/cache="+kc.Name, "-o", "name")
 			if err != nil || strings.TrimSpace(out) != "" {
 				t.Errorf("%s left after destroy: %q %v", kind, out, err)
 			}
+		}
+		// pulumi destroy took the cache's final snapshot before the cache went.
+		if destroyed == nil && image != "" {
+			out, err := ReadSnapshotStoreE(t, kc.Opts, "read-final", image, "ls /snapshots")
+			if err != nil || !strings.Contains(out, kc.Name+"-final-") {
+				t.Errorf("no final snapshot of %s on the snapshot volume after destroy (%v):\n%s", kc.Name, err, out)
+			}
+		}
+		// Caches left by a failed run must not hold the namespace's deletion forever on
+		// their final snapshot (their operator goes with the namespace).
+		for _, c := range []string{kc.Name, "rk-restored"} {
+			_, _ = k8s.RunKubectlAndGetOutputE(t, kc.Opts, "patch", "cache", c, "--type=merge", "-p", `{"metadata":{"finalizers":null}}`)
 		}
 		_, _ = k8s.RunKubectlAndGetOutputE(t, kc.Opts, "delete", "namespace", ns, "--wait=false")
 	})
@@ -196,6 +214,80 @@ func TestKubernetesTarget(t *testing.T) {
 		if rep.Lost != 0 || rep.Unverified != 0 {
 			t.Errorf("%d of %d keys lost across a restart of every pod (%v)", rep.Lost, keys, rep.LostKeys)
 		}
+	})
+
+	test_structure.RunTestStage(t, "snapshot, restore into a new cache, final snapshot", func() {
+		// The keep: keys written before the restart are in the cache; a Job of the
+		// snapshot schedule (what runs in the window) takes every shard from a replica.
+		m, err := kc.RunSnapshotJobE(t, "rk-snapshot-now", 5*time.Minute)
+		if err != nil {
+			t.Fatalf("the scheduled snapshot, run now: %v", err)
+		}
+		t.Logf("snapshot %s: %d shards", m.Name, len(m.Shards))
+		if len(m.Shards) != 3 || !m.Automatic || !strings.HasPrefix(m.Name, kc.Name+"-auto-") {
+			t.Fatalf("snapshot manifest %+v; want 3 shards, automatic", m)
+		}
+		for _, sh := range m.Shards {
+			if sh.Size == 0 || !strings.Contains(sh.Source, "-1.") {
+				t.Errorf("shard %s: %d bytes from %s; want a non-empty RDB from the replica (ordinal 1)", sh.ShardID, sh.Size, sh.Source)
+			}
+		}
+		// A new cache of another shape (2 shards, no replicas) created from it has every
+		// key before it is first Ready.
+		restored := KubeCache{Opts: kc.Opts, Name: "rk-restored"}
+		k8s.KubectlApplyFromString(t, kc.Opts, fmt.Sprintf(`apiVersion: rediskit.io/v1alpha1
+kind: Cache
+metadata: {name: %s}
+spec:
+  mode: cluster
+  engine: valkey
+  engineVersion: "8.0"
+  shards: 2
+  replicas: 0
+  encryption: {inTransit: true}
+  auth: {mode: token}
+  snapshots: {restoreFromSnapshot: %s}
+  kubernetes: {storageSize: 256Mi, resources: {limits: {memory: 256Mi}}}
+`, restored.Name, m.Name))
+		start := time.Now()
+		obj := restored.WaitReady(t, "the restored cache Ready", k8sReadyTimeout, nil)
+		t.Logf("restored cache Ready after %s", time.Since(start).Round(time.Second))
+		if obj.Status.RestoredFrom != m.Name || !apimeta.IsStatusConditionTrue(obj.Status.Conditions, v1alpha1.ConditionRestored) {
+			t.Errorf("restored cache: restoredFrom %q, conditions %+v", obj.Status.RestoredFrom, obj.Status.Conditions)
+		}
+		rep := restored.StartLoad(t, "load-restored", LoadOptions{Args: []string{"-prefix", "keep:", "-verify", "2000"}}).Report(t, 5*time.Minute)
+		if rep.Lost != 0 || rep.Unverified != 0 {
+			t.Errorf("%d of 2000 keys missing from the restored cache (%v)", rep.Lost, rep.LostKeys)
+		}
+		// Deleting it takes its final snapshot before it goes.
+		k8s.RunKubectl(t, kc.Opts, "delete", "cache", restored.Name, "--wait=false")
+		final := ""
+		_, err = retry.DoWithRetryE(t, "the restored cache deleted after its final snapshot", 150, 2*time.Second, func() (string, error) {
+			obj, err := restored.GetE(t)
+			if err != nil {
+				if strings.Contains(err.Error(), "NotFound") {
+					return "", nil
+				}
+				return "", err
+			}
+			if obj.Status.FinalSnapshot != "" {
+				final = obj.Status.FinalSnapshot
+			}
+			return "", fmt.Errorf("still there (final snapshot %q)", final)
+		})
+		if err != nil || final == "" {
+			t.Fatalf("deleting the restored cache: %v (final snapshot %q)", err, final)
+		}
+		image, err := EngineImageE(obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := ReadSnapshotStoreE(t, kc.Opts, "read-snapshots", image,
+			fmt.Sprintf("ls /snapshots; cat /snapshots/%s/manifest.json", final))
+		if err != nil || !strings.Contains(out, m.Name) || !strings.Contains(out, `"deployment": "rk-restored"`) || !strings.Contains(out, "shard-0002.rdb") {
+			t.Errorf("the snapshot volume after deleting rk-restored (%v):\n%s", err, out)
+		}
+		k8s.RunKubectl(t, kc.Opts, "delete", "persistentvolumeclaims", "-l", "rediskit.io/cache="+restored.Name, "--wait=false")
 	})
 
 	test_structure.RunTestStage(t, "scale 3 -> 4 -> 3 shards while a client writes", func() {

@@ -42,6 +42,7 @@ import (
 	"github.com/rediskit/rediskit/engine"
 	"github.com/rediskit/rediskit/engine/controller"
 	"github.com/rediskit/rediskit/kubernetes/pod"
+	"github.com/rediskit/rediskit/kubernetes/render"
 )
 
 func main() {
@@ -68,6 +69,10 @@ func main() {
 		err = cmdPodMetrics(os.Args[2:])
 	case "load":
 		err = cmdLoad(os.Args[2:])
+	case render.SnapshotTakeCmd:
+		err = cmdSnapshotTake(os.Args[2:])
+	case render.SnapshotRestoreCmd:
+		err = cmdSnapshotRestore(os.Args[2:])
 	default:
 		usage()
 	}
@@ -78,7 +83,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: rediskit-engine plan|up|status|snapshot [-f deployment.json] | exec <program> <conf> | probe | pod-start | pod-metrics | load -addr host:port")
+	fmt.Fprintln(os.Stderr, "usage: rediskit-engine plan|up|status|snapshot [-f deployment.json] | exec <program> <conf> | probe | pod-start | pod-metrics | load -addr host:port | snapshot-take | snapshot-restore")
 	os.Exit(2)
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -95,6 +96,16 @@ func mergeDecided(current, desired client.Object) bool {
 			cur.Spec.Replicas, cur.Spec.Template = want.Spec.Replicas, want.Spec.Template
 		})
 		set(!equality.Semantic.DeepEqual(cur.Annotations, want.Annotations), func() { cur.Annotations = want.Annotations })
+	case *batchv1.CronJob:
+		want := desired.(*batchv1.CronJob)
+		// The schedule and what each run does are decided; the Job template's defaults
+		// are the API server's, so the compare is of the container's command and image.
+		set(cur.Spec.Schedule != want.Spec.Schedule || !equality.Semantic.DeepEqual(cur.Spec.StartingDeadlineSeconds, want.Spec.StartingDeadlineSeconds) ||
+			images(cur.Spec.JobTemplate.Spec.Template.Spec) != images(want.Spec.JobTemplate.Spec.Template.Spec) ||
+			fmt.Sprint(containerArgs(cur.Spec.JobTemplate.Spec.Template.Spec)) != fmt.Sprint(containerArgs(want.Spec.JobTemplate.Spec.Template.Spec)), func() {
+			cur.Spec.Schedule, cur.Spec.TimeZone, cur.Spec.StartingDeadlineSeconds = want.Spec.Schedule, want.Spec.TimeZone, want.Spec.StartingDeadlineSeconds
+			cur.Spec.JobTemplate = want.Spec.JobTemplate
+		})
 	case *policyv1.PodDisruptionBudget:
 		want := desired.(*policyv1.PodDisruptionBudget)
 		set(!equality.Semantic.DeepEqual(cur.Spec.MaxUnavailable, want.Spec.MaxUnavailable) ||
@@ -112,6 +123,14 @@ func derefInt(p *int32) int32 {
 		return 1
 	}
 	return *p
+}
+
+func containerArgs(p corev1.PodSpec) [][]string {
+	var out [][]string
+	for _, c := range p.Containers {
+		out = append(out, c.Args)
+	}
+	return out
 }
 
 func images(p corev1.PodSpec) string {

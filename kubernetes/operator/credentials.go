@@ -19,11 +19,11 @@ import (
 // every pass, so a credential never changes because the operator restarted.
 const (
 	keyAppToken      = "token"
-	keyAdminPassword = "admin-password"
+	keyAdminPassword = render.KeyAdminPassword
 	// User passwords are under the user's name, as in kubernetes.authSecret.
 )
 
-func authSecretName(c *v1alpha1.Cache) string { return c.Name + "-auth" }
+func authSecretName(c *v1alpha1.Cache) string { return render.AuthSecretName(c.Name) }
 
 // ensureCredentials returns the cache's credentials: the app token and user passwords from
 // kubernetes.authSecret when it names one, else from the operator's own Secret <cache>-auth,

@@ -35,7 +35,10 @@ func Permissions(installCRD bool) []Permission {
 		{Group: "apps", Resources: []string{"statefulsets"}, Verbs: verbsReadWrite},
 		{Group: "", Resources: []string{"services", "configmaps", "secrets"}, Verbs: verbsReadWrite},
 		{Group: "", Resources: []string{"pods"}, Verbs: []string{"get", "list", "watch", "update", "patch", "delete"}},
-		{Group: "", Resources: []string{"persistentvolumeclaims"}, Verbs: []string{"get", "list", "watch", "update", "patch", "delete"}},
+		// The node volumes (deleted after a final snapshot), and the namespace's snapshot volume.
+		{Group: "", Resources: []string{"persistentvolumeclaims"}, Verbs: verbsReadWrite},
+		// The snapshot schedule and the final-snapshot and restore Jobs.
+		{Group: "batch", Resources: []string{"cronjobs", "jobs"}, Verbs: verbsReadWrite},
 		{Group: "policy", Resources: []string{"poddisruptionbudgets"}, Verbs: verbsReadWrite},
 		{Group: "", Resources: []string{"nodes"}, Verbs: verbsRead},
 		{Group: "", Resources: []string{"events"}, Verbs: []string{"create", "patch"}},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -33,7 +34,7 @@ type Reconciler struct {
 // Scheme is the types the operator reads and writes.
 func Scheme() (*runtime.Scheme, error) {
 	s := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, appsv1.AddToScheme, policyv1.AddToScheme, v1alpha1.AddToScheme} {
+	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, appsv1.AddToScheme, batchv1.AddToScheme, policyv1.AddToScheme, v1alpha1.AddToScheme} {
 		if err := add(s); err != nil {
 			return nil, fmt.Errorf("building the operator's scheme: %w", err)
 		}
@@ -51,9 +52,13 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&corev1.ConfigMap{}).
 		Owns(&corev1.Secret{}).
 		Owns(&policyv1.PodDisruptionBudget{}).
+		Owns(&batchv1.CronJob{}).
 		// Node pods are the StatefulSets', not the Cache's: they are mapped to their cache by
 		// its label, so a pod that dies or comes back brings the cache through at once.
 		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(podToCache)).
+		// Snapshot Jobs too: a final snapshot's Job is not the Cache's (it runs while the
+		// Cache goes), and a restore or final snapshot that ends lets the cache go on at once.
+		Watches(&batchv1.Job{}, handler.EnqueueRequestsFromMapFunc(podToCache)).
 		Complete(r)
 }
 
@@ -73,10 +78,14 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if c.DeletionTimestamp != nil {
-		// Being deleted: the garbage collector removes what the Cache owns (with foreground
-		// deletion, before the Cache itself goes). Applying the objects again now would
-		// recreate what it just deleted, and the Cache would never go.
-		return ctrl.Result{}, nil
+		// Being deleted: the final snapshot, if any, is all that is left to do. The garbage
+		// collector removes what the Cache owns once it is gone (with background deletion;
+		// foreground deletion removes the pods first, and with them what a final snapshot
+		// would have kept). Applying the objects again now would recreate what is deleted.
+		return r.finalize(ctx, c)
+	}
+	if _, err := r.keepFinalizer(ctx, c); err != nil {
+		return ctrl.Result{}, err
 	}
 	before := &v1alpha1.CacheStatus{}
 	c.Status.DeepCopyInto(before)
@@ -95,6 +104,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, err
 	}
 	if err := r.ensureTLS(ctx, c, res); err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := r.ensureSnapshotStore(ctx, res); err != nil {
 		return ctrl.Result{}, err
 	}
 	// Shards and replicas being removed keep their objects until their slots have moved
@@ -120,7 +132,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			return ctrl.Result{}, err
 		}
 	}
-	result, err := r.converge(ctx, c, objs, creds, shards, replicas)
+	if err := r.removeSnapshotSchedule(ctx, c, objs); err != nil {
+		return ctrl.Result{}, err
+	}
+	r.observeSnapshots(ctx, c, objs)
+	result, err := r.converge(ctx, c, res, objs, creds, shards, replicas)
 	if err != nil {
 		return ctrl.Result{}, err
 	}

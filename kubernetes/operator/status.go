@@ -41,7 +41,7 @@ const (
 //
 // shards and replicas are the spec's counts: objs may hold more, shards or replicas being
 // removed.
-func (r *Reconciler) converge(ctx context.Context, c *v1alpha1.Cache, objs *render.Objects, creds render.Credentials, shards, replicas int) (ctrl.Result, error) {
+func (r *Reconciler) converge(ctx context.Context, c *v1alpha1.Cache, res *render.Resolved, objs *render.Objects, creds render.Credentials, shards, replicas int) (ctrl.Result, error) {
 	zoneLabel := c.Spec.Kubernetes.ZoneLabel
 	if zoneLabel == "" {
 		zoneLabel = corev1.LabelTopologyZone
@@ -101,6 +101,15 @@ func (r *Reconciler) converge(ctx context.Context, c *v1alpha1.Cache, objs *rend
 				break
 			}
 		}
+	}
+	// A cache created from a snapshot is loaded once it is formed, before it is first Ready.
+	waitRestore, err := r.restoring(ctx, c, res, objs, topo.Healthy)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if waitRestore != "" {
+		topo.Healthy = false
+		topo.Waiting = waitRestore
 	}
 	stepErr := r.setParameters(ctx, d, objs.Plan, facts, pods, templates)
 	if len(topo.Steps) > 0 {

@@ -16,17 +16,18 @@ import (
 
 // Defaults of the kubernetes block: what works on any conformant cluster, the local one too.
 const (
-	DefaultStorageSize         = "1Gi"
-	DefaultServiceType         = corev1.ServiceTypeClusterIP
-	DefaultPullPolicy          = corev1.PullIfNotPresent
-	DefaultPersistence         = "rdb+aof"
-	DefaultClusterDomain       = "cluster.local"
-	DefaultZoneLabel           = corev1.LabelTopologyZone
-	DefaultCPURequest          = "100m"
-	DefaultMemory              = "256Mi"
-	kubernetesField            = "kubernetes."
-	memoryLimitField           = kubernetesField + "resources.limits.memory"
-	minStorageBytes      int64 = 64 << 20
+	DefaultStorageSize               = "1Gi"
+	DefaultSnapshotStorageSize       = "4Gi"
+	DefaultServiceType               = corev1.ServiceTypeClusterIP
+	DefaultPullPolicy                = corev1.PullIfNotPresent
+	DefaultPersistence               = "rdb+aof"
+	DefaultClusterDomain             = "cluster.local"
+	DefaultZoneLabel                 = corev1.LabelTopologyZone
+	DefaultCPURequest                = "100m"
+	DefaultMemory                    = "256Mi"
+	kubernetesField                  = "kubernetes."
+	memoryLimitField                 = kubernetesField + "resources.limits.memory"
+	minStorageBytes            int64 = 64 << 20
 )
 
 // resolveKubernetes applies the kubernetes block's defaults and checks it. raw is the cache as
@@ -36,6 +37,9 @@ func resolveKubernetes(k v1alpha1.Kubernetes, raw, c spec.Cache) (v1alpha1.Kuber
 	k = *k.DeepCopy()
 	if k.StorageSize == "" {
 		k.StorageSize = DefaultStorageSize
+	}
+	if k.SnapshotStorageSize == "" {
+		k.SnapshotStorageSize = DefaultSnapshotStorageSize
 	}
 	if k.ServiceType == "" {
 		k.ServiceType = DefaultServiceType
@@ -64,6 +68,14 @@ func resolveKubernetes(k v1alpha1.Kubernetes, raw, c spec.Cache) (v1alpha1.Kuber
 		ps.Add(kubernetesField+"storageSize", k.StorageSize, "a quantity such as 1Gi or 500Mi")
 	} else if q.Value() < minStorageBytes {
 		ps.Add(kubernetesField+"storageSize", k.StorageSize, "at least 64Mi: the volume holds the node's RDB and AOF files")
+	}
+	if k.SnapshotStorageClass != "" {
+		dnsSubdomain(ps, "snapshotStorageClass", k.SnapshotStorageClass)
+	}
+	if q, err := resource.ParseQuantity(k.SnapshotStorageSize); err != nil {
+		ps.Add(kubernetesField+"snapshotStorageSize", k.SnapshotStorageSize, "a quantity such as 4Gi")
+	} else if q.Value() < minStorageBytes {
+		ps.Add(kubernetesField+"snapshotStorageSize", k.SnapshotStorageSize, "at least 64Mi: the volume holds every snapshot's RDB files")
 	}
 	switch k.ServiceType {
 	case corev1.ServiceTypeClusterIP, corev1.ServiceTypeNodePort, corev1.ServiceTypeLoadBalancer:

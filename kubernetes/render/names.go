@@ -35,6 +35,13 @@ const (
 // Names of the rendered objects. A cache's name is at most 40 characters, so every name here
 // stays a valid DNS label (the longest, a pod, is the name plus 7).
 
+// AuthSecretName is the operator's own credentials Secret of a cache (generated once, read
+// back on every pass); KeyAdminPassword is the engine admin's password in it, which the
+// snapshot Jobs read.
+func AuthSecretName(cache string) string { return cache + "-auth" }
+
+const KeyAdminPassword = "admin-password"
+
 // headlessName is the Service that gives every node pod its DNS name.
 func headlessName(cache string) string { return cache + "-nodes" }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -38,6 +39,8 @@ type Objects struct {
 	Budgets []*policyv1.PodDisruptionBudget
 	// Endpoints are the client addresses the status reports.
 	Endpoints v1alpha1.Endpoints
+	// Snapshots takes the automatic snapshots in the window (nil with retention 0).
+	Snapshots *batchv1.CronJob
 }
 
 // All lists the objects in the order they are created: what pods mount and resolve before
@@ -56,6 +59,9 @@ func (o *Objects) All() []metav1.Object {
 	}
 	for _, b := range o.Budgets {
 		out = append(out, b)
+	}
+	if o.Snapshots != nil {
+		out = append(out, o.Snapshots)
 	}
 	return out
 }
@@ -101,6 +107,9 @@ func Render(r *Resolved, cr Credentials) (*Objects, error) {
 	}
 	o.Headless, o.Client, o.Reader = services(r, p)
 	o.Endpoints = endpoints(r, p)
+	if o.Snapshots, err = SnapshotCronJob(r, o); err != nil {
+		return nil, err
+	}
 	return o, nil
 }
 

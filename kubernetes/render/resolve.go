@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/rediskit/rediskit/components/spec"
 	"github.com/rediskit/rediskit/engine"
@@ -91,8 +92,13 @@ func notOnKubernetes(raw, c spec.Cache) []validate.Problem {
 	if c.GlobalReplicationGroupID != "" || c.CreateGlobalDatastore {
 		ps.Add("globalReplicationGroupId", c.GlobalReplicationGroupID, "global datastores are ElastiCache's")
 	}
-	if c.Snapshots.RestoreFromSnapshot != "" || len(c.Snapshots.RestoreFromRdb) > 0 {
-		ps.Add("snapshots.restoreFromSnapshot", c.Snapshots.RestoreFromSnapshot, "restoring on Kubernetes is not built yet; create the cache empty")
+	if len(c.Snapshots.RestoreFromRdb) > 0 {
+		ps.Add("snapshots.restoreFromRdb", c.Snapshots.RestoreFromRdb, "S3 objects are ElastiCache's; on Kubernetes restore from a snapshot of the namespace's snapshot volume (snapshots.restoreFromSnapshot)")
+	}
+	if n := c.Snapshots.RestoreFromSnapshot; n != "" {
+		if errs := validation.IsDNS1123Subdomain(n); len(errs) > 0 || strings.Contains(n, "/") {
+			ps.Add("snapshots.restoreFromSnapshot", n, "the name of a snapshot on the namespace's snapshot volume, such as mycache-auto-20261201-030000 (%s)", strings.Join(errs, "; "))
+		}
 	}
 	return ps.List
 }

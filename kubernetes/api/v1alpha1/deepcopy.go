@@ -95,6 +95,9 @@ func (s *CacheStatus) DeepCopyInto(out *CacheStatus) {
 		}
 	}
 	out.Nodes = slices.Clone(s.Nodes) // NodeStatus holds values only
+	if s.LastSnapshotTime != nil {
+		out.LastSnapshotTime = s.LastSnapshotTime.DeepCopy()
+	}
 }
 
 // copyCache deep-copies the shared vocabulary: every pointer, map and slice in it.

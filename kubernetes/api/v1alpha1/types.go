@@ -71,6 +71,13 @@ type Kubernetes struct {
 	// AuthSecret names a Secret in the cache's namespace with the app user's token (key
 	// "token") and each RBAC user's password (key: the user's name); empty: generated.
 	AuthSecret string `json:"authSecret,omitempty"`
+	// SnapshotStorageClass and SnapshotStorageSize make the namespace's snapshot volume, the
+	// PersistentVolumeClaim rediskit-snapshots every cache of the namespace keeps its
+	// snapshots on (so one cache restores from another's), when the first cache that needs it
+	// creates it: the cluster's default class and 4Gi by default. It is never deleted with a
+	// cache: snapshots outlive their cache, as on ElastiCache.
+	SnapshotStorageClass string `json:"snapshotStorageClass,omitempty"`
+	SnapshotStorageSize  string `json:"snapshotStorageSize,omitempty"`
 }
 
 // Phase is where a cache is in its life.
@@ -95,6 +102,13 @@ const (
 	ReasonValidSpec   = "SpecValid"
 	// ConditionReady is True when the cache serves every slot with every node in its role.
 	ConditionReady = "Ready"
+	// ConditionRestored is set on a cache created from a snapshot: False while its data is
+	// being loaded (the cache is not Ready until then), True once every key is in.
+	ConditionRestored = "Restored"
+	// ConditionFinalSnapshot is set on a cache being deleted that takes a final snapshot:
+	// False while it is taken or when it failed (the cache stays until it succeeds or
+	// snapshots.finalSnapshot is set to false).
+	ConditionFinalSnapshot = "FinalSnapshot"
 )
 
 // CacheStatus is what the operator observed at its last reconcile.
@@ -113,6 +127,12 @@ type CacheStatus struct {
 	SlotsCovered int `json:"slotsCovered,omitempty"`
 	// Endpoints are where clients connect.
 	Endpoints Endpoints `json:"endpoints,omitempty"`
+	// RestoredFrom is the snapshot the cache's data was restored from, once it was.
+	RestoredFrom string `json:"restoredFrom,omitempty"`
+	// LastSnapshotTime is when the newest scheduled snapshot succeeded.
+	LastSnapshotTime *metav1.Time `json:"lastSnapshotTime,omitempty"`
+	// FinalSnapshot is the name of the snapshot taken as the cache is deleted.
+	FinalSnapshot string `json:"finalSnapshot,omitempty"`
 }
 
 // NodeStatus is one node of the cache.
