@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gruntwork-io/terratest/modules/k8s"
+	"github.com/gruntwork-io/terratest/modules/logger"
 	"github.com/gruntwork-io/terratest/modules/retry"
 	"github.com/gruntwork-io/terratest/modules/testing"
 	corev1 "k8s.io/api/core/v1"
@@ -269,7 +270,11 @@ func (l *Load) ReportE(t testing.TestingT, timeout time.Duration) (*clientcheck.
 			return "", nil
 		case corev1.PodFailed:
 			logs, _ := k8s.GetPodLogsE(t, l.opts, p, "load")
-			return "", retry.FatalError{Underlying: fmt.Errorf("load pod %s failed: %s", l.Pod, logs)}
+			// What the client's endpoint looked like then: the pods, their readiness and
+			// the Service's endpoints, as kube-proxy programs them.
+			pods, _ := k8s.RunKubectlAndGetOutputE(t, l.opts, "get", "pods", "-o", "wide")
+			slices, _ := k8s.RunKubectlAndGetOutputE(t, l.opts, "get", "endpointslices", "-o", "yaml")
+			return "", retry.FatalError{Underlying: fmt.Errorf("load pod %s (on %s) failed: %s\npods:\n%s\nendpoint slices:\n%s", l.Pod, p.Spec.NodeName, logs, pods, slices)}
 		}
 		return "", fmt.Errorf("phase %s", p.Status.Phase)
 	})
@@ -288,6 +293,9 @@ func (l *Load) ReportE(t testing.TestingT, timeout time.Duration) (*clientcheck.
 	rep := &clientcheck.Report{}
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), rep); err != nil {
 		return nil, fmt.Errorf("reading the report of %s: %w\n%s", l.Pod, err, logs)
+	}
+	if rep.ConnectRetries > 0 {
+		logger.Default.Logf(t, "%s (on %s): the first connection failed %d times before one succeeded: %s", l.Pod, p.Spec.NodeName, rep.ConnectRetries, rep.ConnectError)
 	}
 	return rep, nil
 }

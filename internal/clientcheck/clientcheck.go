@@ -48,6 +48,9 @@ type Options struct {
 	// Verify, when set, writes nothing: it reads back keys Prefix0 .. Prefix<Verify-1>, as a
 	// run with Count wrote them (before a restart, say).
 	Verify int
+	// ConnectWait is how long the first connection is retried, as an application retries
+	// while the endpoint's addresses change under it (default 30 s).
+	ConnectWait time.Duration
 }
 
 // Report is what the client saw.
@@ -70,6 +73,10 @@ type Report struct {
 	// RestrictedDenied: CONFIG GET was refused to the user with NOPERM, as ElastiCache does.
 	RestrictedDenied bool   `json:"restrictedDenied"`
 	RestrictedReply  string `json:"restrictedReply,omitempty"`
+	// ConnectRetries counts first connections that failed before one succeeded;
+	// ConnectError is the first such failure.
+	ConnectRetries int    `json:"connectRetries,omitempty"`
+	ConnectError   string `json:"connectError,omitempty"`
 }
 
 // ReadBackPatience is how long a key's read-back is retried while it errs.
@@ -120,10 +127,25 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			DialTimeout: time.Second, ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second})
 	}
 	defer c.Close()
-	if err := c.Ping(ctx).Err(); err != nil {
-		return nil, fmt.Errorf("connecting to %s as %s: %w", o.Addr, o.User, err)
-	}
 	rep := &Report{}
+	if o.ConnectWait == 0 {
+		o.ConnectWait = 30 * time.Second
+	}
+	for deadline := time.Now().Add(o.ConnectWait); ; {
+		err := c.Ping(ctx).Err()
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return nil, fmt.Errorf("connecting to %s as %s (%d attempts in %s): %w", o.Addr, o.User, rep.ConnectRetries+1, o.ConnectWait, err)
+		}
+		if rep.ConnectRetries == 0 {
+			rep.ConnectError = err.Error()
+		}
+		rep.ConnectRetries++
+		fmt.Fprintf(os.Stderr, "connecting to %s: %v; again in 1s\n", o.Addr, err)
+		time.Sleep(time.Second)
+	}
 	if err := c.Do(ctx, "config", "get", "maxmemory").Err(); err != nil {
 		rep.RestrictedReply = err.Error()
 		rep.RestrictedDenied = strings.HasPrefix(err.Error(), "NOPERM")
