@@ -6,6 +6,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 
 	"github.com/rediskit/rediskit/components/spec"
+	"github.com/rediskit/rediskit/kubernetes/pod"
 )
 
 // TypeKubernetesCache is the Kubernetes target's cache: the rediskit provider's Cache object
@@ -16,9 +17,10 @@ const TypeKubernetesCache = "rediskit:kubernetes:Cache"
 // (spec.Defaults, the operator's), judged by the self-hosted engine's rules, since the pods run
 // that engine: TLS, AUTH, persistence outside dev, snapshots, replicas in other zones than
 // their primary (the operator's topology spread keeps a shard's nodes in distinct zones when
-// the cache lists enough zones), metrics and a final snapshot (neither exists on Kubernetes
-// yet, so both are reported). Disruption budgets need no rule: the operator gives every shard
-// one, whatever the spec says.
+// the cache lists enough zones), a final snapshot (the operator takes one unless
+// snapshots.finalSnapshot is false). Every node pod serves its metrics (pod.MetricsPort), so
+// the metrics rule always finds an endpoint. Disruption budgets need no rule: the operator
+// gives every shard one, whatever the spec says.
 func KubernetesCacheView(in property.Map) (CacheView, bool) {
 	raw := getString(in, "spec")
 	if raw.Unknown {
@@ -44,7 +46,8 @@ func KubernetesCacheView(in property.Map) (CacheView, bool) {
 		"tls":                   property.New(spec.Bool(c.Encryption.InTransit)),
 		"authMode":              property.New(string(c.Auth.Mode)),
 		"snapshotRetentionDays": property.New(float64(spec.Int(c.Snapshots.RetentionDays))),
-		"finalSnapshot":         property.New(false),
+		"finalSnapshot":         property.New(spec.Bool(c.Snapshots.FinalSnapshot)),
+		"metricsPort":           property.New(float64(pod.MetricsPort)),
 	}
 	if c.Encryption.TransitMode != "" {
 		m["tlsMode"] = property.New(c.Encryption.TransitMode)

@@ -13,19 +13,16 @@ func TestKubernetesCacheView(t *testing.T) {
 		want              []string
 	}{
 		{"prod shape", "prod", `{"mode":"cluster","shards":3,"replicas":1,"zones":["zone-a","zone-b","zone-c"],"snapshots":{"retentionDays":7}}`,
-			[]string{"cache-alarms advisory orders: no metrics endpoint: the Kubernetes target does not serve metrics yet, so nothing can alarm on this cache",
-				"final-snapshot advisory orders: the Kubernetes target takes no final snapshot yet: its volumes go with the cache unless keepVolumes is true"}},
+			nil},
+		{"no final snapshot", "prod", `{"mode":"cluster","shards":3,"replicas":1,"zones":["zone-a","zone-b","zone-c"],"snapshots":{"retentionDays":7,"finalSnapshot":false}}`,
+			[]string{"final-snapshot advisory orders: snapshots.finalSnapshot is false: the operator deletes the cache without a snapshot (and its volumes unless keepVolumes is true)"}},
 		{"TLS and auth off, no persistence in prod", "prod", `{"mode":"cluster","replicas":1,"zones":["zone-a","zone-b"],"snapshots":{"retentionDays":7},
 			"encryption":{"inTransit":false},"auth":{"mode":"none"},"kubernetes":{"persistence":"none"}}`,
 			[]string{"auth mandatory orders: authentication is not enabled",
-				"cache-alarms advisory orders: no metrics endpoint: the Kubernetes target does not serve metrics yet, so nothing can alarm on this cache",
 				"encryption-in-transit mandatory orders: TLS is not enabled",
-				"final-snapshot advisory orders: the Kubernetes target takes no final snapshot yet: its volumes go with the cache unless keepVolumes is true",
 				`persistence advisory orders: persistence is off in environment "prod"; only dev may run without it`}},
 		{"one zone, no replica in prod", "prod", `{"mode":"cluster","shards":2,"replicas":0,"zones":["zone-a"],"snapshots":{"retentionDays":7}}`,
-			[]string{"cache-alarms advisory orders: no metrics endpoint: the Kubernetes target does not serve metrics yet, so nothing can alarm on this cache",
-				"final-snapshot advisory orders: the Kubernetes target takes no final snapshot yet: its volumes go with the cache unless keepVolumes is true",
-				"production-multi-az advisory orders: no replica: Multi-AZ needs at least 2 nodes per shard"}},
+			[]string{"production-multi-az advisory orders: no replica: Multi-AZ needs at least 2 nodes per shard"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -179,7 +179,7 @@ func operationsRules() []*Rule {
 				}
 				switch {
 				case c.Target == "kubernetes":
-					return []string{"the Kubernetes target takes no final snapshot yet: its volumes go with the cache unless keepVolumes is true"}
+					return []string{"snapshots.finalSnapshot is false: the operator deletes the cache without a snapshot (and its volumes unless keepVolumes is true)"}
 				case c.Role == RoleSelfHosted:
 					return []string{"finalSnapshot is not true"}
 				}

@@ -36,8 +36,6 @@ func stackRules() []*Rule {
 					}
 					if c.Role == RoleSelfHosted {
 						switch {
-						case c.Target == "kubernetes":
-							out = append(out, Finding{URN: r.URN, Message: "no metrics endpoint: the Kubernetes target does not serve metrics yet, so nothing can alarm on this cache"})
 						case c.MetricsPort.Set && c.MetricsPort.Value == 0:
 							out = append(out, Finding{URN: r.URN, Message: "no metrics endpoint: set selfHosted.metricsPort so that its metrics (CloudWatch's names) can be scraped and alarmed on"})
 						}
