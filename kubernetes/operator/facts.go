@@ -25,6 +25,9 @@ type target struct {
 	// Leaving: its ordinal is beyond the spec's replicas (replicas being removed): it hands
 	// any primary role over, then its pod and volume go.
 	Leaving bool
+	// Down: Kubernetes holds its pod not serving: missing, being deleted, not running, or
+	// not ready (its kubelet's probe got no answer, or its machine stopped reporting).
+	Down bool
 }
 
 // nodeFacts is what one node reported in this pass. Nothing here is remembered between
@@ -46,8 +49,13 @@ type nodeFacts struct {
 	LinkUp bool
 	// Offset is its replication offset; NowMS its own clock (Unix ms, from TIME), against
 	// which its view's ping and pong times are read.
-	Offset   int64
-	NowMS    int64
+	Offset int64
+	NowMS  int64
+	// Silent is how long a replica has not heard its primary, in seconds: since its link
+	// went down, or since the last byte on a link that looks up (a stopped machine's
+	// connections stay open until repl-timeout; a primary pings its replicas every
+	// repl-ping-replica-period, 10 s by default).
+	Silent   int
 	Replicas int
 	Keys     int64
 	// Slots is how many slots it serves itself; View is its CLUSTER NODES, State and SlotsOK
@@ -110,6 +118,13 @@ func ask(ctx context.Context, d *dialer, cluster bool, f *nodeFacts) {
 	f.Keys = engine.KeyCount(ks)
 	f.LinkUp = rep["master_link_status"] == "up" && rep["master_sync_in_progress"] == "0"
 	f.Offset, _ = strconv.ParseInt(rep["slave_repl_offset"], 10, 64)
+	if f.Role == "slave" {
+		if rep["master_link_status"] == "down" {
+			f.Silent, _ = strconv.Atoi(rep["master_link_down_since_seconds"])
+		} else {
+			f.Silent, _ = strconv.Atoi(rep["master_last_io_seconds_ago"])
+		}
+	}
 	if !cluster {
 		if f.Role == "slave" {
 			f.Primary = rep["master_host"]

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/rediskit/rediskit/engine"
 )
 
 // handoverTimeout bounds a replication group's FAILOVER: how long the primary pauses writes
@@ -56,6 +58,8 @@ func take(ctx context.Context, d *dialer, facts []nodeFacts, steps []step) error
 			err = c.Do(ctx, "cluster", "setslot", s.Slots[0].Start, "node", s.PeerID).Err()
 		case stepForget:
 			err = c.ClusterForget(ctx, s.PeerID).Err()
+		case stepPromote:
+			err = engine.PromoteReplicationReplica(ctx, c)
 		case stepFollow:
 			// Not written to the node's file: at every start pod-start decides the node's
 			// role again from its peers.

@@ -60,12 +60,13 @@ func (r *Reconciler) converge(ctx context.Context, c *v1alpha1.Cache, res *rende
 			return ctrl.Result{}, fmt.Errorf("reading pod %s: %w", n.Pod, err)
 		}
 		pn := objs.Plan.Node(n.ID)
-		targets[i] = target{Node: n, Port: pn.Port(), Bus: pn.BusPort}
+		targets[i] = target{Node: n, Port: pn.Port(), Bus: pn.BusPort, Down: true}
 		if err == nil {
 			pods[i] = pod
 			if pod.DeletionTimestamp == nil && pod.Status.Phase == corev1.PodRunning {
 				targets[i].IP = pod.Status.PodIP
 			}
+			targets[i].Down = pod.DeletionTimestamp != nil || pod.Status.Phase != corev1.PodRunning || !podReady(pod)
 			targets[i].Outdated = pod.Annotations[render.AnnotationConfigHash] != templates[n.ShardID][render.AnnotationConfigHash]
 			targets[i].Leaving = n.Ordinal > replicas
 			if kn := pod.Spec.NodeName; kn != "" {

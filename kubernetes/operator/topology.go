@@ -44,6 +44,9 @@ const (
 	// stepRestart: On's pod is deleted and comes back from its StatefulSet's current
 	// template (a restart-only parameter, an engine version, a pod spec change).
 	stepRestart stepKind = "restart"
+	// stepPromote (replication mode): On, the most advanced replica of a primary Peer that is
+	// lost, becomes the primary (REPLICAOF NO ONE); the other replicas then follow it.
+	stepPromote stepKind = "promote"
 )
 
 // TakeoverAfter is how long a replica must not have heard its lost primary before
@@ -93,6 +96,8 @@ func (s step) String() string {
 		return fmt.Sprintf("%s takes the primary role over from %s, which then restarts or goes", s.On, s.Peer)
 	case stepRestart:
 		return fmt.Sprintf("%s restarts with its shard's current configuration", s.On)
+	case stepPromote:
+		return fmt.Sprintf("%s, the most up-to-date replica, becomes the primary in place of the lost %s", s.On, s.Peer)
 	case stepSettle:
 		return fmt.Sprintf("%s learns that %s owns slot %s, whose move was cut off", s.On, s.Peer, slotList(s.Slots))
 	}
@@ -519,6 +524,48 @@ func takeover(planned []*engine.Node, byNode map[string]*nodeFacts, ids map[stri
 	return step{Kind: stepTakeover, On: best.Node.ID, Peer: nodeOf(ids, best.Primary), PeerID: best.Primary}, true
 }
 
+// PromoteAfter is how long every replica must not have heard a lost primary before one is
+// promoted: longer than a pod's restart takes, which is no loss, and longer than the primary's
+// pings to an idle replica are apart (repl-ping-replica-period, 10 s).
+var PromoteAfter = 12 * time.Second
+
+// promote decides a replication group's failover: the primary the replicas replicate does
+// not answer the operator and Kubernetes holds its pod down (deleted, not running, or not
+// ready: its kubelet's probe got no answer from it, or its machine stopped reporting), so a
+// network blip between the operator and a healthy primary promotes nothing. The replica that
+// answers with the highest replication offset is promoted; the others follow it at the next
+// pass, and the old primary's pod-start makes it a replica when it returns.
+func promote(facts []nodeFacts) (step, bool) {
+	var lost *nodeFacts
+	var best *nodeFacts
+	for i := range facts {
+		r := &facts[i]
+		if !r.answered() || r.Role != "slave" {
+			continue
+		}
+		var p *nodeFacts
+		for j := range facts {
+			if facts[j].Node.Host == r.Primary && facts[j].Port == r.PrimaryPort {
+				p = &facts[j]
+			}
+		}
+		if p == nil || p.answered() || !p.Down || (lost != nil && p != lost) {
+			return step{}, false // a primary not ours, one that answers or is up, or two of them
+		}
+		if r.Silent < int(PromoteAfter/time.Second) {
+			return step{}, false // heard from it a moment ago: a restart, not a loss, so far
+		}
+		lost = p
+		if best == nil || r.Offset > best.Offset {
+			best = r
+		}
+	}
+	if best == nil {
+		return step{}, false
+	}
+	return step{Kind: stepPromote, On: best.Node.ID, Peer: lost.Node.ID}, true
+}
+
 // handshaking: a is already meeting b's address.
 func handshaking(a, b *nodeFacts) bool {
 	for _, v := range a.View {
@@ -619,13 +666,26 @@ func decideReplication(plan *engine.Plan, facts []nodeFacts) topology {
 	case len(leaders) == 1:
 		primary = leaders[0]
 	default:
-		for i := range facts {
-			if facts[i].Node.ID == plan.Nodes[0].ID && facts[i].answered() && facts[i].Role == "master" {
-				primary = &facts[i]
+		var masters []*nodeFacts
+		for _, f := range answered {
+			if f.Role == "master" {
+				masters = append(masters, f)
+			}
+		}
+		for _, m := range masters {
+			// A new group's first node, or the one master among replicas (a replica
+			// promoted while the group held no data).
+			if m.Node.ID == plan.Nodes[0].ID || (len(masters) == 1 && t.Formed) {
+				primary = m
 			}
 		}
 	}
 	if primary == nil {
+		if st, ok := promote(facts); ok {
+			t.Steps = append(t.Steps, st)
+			t.wait("the primary is lost: %s", st)
+			return t
+		}
 		t.wait("no primary answers (%s)", first)
 		return t
 	}

@@ -388,3 +388,68 @@ func TestTopologyTakesOverALostPrimary(t *testing.T) {
 		t.Errorf("%d of %d acknowledged keys missing", missing, len(acked))
 	}
 }
+
+// A replication group's lost primary (killed, its pod held down) is replaced by its most
+// advanced replica once the replicas have not heard it for PromoteAfter; the other replica
+// follows the new primary, and every acknowledged key is there.
+func TestTopologyPromotesInAReplicationGroup(t *testing.T) {
+	defer func(d time.Duration) { PromoteAfter = d }(PromoteAfter)
+	PromoteAfter = 2 * time.Second
+	l := startLive(t, engine.ModeReplication, 1, 2)
+	for _, n := range l.plan.Nodes {
+		l.start(t, n.ID)
+	}
+	l.converge(t, 60*time.Second)
+	ctx := context.Background()
+	old := l.plan.Nodes[0].ID
+	c := l.admin(old)
+	for i := 0; i < 50; i++ {
+		if err := c.Set(ctx, fmt.Sprintf("k%d", i), i, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := c.Do(ctx, "wait", 2, 5000).Int(); err != nil || n != 2 {
+		t.Fatalf("WAIT 2: %d, %v", n, err)
+	}
+	c.Close()
+	l.stop(t, old)
+	for i := range l.targets {
+		if l.targets[i].Node.ID == old {
+			l.targets[i].Down = true // its pod not ready, as the kubelet would report
+		}
+	}
+	start := time.Now()
+	promoted, follows := "", false
+	for deadline := time.Now().Add(30 * time.Second); !follows; {
+		topo := l.pass(t)
+		if time.Now().After(deadline) {
+			t.Fatalf("30 s after the primary was lost: promoted %q, the other replica following it %v: %s", promoted, follows, topo.Waiting)
+		}
+		time.Sleep(500 * time.Millisecond)
+		facts := gather(ctx, l.dialer, false, l.targets)
+		for _, f := range facts {
+			if f.answered() && f.Role == "master" && f.Node.ID != old {
+				promoted = f.Node.ID
+			}
+		}
+		if promoted == "" {
+			continue
+		}
+		follows = true
+		for _, f := range facts {
+			if f.answered() && f.Node.ID != promoted && (f.Role != "slave" || f.PrimaryPort != l.plan.Node(promoted).Port() || !f.LinkUp) {
+				follows = false
+			}
+		}
+	}
+	took := time.Since(start)
+	t.Logf("%s promoted and followed %s after the loss", promoted, took.Round(100*time.Millisecond))
+	if took < PromoteAfter {
+		t.Errorf("promoted after %s, before PromoteAfter %s", took, PromoteAfter)
+	}
+	p := l.admin(promoted)
+	defer p.Close()
+	if n := p.DBSize(ctx).Val(); n != 50 {
+		t.Errorf("the new primary holds %d keys; want the 50 acknowledged", n)
+	}
+}

@@ -416,3 +416,51 @@ func replicationPlan(t *testing.T, replicas int) *engine.Plan {
 	}
 	return p
 }
+
+// A replication group whose primary is lost (it does not answer, Kubernetes holds its pod
+// down, and no replica has heard it for PromoteAfter) promotes the most advanced replica, and
+// the other follows it next; a primary only silent to the operator, or heard a moment ago by a
+// replica (a restart), is left alone.
+func TestDecideReplicationPromotes(t *testing.T) {
+	p := replicationPlan(t, 2)
+	lost := func() []nodeFacts {
+		var out []nodeFacts
+		for i, n := range p.Nodes {
+			f := nodeFacts{target: target{Node: render.Node{ID: n.ID, Host: n.ID + ".r-nodes"}, IP: fmt.Sprintf("10.0.0.%d", i+1), Port: 6379}}
+			if i == 0 {
+				f.Err, f.Down = "dial tcp: connection refused", true
+			} else {
+				f.Role, f.Primary, f.PrimaryPort, f.Silent, f.Keys = "slave", "r-001.r-nodes", 6379, 15, 100
+				f.Offset = int64(1000 + i*10)
+			}
+			out = append(out, f)
+		}
+		return out
+	}
+	top := decideReplication(p, lost())
+	if got := stepsOf(top, stepPromote); fmt.Sprint(got) != "[r-003, the most up-to-date replica, becomes the primary in place of the lost r-001]" || top.Healthy {
+		t.Errorf("a lost primary: %v (healthy %v)", got, top.Healthy)
+	}
+	fs := lost()
+	fs[0].Down = false // Kubernetes sees it serving: only the operator cannot reach it
+	if top := decideReplication(p, fs); len(top.Steps) != 0 {
+		t.Errorf("a primary only the operator cannot reach: %v", top.Steps)
+	}
+	fs = lost()
+	fs[1].Silent = 3 // restarting: heard 3 s ago
+	if top := decideReplication(p, fs); len(top.Steps) != 0 {
+		t.Errorf("a primary heard 3 s ago: %v", top.Steps)
+	}
+	// Promoted: r-003 leads (data, no replica yet); r-002 follows it; the old primary, back,
+	// is told to follow too.
+	fs = lost()
+	fs[2].Role, fs[2].Primary, fs[2].PrimaryPort = "master", "", 0
+	top = decideReplication(p, fs)
+	if got := stepsOf(top, stepFollow); fmt.Sprint(got) != "[r-002 replicates r-003 (r-003.r-nodes:6379)]" || top.Roles["r-003"] != "primary" {
+		t.Errorf("after the promotion: %v, roles %v", got, top.Roles)
+	}
+	fs[2].Keys = 0 // an empty group: the one master among replicas still leads
+	if got := stepsOf(decideReplication(p, fs), stepFollow); fmt.Sprint(got) != "[r-002 replicates r-003 (r-003.r-nodes:6379)]" {
+		t.Errorf("after the promotion of an empty group: %v", got)
+	}
+}
