@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"net"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -33,6 +35,10 @@ var (
 type dialer struct {
 	password string
 	tls      *tls.Config
+	// certSerial is the serial number (hex) of the certificate in the TLS Secret, which every
+	// node should serve; served records what each node served at its last handshake, by host.
+	certSerial string
+	served     sync.Map
 }
 
 // newDialer reads the CA from the cache's TLS Secret when the cache speaks TLS.
@@ -51,6 +57,11 @@ func (r *Reconciler) newDialer(ctx context.Context, ns string, objs *render.Obje
 		return nil, fmt.Errorf("TLS Secret %s: key ca.crt holds no PEM certificate; it must hold the CA that signed tls.crt", key)
 	}
 	d.tls = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	if block, _ := pem.Decode(s.Data["tls.crt"]); block != nil {
+		if cert, err := x509.ParseCertificate(block.Bytes); err == nil {
+			d.certSerial = cert.SerialNumber.Text(16)
+		}
+	}
 	return d, nil
 }
 
@@ -70,5 +81,11 @@ func (d *dialer) tlsFor(host string) *tls.Config {
 	}
 	tc := d.tls.Clone()
 	tc.ServerName = host
+	tc.VerifyConnection = func(cs tls.ConnectionState) error {
+		if len(cs.PeerCertificates) > 0 {
+			d.served.Store(host, cs.PeerCertificates[0].SerialNumber.Text(16))
+		}
+		return nil
+	}
 	return tc
 }

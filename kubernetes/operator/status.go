@@ -113,6 +113,7 @@ func (r *Reconciler) converge(ctx context.Context, c *v1alpha1.Cache, res *rende
 		topo.Waiting = waitRestore
 	}
 	stepErr := r.setParameters(ctx, d, objs.Plan, facts, pods, templates)
+	stepErr = errors.Join(stepErr, reloadCertificates(ctx, d, objs.Plan, facts))
 	if len(topo.Steps) > 0 {
 		log.FromContext(ctx).Info("bringing the nodes to the plan", "steps", fmt.Sprint(topo.Steps))
 		var commands []step

@@ -22,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
+	"github.com/rediskit/rediskit/engine"
 	"github.com/rediskit/rediskit/kubernetes/api/v1alpha1"
 	"github.com/rediskit/rediskit/kubernetes/render"
 )
@@ -370,4 +371,53 @@ func newSerial() (*big.Int, error) {
 		return nil, fmt.Errorf("choosing a certificate serial number: %w", err)
 	}
 	return n, nil
+}
+
+// staleCertificates lists the answering nodes that served another certificate than the TLS
+// Secret's at this pass's handshake: the Secret was re-issued (the operator's own, before it
+// expires) or replaced (the user's), and the nodes still hold the old one in memory.
+func staleCertificates(d *dialer, facts []nodeFacts) []*nodeFacts {
+	if d.certSerial == "" {
+		return nil
+	}
+	var out []*nodeFacts
+	for i := range facts {
+		f := &facts[i]
+		if !f.answered() {
+			continue
+		}
+		if served, ok := d.served.Load(f.Node.Host); ok && served != d.certSerial {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// reloadCertificates has every node serving an old certificate read its files again: setting
+// the TLS file parameters, even to the same paths, makes the engine reload them (its listener,
+// cluster bus and replication links all use them). The kubelet updates the mounted Secret
+// within about a minute of its change; until then a reload reads the old files, and the next
+// pass tries again.
+func reloadCertificates(ctx context.Context, d *dialer, plan *engine.Plan, facts []nodeFacts) error {
+	if plan.TLS == nil {
+		return nil
+	}
+	var errs []error
+	for _, f := range staleCertificates(d, facts) {
+		c := d.client(f.Node.Host, f.IP, f.Port)
+		err := c.ConfigSet(ctx, "tls-cert-file", plan.TLS.CertFile).Err()
+		if err == nil {
+			err = c.ConfigSet(ctx, "tls-key-file", plan.TLS.KeyFile).Err()
+		}
+		if err == nil {
+			err = c.ConfigSet(ctx, "tls-ca-cert-file", plan.TLS.CAFile).Err()
+		}
+		c.Close()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("reloading the certificate of %s: %w", f.Node.ID, err))
+			continue
+		}
+		log.FromContext(ctx).Info("the node served an old certificate; reloaded", "node", f.Node.ID)
+	}
+	return errors.Join(errs...)
 }
