@@ -2,15 +2,9 @@ package operator
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -33,27 +27,11 @@ import (
 func TestReloadCertificates(t *testing.T) {
 	testenv.RequireCommands(t, "apt-get install valkey-server (make apt-packages)", "valkey-server")
 	dir := t.TempDir()
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	now := time.Now()
-	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"}, NotBefore: now.Add(-time.Hour),
-		NotAfter: now.Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	caDER, _ := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	ca, _ := x509.ParseCertificate(caDER)
-	leaf := func(serial int64) (crt, key []byte) {
-		k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: "n1"}, NotBefore: now.Add(-time.Hour),
-			NotAfter: now.Add(24 * time.Hour), KeyUsage: x509.KeyUsageDigitalSignature, DNSNames: []string{"n1.test"},
-			ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &k.PublicKey, caKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		kb, _ := x509.MarshalECPrivateKey(k)
-		return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb})
-	}
+	ca := newTestCA(t)
+	leaf := func(serial int64) (crt, key []byte) { return ca.leaf(t, serial, "n1", "n1.test") }
 	files := &engine.TLSFiles{CertFile: filepath.Join(dir, "tls.crt"), KeyFile: filepath.Join(dir, "tls.key"), CAFile: filepath.Join(dir, "ca.crt")}
 	write := func(crt, key []byte) {
-		for f, b := range map[string][]byte{files.CertFile: crt, files.KeyFile: key, files.CAFile: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})} {
+		for f, b := range map[string][]byte{files.CertFile: crt, files.KeyFile: key, files.CAFile: ca.pem()} {
 			if err := os.WriteFile(f, b, 0o600); err != nil {
 				t.Fatal(err)
 			}
@@ -72,7 +50,7 @@ func TestReloadCertificates(t *testing.T) {
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 
 	pool := x509.NewCertPool()
-	pool.AddCert(ca)
+	pool.AddCert(ca.cert)
 	next, nextKey := leaf(0x11)
 	d := &dialer{password: liveAdminPass, tls: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, certSerial: "11"}
 	targets := []target{{Node: render.Node{ID: "n1", Host: "n1.test"}, IP: "127.0.0.1", Port: port}}

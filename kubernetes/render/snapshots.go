@@ -53,20 +53,12 @@ func SnapshotsUsed(r *Resolved) bool {
 // SnapshotStore is the namespace's snapshot volume, as the first cache that needs it creates
 // it. No cache owns it: snapshots outlive their cache.
 func SnapshotStore(r *Resolved) *corev1.PersistentVolumeClaim {
-	pvc := &corev1.PersistentVolumeClaim{
+	return &corev1.PersistentVolumeClaim{
 		TypeMeta: typeMeta("v1", "PersistentVolumeClaim"),
 		ObjectMeta: metav1.ObjectMeta{Name: SnapshotStoreName, Namespace: r.Namespace,
 			Labels: map[string]string{LabelName: appName, LabelManagedBy: managedBy, LabelComponent: "snapshots"}},
-		Spec: corev1.PersistentVolumeClaimSpec{
-			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
-			Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{
-				corev1.ResourceStorage: resource.MustParse(r.Kubernetes.SnapshotStorageSize)}},
-		},
+		Spec: claimSpec(r.Kubernetes.SnapshotStorageClass, r.Kubernetes.SnapshotStorageSize),
 	}
-	if r.Kubernetes.SnapshotStorageClass != "" {
-		pvc.Spec.StorageClassName = ptrTo(r.Kubernetes.SnapshotStorageClass)
-	}
-	return pvc
 }
 
 // SnapshotSchedule is the cron schedule (UTC) of a daily window: at its opening minute.

@@ -209,18 +209,24 @@ func affinity(r *Resolved) *corev1.Affinity {
 // volumeClaim is each node's persistent volume: its storage class (the cluster's default when
 // none is given) and size.
 func volumeClaim(r *Resolved) corev1.PersistentVolumeClaim {
-	pvc := corev1.PersistentVolumeClaim{
+	return corev1.PersistentVolumeClaim{
 		ObjectMeta: metav1.ObjectMeta{Name: volumeName, Labels: labels(r, nil)},
-		Spec: corev1.PersistentVolumeClaimSpec{
-			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
-			Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{
-				corev1.ResourceStorage: resource.MustParse(r.Kubernetes.StorageSize)}},
-		},
+		Spec:       claimSpec(r.Kubernetes.StorageClass, r.Kubernetes.StorageSize),
 	}
-	if r.Kubernetes.StorageClass != "" {
-		pvc.Spec.StorageClassName = ptrTo(r.Kubernetes.StorageClass)
+}
+
+// claimSpec is a volume of one node's (ReadWriteOnce) of the class ("": the cluster's
+// default) and size given.
+func claimSpec(class, size string) corev1.PersistentVolumeClaimSpec {
+	s := corev1.PersistentVolumeClaimSpec{
+		AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+		Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{
+			corev1.ResourceStorage: resource.MustParse(size)}},
 	}
-	return pvc
+	if class != "" {
+		s.StorageClassName = ptrTo(class)
+	}
+	return s
 }
 
 // MetricsContainer is the name of a node pod's metrics container.
