@@ -405,7 +405,8 @@ func (k *KubernetesCache) Delete(ctx context.Context, req infer.DeleteRequest[Ku
 	// The garbage collector removes the cache's objects once it is gone: done when its pods
 	// are (they hold the volumes), then the volumes.
 	owned := client.MatchingLabels{render.LabelCache: st.Name}
-	if err := waitGone(ctx, cl, &corev1.PodList{}, st.Namespace, owned, deadline, "the pods of cache "+key.String()); err != nil {
+	nodes := client.MatchingLabels(render.ShardSelector(st.Name))
+	if err := waitGone(ctx, cl, &corev1.PodList{}, st.Namespace, nodes, deadline, "the node pods of cache "+key.String()); err != nil {
 		return infer.DeleteResponse{}, err
 	}
 	if st.KeepVolumes {

@@ -289,9 +289,8 @@ func (l *Load) ReportE(t testing.TestingT, timeout time.Duration) (*clientcheck.
 	if err != nil {
 		return nil, err
 	}
-	lines := strings.Split(strings.TrimSpace(logs), "\n")
 	rep := &clientcheck.Report{}
-	if err := json.Unmarshal([]byte(lines[len(lines)-1]), rep); err != nil {
+	if err := json.Unmarshal([]byte(lastJSONLine(logs)), rep); err != nil {
 		return nil, fmt.Errorf("reading the report of %s: %w\n%s", l.Pod, err, logs)
 	}
 	if rep.ConnectRetries > 0 {
@@ -427,9 +426,8 @@ func (c KubeCache) RunSnapshotJobE(t testing.TestingT, job string, timeout time.
 	if err != nil {
 		return nil, err
 	}
-	lines := strings.Split(strings.TrimSpace(logs), "\n")
 	m := &engine.Manifest{}
-	if err := json.Unmarshal([]byte(lines[len(lines)-1]), m); err != nil {
+	if err := json.Unmarshal([]byte(lastJSONLine(logs)), m); err != nil {
 		return nil, fmt.Errorf("reading the manifest from the log of job %s: %w\n%s", job, err, logs)
 	}
 	return m, nil
@@ -474,4 +472,16 @@ spec:
 		return "", err
 	}
 	return k8s.RunKubectlAndGetOutputE(t, opts, "logs", name)
+}
+
+// lastJSONLine is the report a command printed on its standard output, the last line that
+// is a JSON object: a pod's log interleaves its standard error, in no promised order.
+func lastJSONLine(logs string) string {
+	lines := strings.Split(strings.TrimSpace(logs), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if l := strings.TrimSpace(lines[i]); strings.HasPrefix(l, "{") {
+			return l
+		}
+	}
+	return ""
 }

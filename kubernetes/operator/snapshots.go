@@ -184,7 +184,11 @@ func (r *Reconciler) finalize(ctx context.Context, c *v1alpha1.Cache) (ctrl.Resu
 	}
 	release := func() (ctrl.Result, error) {
 		controllerutil.RemoveFinalizer(c, FinalSnapshotFinalizer)
-		if err := r.Update(ctx, c); client.IgnoreNotFound(err) != nil {
+		err := r.Update(ctx, c)
+		switch {
+		case apierrors.IsConflict(err):
+			return ctrl.Result{RequeueAfter: RequeueSnapshotJob}, nil // a stale copy: looked at again
+		case client.IgnoreNotFound(err) != nil:
 			return ctrl.Result{}, fmt.Errorf("releasing cache %s/%s: %w", c.Namespace, c.Name, err)
 		}
 		return ctrl.Result{}, nil
@@ -223,7 +227,9 @@ func (r *Reconciler) finalize(ctx context.Context, c *v1alpha1.Cache) (ctrl.Resu
 	job := &batchv1.Job{}
 	err = r.Get(ctx, client.ObjectKeyFromObject(want), job)
 	if apierrors.IsNotFound(err) {
-		if err := r.Create(ctx, want); err != nil {
+		if err := r.Create(ctx, want); apierrors.IsAlreadyExists(err) {
+			return ctrl.Result{RequeueAfter: RequeueSnapshotJob}, nil // seen next pass
+		} else if err != nil {
 			return ctrl.Result{}, fmt.Errorf("creating the final snapshot Job %s: %w", want.Name, err)
 		}
 		log.FromContext(ctx).Info("taking the final snapshot", "snapshot", c.Status.FinalSnapshot)
@@ -241,11 +247,10 @@ func (r *Reconciler) finalize(ctx context.Context, c *v1alpha1.Cache) (ctrl.Resu
 	}
 	switch stateOf(job) {
 	case jobSucceeded:
+		// The Job is the cache's: the garbage collector removes it with the cache's other
+		// objects once the cache is gone. Deleting it here instead would let a pass that
+		// still sees the cache (the informer lags) make it again, with nothing left to run on.
 		log.FromContext(ctx).Info("final snapshot taken", "snapshot", c.Status.FinalSnapshot)
-		// The snapshot is on the volume; the Job and its pod would only be left behind.
-		if err := r.Delete(ctx, job, client.PropagationPolicy(metav1.DeletePropagationBackground)); client.IgnoreNotFound(err) != nil {
-			return ctrl.Result{}, fmt.Errorf("deleting the final snapshot Job %s: %w", job.Name, err)
-		}
 		return release()
 	case jobFailed:
 		setCondition(c, v1alpha1.ConditionFinalSnapshot, metav1.ConditionFalse, ReasonSnapshotFailed,

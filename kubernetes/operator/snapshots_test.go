@@ -74,7 +74,7 @@ func TestFinalizerFollowsTheSpec(t *testing.T) {
 
 // A deleted cache that served stays until its final snapshot is taken: one Job, the snapshot
 // named once; a failed Job keeps it and says how to go on; a retried Job takes the same
-// snapshot; success lets it go and removes the Job.
+// snapshot; success lets it go (the Job is the cache's, so it goes with it).
 func TestFinalSnapshotHoldsDeletion(t *testing.T) {
 	ctx := context.Background()
 	c := cacheObj("rk")
@@ -112,12 +112,12 @@ func TestFinalSnapshotHoldsDeletion(t *testing.T) {
 	if got == nil || !ok || got.Status.FinalSnapshot != name || j.Annotations[render.AnnotationSnapshot] != name {
 		t.Fatalf("the retry: cache %v, Job %v, snapshot %q (want %q)", got != nil, ok, got.Status.FinalSnapshot, name)
 	}
+	if len(j.OwnerReferences) != 1 || j.OwnerReferences[0].UID != c.UID {
+		t.Errorf("the final snapshot Job's owners %v; want the cache, so it goes with it", j.OwnerReferences)
+	}
 	finish(t, r, j, batchv1.JobComplete)
 	if got = pass(t, r); got != nil {
 		t.Fatalf("the cache stays after its final snapshot: finalizers %v", got.Finalizers)
-	}
-	if _, ok := finalJob(t, r); ok {
-		t.Error("the final snapshot's Job is left behind")
 	}
 }
 

@@ -105,12 +105,15 @@ func SnapshotCronJob(r *Resolved, o *Objects) (*batchv1.CronJob, error) {
 	}, nil
 }
 
-// FinalSnapshotJob takes the snapshot named name as the cache is deleted. The cache does not
-// own it (it must run while the cache goes); it removes itself a day after it finished.
+// FinalSnapshotJob takes the snapshot named name as the cache is deleted. The cache owns it,
+// like the rest: deleted in the background, the cache and its nodes stay until the operator
+// releases it after the Job succeeded, and the Job goes with the rest afterwards.
 func FinalSnapshotJob(r *Resolved, o *Objects, name string) *batchv1.Job {
 	args := append([]string{SnapshotTakeCmd}, snapshotTarget(r, o)...)
 	args = append(args, "-name", name)
-	return snapshotJob(r, o, JobFinal, name, args)
+	j := snapshotJob(r, o, JobFinal, name, args)
+	j.OwnerReferences = meta(r, "", nil).OwnerReferences
+	return j
 }
 
 // RestoreJob loads snapshot name into the cache, once it is formed and empty. The cache owns it.

@@ -77,13 +77,13 @@ func TestRenderSnapshotSchedule(t *testing.T) {
 	}
 }
 
-// The final snapshot's Job names its snapshot and is not the cache's (it runs while the cache
-// goes); the restore Job is the cache's and has room for a shard's data set; the snapshot
+// The final snapshot's Job names its snapshot and is the cache's (it runs while the cache is
+// held, and goes with it); the restore Job is the cache's too, and has room for a shard's data set; the snapshot
 // volume is no cache's.
 func TestRenderSnapshotJobs(t *testing.T) {
 	r, o := mustRender(t, clusterCache())
 	final := FinalSnapshotJob(r, o, "rk-final-1")
-	if final.Name != "rk-snapshot-final" || len(final.OwnerReferences) != 0 || final.Annotations[AnnotationSnapshot] != "rk-final-1" {
+	if final.Name != "rk-snapshot-final" || len(final.OwnerReferences) != 1 || final.OwnerReferences[0].UID != "uid-1" || final.Annotations[AnnotationSnapshot] != "rk-final-1" {
 		t.Errorf("final Job %s owners %v annotations %v", final.Name, final.OwnerReferences, final.Annotations)
 	}
 	if args := strings.Join(final.Spec.Template.Spec.Containers[0].Args, " "); !strings.HasPrefix(args, SnapshotTakeCmd+" ") || !strings.HasSuffix(args, "-name rk-final-1") || strings.Contains(args, "-automatic") {
