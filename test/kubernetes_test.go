@@ -225,7 +225,7 @@ func TestKubernetesTarget(t *testing.T) {
 		}
 		m, err := kc.RunSnapshotJobE(t, "rk-snapshot-now", 5*time.Minute)
 		// A Job made by hand is nobody's: it goes now, not with the cache.
-		k8s.RunKubectl(t, kc.Opts, "delete", "job", "rk-snapshot-now", "--cascade=background", "--wait=false")
+		_ = k8s.RunKubectlE(t, kc.Opts, "delete", "job", "rk-snapshot-now", "--cascade=background", "--wait=false")
 		if err != nil {
 			t.Fatalf("the scheduled snapshot, run now: %v", err)
 		}
