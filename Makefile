@@ -75,7 +75,7 @@ test: tools $(TEST_DEPS)
 	go vet -tags awsacceptance ./test/
 	RK_REQUIRE_DEPS=1 go test -count=1 -p 1 -timeout 60m $$(go list ./... | grep -v -e '/kubernetes/' -e '/test$$')
 	@bash kubernetes/cluster/cluster.sh up
-	RK_REQUIRE_DEPS=1 go test -count=1 -p 1 -timeout 40m $(K8S_TEST_PKGS)
+	RK_REQUIRE_DEPS=1 go test -count=1 -p 1 -timeout 50m $(K8S_TEST_PKGS)
 
 # Deploy the local stack (self-hosted engine) through the Automation API; idempotent.
 up: tools provider
