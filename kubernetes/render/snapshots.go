@@ -10,7 +10,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/rediskit/rediskit/components/spec"
-	"github.com/rediskit/rediskit/engine"
 	"github.com/rediskit/rediskit/window"
 )
 
@@ -182,14 +181,8 @@ func snapshotJobSpec(r *Resolved, o *Objects, kind SnapshotJobKind, args []strin
 		Template: corev1.PodTemplateSpec{
 			ObjectMeta: metav1.ObjectMeta{Labels: snapshotJobLabels(r, kind)},
 			Spec: corev1.PodSpec{
-				RestartPolicy: corev1.RestartPolicyNever,
-				SecurityContext: &corev1.PodSecurityContext{
-					RunAsNonRoot:   ptrTo(true),
-					RunAsUser:      ptrTo(int64(engine.ImageUID)),
-					RunAsGroup:     ptrTo(int64(engine.ImageUID)),
-					FSGroup:        ptrTo(int64(engine.ImageUID)),
-					SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
-				},
+				RestartPolicy:   corev1.RestartPolicyNever,
+				SecurityContext: podSecurity(),
 				Containers: []corev1.Container{{
 					Name:            "snapshot",
 					Image:           r.Kubernetes.Image,

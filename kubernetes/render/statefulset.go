@@ -149,15 +149,9 @@ func podSpec(r *Resolved, p *engine.Plan, shardID string, size int) corev1.PodSp
 		Containers:                    []corev1.Container{container, metricsContainer(container)},
 		Volumes:                       volumes,
 		TerminationGracePeriodSeconds: ptrTo(int64(terminationGrace)),
-		SecurityContext: &corev1.PodSecurityContext{
-			RunAsNonRoot:   ptrTo(true),
-			RunAsUser:      ptrTo(int64(engine.ImageUID)),
-			RunAsGroup:     ptrTo(int64(engine.ImageUID)),
-			FSGroup:        ptrTo(int64(engine.ImageUID)),
-			SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
-		},
-		Affinity:                  affinity(r),
-		TopologySpreadConstraints: []corev1.TopologySpreadConstraint{zoneSpread(r, shardID, size)},
+		SecurityContext:               podSecurity(),
+		Affinity:                      affinity(r),
+		TopologySpreadConstraints:     []corev1.TopologySpreadConstraint{zoneSpread(r, shardID, size)},
 	}
 }
 
@@ -204,6 +198,18 @@ func affinity(r *Resolved) *corev1.Affinity {
 		}
 	}
 	return a
+}
+
+// podSecurity is every rediskit pod's: the image's non-root user, its group owning the
+// volumes, the runtime's default seccomp profile.
+func podSecurity() *corev1.PodSecurityContext {
+	return &corev1.PodSecurityContext{
+		RunAsNonRoot:   ptrTo(true),
+		RunAsUser:      ptrTo(int64(engine.ImageUID)),
+		RunAsGroup:     ptrTo(int64(engine.ImageUID)),
+		FSGroup:        ptrTo(int64(engine.ImageUID)),
+		SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+	}
 }
 
 // volumeClaim is each node's persistent volume: its storage class (the cluster's default when

@@ -10,7 +10,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -59,15 +58,7 @@ func (t Target) tlsConfig() (*tls.Config, error) {
 	if t.CAFile == "" {
 		return nil, nil
 	}
-	pem, err := os.ReadFile(t.CAFile)
-	if err != nil {
-		return nil, fmt.Errorf("reading the CA: %w", err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("CA file %s holds no PEM certificate", t.CAFile)
-	}
-	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
+	return engine.ClientTLSConfig(&engine.TLSFiles{CAFile: t.CAFile})
 }
 
 // client connects to one node (or the endpoint) as the admin; the certificate is checked
