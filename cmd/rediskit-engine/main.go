@@ -42,7 +42,7 @@ import (
 	"github.com/rediskit/rediskit/engine"
 	"github.com/rediskit/rediskit/engine/controller"
 	"github.com/rediskit/rediskit/kubernetes/pod"
-	"github.com/rediskit/rediskit/kubernetes/render"
+	"github.com/rediskit/rediskit/kubernetes/snapshot"
 )
 
 func main() {
@@ -69,9 +69,9 @@ func main() {
 		err = cmdPodMetrics(os.Args[2:])
 	case "load":
 		err = cmdLoad(os.Args[2:])
-	case render.SnapshotTakeCmd:
+	case snapshot.TakeCmd:
 		err = cmdSnapshotTake(os.Args[2:])
-	case render.SnapshotRestoreCmd:
+	case snapshot.RestoreCmd:
 		err = cmdSnapshotRestore(os.Args[2:])
 	default:
 		usage()

@@ -13,13 +13,12 @@ import (
 	"time"
 
 	"github.com/rediskit/rediskit/engine"
-	"github.com/rediskit/rediskit/kubernetes/render"
 	"github.com/rediskit/rediskit/kubernetes/snapshot"
 	"github.com/rediskit/rediskit/paramgroup"
 )
 
-// snapshotTarget reads the flags every snapshot Job command takes (render.snapshotTarget
-// writes them) and the admin password from the environment.
+// snapshotTarget reads the flags every snapshot Job command takes (kubernetes/render's
+// snapshotTarget writes them) and the admin password from the environment.
 func snapshotTarget(fs *flag.FlagSet, args []string) (snapshot.Target, string, string, error) {
 	t := snapshot.Target{}
 	var eng, mode, store, name string
@@ -29,18 +28,18 @@ func snapshotTarget(fs *flag.FlagSet, args []string) (snapshot.Target, string, s
 	fs.StringVar(&t.EngineVersion, "engine-version", "", "the engine version the cache runs")
 	fs.StringVar(&mode, "mode", "", "single, replication or cluster")
 	fs.StringVar(&t.CAFile, "cacert", "", "CA certificate file; turns TLS on")
-	fs.StringVar(&store, "store", render.SnapshotMountPath, "the snapshot volume's mount")
+	fs.StringVar(&store, "store", snapshot.MountPath, "the snapshot volume's mount")
 	fs.StringVar(&name, "name", "", "the snapshot's name")
 	_ = fs.Parse(args)
 	t.Engine, t.Mode = paramgroup.Engine(eng), engine.Mode(mode)
-	t.Password = os.Getenv(render.EnvAdminPassword)
+	t.Password = os.Getenv(snapshot.EnvAdminPassword)
 	switch {
 	case t.Addr == "" || t.Cache == "":
 		return t, "", "", fmt.Errorf("-addr and -cache are required")
 	case t.Engine != paramgroup.Valkey && t.Engine != paramgroup.Redis:
 		return t, "", "", fmt.Errorf("-engine %q: valkey or redis", eng)
 	case t.Password == "":
-		return t, "", "", fmt.Errorf("%s is empty: the Job reads the admin password from the cache's Secret", render.EnvAdminPassword)
+		return t, "", "", fmt.Errorf("%s is empty: the Job reads the admin password from the cache's Secret", snapshot.EnvAdminPassword)
 	}
 	return t, store, name, nil
 }
@@ -48,7 +47,7 @@ func snapshotTarget(fs *flag.FlagSet, args []string) (snapshot.Target, string, s
 // cmdSnapshotTake is the snapshot Jobs' command: it takes a snapshot of the cache into the
 // snapshot volume and, for an automatic one, prunes those past the retention period.
 func cmdSnapshotTake(args []string) error {
-	fs := flag.NewFlagSet(render.SnapshotTakeCmd, flag.ExitOnError)
+	fs := flag.NewFlagSet(snapshot.TakeCmd, flag.ExitOnError)
 	automatic := fs.Bool("automatic", false, "an automatic snapshot (named after now, subject to retention)")
 	retention := fs.Int("retention-days", 0, "with -automatic: remove the cache's automatic snapshots older than this")
 	t, root, name, err := snapshotTarget(fs, args)
@@ -92,7 +91,7 @@ func cmdSnapshotTake(args []string) error {
 
 // cmdSnapshotRestore is the restore Job's command: it loads a snapshot into the cache.
 func cmdSnapshotRestore(args []string) error {
-	fs := flag.NewFlagSet(render.SnapshotRestoreCmd, flag.ExitOnError)
+	fs := flag.NewFlagSet(snapshot.RestoreCmd, flag.ExitOnError)
 	t, root, name, err := snapshotTarget(fs, args)
 	if err != nil {
 		return err

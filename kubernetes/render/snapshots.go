@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/rediskit/rediskit/components/spec"
+	"github.com/rediskit/rediskit/kubernetes/snapshot"
 	"github.com/rediskit/rediskit/window"
 )
 
@@ -20,12 +21,10 @@ import (
 // replication protocol, `snapshot-restore` loads a snapshot's RDBs into a new cache.
 const (
 	SnapshotStoreName  = "rediskit-snapshots"
-	SnapshotMountPath  = "/snapshots"
-	SnapshotTakeCmd    = "snapshot-take"
-	SnapshotRestoreCmd = "snapshot-restore"
-	// EnvAdminPassword carries the engine admin's password into the Jobs (from the cache's
-	// credentials Secret, never on a command line).
-	EnvAdminPassword = "RK_ADMIN_PASSWORD"
+	SnapshotMountPath  = snapshot.MountPath
+	SnapshotTakeCmd    = snapshot.TakeCmd
+	SnapshotRestoreCmd = snapshot.RestoreCmd
+	EnvAdminPassword   = snapshot.EnvAdminPassword
 	// LabelSnapshotJob says what a Job does: scheduled, final or restore.
 	LabelSnapshotJob = "rediskit.io/snapshot-job"
 	// AnnotationSnapshot on a final-snapshot or restore Job names its snapshot.

@@ -27,6 +27,16 @@ import (
 	"github.com/rediskit/rediskit/paramgroup"
 )
 
+// The Jobs' contract with what renders them (render.SnapshotCronJob and the others): the
+// commands, where the snapshot volume is mounted, and the variable the admin password is in
+// (from the cache's credentials Secret, never on a command line).
+const (
+	TakeCmd          = "snapshot-take"
+	RestoreCmd       = "snapshot-restore"
+	MountPath        = "/snapshots"
+	EnvAdminPassword = "RK_ADMIN_PASSWORD"
+)
+
 // Target is the cache a Job works on, as its arguments name it.
 type Target struct {
 	// Addr is the client endpoint, host:port: the configuration endpoint in cluster mode,
