@@ -61,22 +61,8 @@ func resolveKubernetes(k v1alpha1.Kubernetes, raw, c spec.Cache) (v1alpha1.Kuber
 	}
 	mem := defaultResources(&k.Resources, raw)
 
-	if k.StorageClass != "" {
-		dnsSubdomain(ps, "storageClass", k.StorageClass)
-	}
-	if q, err := resource.ParseQuantity(k.StorageSize); err != nil {
-		ps.Add(kubernetesField+"storageSize", k.StorageSize, "a quantity such as 1Gi or 500Mi")
-	} else if q.Value() < minStorageBytes {
-		ps.Add(kubernetesField+"storageSize", k.StorageSize, "at least 64Mi: the volume holds the node's RDB and AOF files")
-	}
-	if k.SnapshotStorageClass != "" {
-		dnsSubdomain(ps, "snapshotStorageClass", k.SnapshotStorageClass)
-	}
-	if q, err := resource.ParseQuantity(k.SnapshotStorageSize); err != nil {
-		ps.Add(kubernetesField+"snapshotStorageSize", k.SnapshotStorageSize, "a quantity such as 4Gi")
-	} else if q.Value() < minStorageBytes {
-		ps.Add(kubernetesField+"snapshotStorageSize", k.SnapshotStorageSize, "at least 64Mi: the volume holds every snapshot's RDB files")
-	}
+	checkVolume(ps, "storage", k.StorageClass, k.StorageSize, "1Gi or 500Mi", "the node's RDB and AOF files")
+	checkVolume(ps, "snapshotStorage", k.SnapshotStorageClass, k.SnapshotStorageSize, "4Gi", "every snapshot's RDB files")
 	switch k.ServiceType {
 	case corev1.ServiceTypeClusterIP, corev1.ServiceTypeNodePort, corev1.ServiceTypeLoadBalancer:
 	default:
@@ -114,6 +100,18 @@ func resolveKubernetes(k v1alpha1.Kubernetes, raw, c spec.Cache) (v1alpha1.Kuber
 	}
 	checkResources(ps, k.Resources)
 	return k, mem, persistence, ps.List
+}
+
+// checkVolume checks a volume's storage class (<prefix>Class) and size (<prefix>Size).
+func checkVolume(ps *validate.Problems, prefix, class, size, example, holds string) {
+	if class != "" {
+		dnsSubdomain(ps, prefix+"Class", class)
+	}
+	if q, err := resource.ParseQuantity(size); err != nil {
+		ps.Add(kubernetesField+prefix+"Size", size, "a quantity such as %s", example)
+	} else if q.Value() < minStorageBytes {
+		ps.Add(kubernetesField+prefix+"Size", size, "at least 64Mi: the volume holds %s", holds)
+	}
 }
 
 // defaultResources fills in the memory limit (the node's memory: the limit given, else an
