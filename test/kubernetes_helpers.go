@@ -416,7 +416,7 @@ func (c KubeCache) StartedConfig(t testing.TestingT, pod, nodeID, directive stri
 // RunSnapshotJobE starts a Job from the cache's snapshot schedule now (as the CronJob would in
 // the window) and returns the manifest of the snapshot it took, read from its log.
 func (c KubeCache) RunSnapshotJobE(t testing.TestingT, job string, timeout time.Duration) (*engine.Manifest, error) {
-	if _, err := k8s.CreateJobFromCronJobE(t, c.Opts, c.Name+"-snapshot", job); err != nil {
+	if _, err := k8s.CreateJobFromCronJobE(t, c.Opts, render.SnapshotScheduleName(c.Name), job); err != nil {
 		return nil, err
 	}
 	if err := k8s.WaitUntilJobSucceedE(t, c.Opts, job, int(timeout/(2*time.Second)), 2*time.Second); err != nil {

@@ -87,7 +87,7 @@ func (r *Reconciler) removeSnapshotSchedule(ctx context.Context, c *v1alpha1.Cac
 		return nil
 	}
 	cj := &batchv1.CronJob{}
-	key := types.NamespacedName{Namespace: c.Namespace, Name: c.Name + "-snapshot"}
+	key := types.NamespacedName{Namespace: c.Namespace, Name: render.SnapshotScheduleName(c.Name)}
 	if err := r.Get(ctx, key, cj); err != nil {
 		return client.IgnoreNotFound(err)
 	}

@@ -87,7 +87,7 @@ func SnapshotCronJob(r *Resolved, o *Objects) (*batchv1.CronJob, error) {
 	job.TTLSecondsAfterFinished = nil // the CronJob's history limits keep its Jobs
 	return &batchv1.CronJob{
 		TypeMeta:   typeMeta("batch/v1", "CronJob"),
-		ObjectMeta: meta(r, snapshotName(r.Cache.Name), map[string]string{LabelComponent: "snapshots"}),
+		ObjectMeta: meta(r, SnapshotScheduleName(r.Cache.Name), map[string]string{LabelComponent: "snapshots"}),
 		Spec: batchv1.CronJobSpec{
 			Schedule:                   schedule,
 			TimeZone:                   ptrTo("Etc/UTC"),
@@ -128,10 +128,12 @@ func RestoreJob(r *Resolved, o *Objects, name string) *batchv1.Job {
 
 // SnapshotJobName is the name of a cache's final-snapshot or restore Job.
 func SnapshotJobName(cache string, kind SnapshotJobKind) string {
-	return fmt.Sprintf("%s-%s", snapshotName(cache), kind)
+	return fmt.Sprintf("%s-%s", SnapshotScheduleName(cache), kind)
 }
 
-func snapshotName(cache string) string { return cache + "-snapshot" }
+// SnapshotScheduleName is the cache's snapshot CronJob (its final and restore Jobs' names
+// start with it too).
+func SnapshotScheduleName(cache string) string { return cache + "-snapshot" }
 
 func snapshotJobLabels(r *Resolved, kind SnapshotJobKind) map[string]string {
 	return labels(r, map[string]string{LabelComponent: "snapshots", LabelSnapshotJob: string(kind)})

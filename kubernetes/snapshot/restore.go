@@ -117,7 +117,7 @@ func restoreShard(ctx context.Context, t Target, dst redis.UniversalClient, rdb,
 		if db != 0 && t.Mode == engine.ModeCluster {
 			return total, fmt.Errorf("the snapshot has keys in database %d; a cluster-mode cache has database 0 only", db)
 		}
-		n, err := copyDatabase(ctx, src, dst, t, db)
+		n, err := copyDatabase(ctx, src, dst, db)
 		total += n
 		if err != nil {
 			return total, err
@@ -161,21 +161,13 @@ func databases(info string) []int {
 }
 
 // copyDatabase copies every key of one database of the throwaway server into the cache.
-func copyDatabase(ctx context.Context, src *redis.Client, dst redis.UniversalClient, t Target, db int) (int64, error) {
+func copyDatabase(ctx context.Context, src *redis.Client, dst redis.UniversalClient, db int) (int64, error) {
 	if db != 0 {
-		// Each database outside cluster mode gets its own connections, selected once.
-		s := src.Options()
-		s.DB = db
-		src = redis.NewClient(s)
+		// Outside cluster mode (the only mode with other databases) the writer is one
+		// client: each database gets its own connections on both sides, selected once.
+		src = withDB(src, db)
 		defer src.Close()
-		c, err := t.client(t.Addr)
-		if err != nil {
-			return 0, err
-		}
-		o := c.Options()
-		c.Close()
-		o.DB = db
-		d := redis.NewClient(o)
+		d := withDB(dst.(*redis.Client), db)
 		defer d.Close()
 		dst = d
 	}
@@ -237,6 +229,13 @@ func copyKeys(ctx context.Context, src *redis.Client, dst redis.UniversalClient,
 		return 0, fmt.Errorf("restoring keys into the cache: %w", err)
 	}
 	return n, nil
+}
+
+// withDB is a client like c on database db.
+func withDB(c *redis.Client, db int) *redis.Client {
+	o := c.Options()
+	o.DB = db
+	return redis.NewClient(o)
 }
 
 func copyFile(from, to string) error {
