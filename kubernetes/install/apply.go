@@ -12,12 +12,16 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	"github.com/rediskit/rediskit/kubernetes/api/crd"
+	"github.com/rediskit/rediskit/kubernetes/api/v1alpha1"
+	"github.com/rediskit/rediskit/kubernetes/operator"
 )
 
 // pollInterval is how often Apply looks at the Deployment while it waits.
@@ -55,6 +59,11 @@ func Apply(ctx context.Context, cfg *rest.Config, opts Options) error {
 // DefaultNamespace, the one an installation owns by name; a namespace the caller named may
 // hold more than the operator. The CRD goes only with opts.RemoveCRD, since deleting it
 // deletes every Cache. Objects already gone are no error.
+//
+// Remove deletes nothing while that would strand a cache (removalBlockers): a cache being
+// deleted waits for a final snapshot only the operator takes, and a cache deleted with the
+// CRD would wait forever. Caches that are not being deleted keep running unmanaged until an
+// operator is installed again.
 func Remove(ctx context.Context, cfg *rest.Config, opts Options) error {
 	objs, err := Objects(opts)
 	if err != nil {
@@ -63,6 +72,13 @@ func Remove(ctx context.Context, cfg *rest.Config, opts Options) error {
 	o := opts.withDefaults()
 	cl, err := newClient(cfg)
 	if err != nil {
+		return err
+	}
+	caches, err := listCaches(ctx, cl, o)
+	if err != nil {
+		return err
+	}
+	if err := removalBlockers(caches, o); err != nil {
 		return err
 	}
 	var errs []error
@@ -87,9 +103,51 @@ func Remove(ctx context.Context, cfg *rest.Config, opts Options) error {
 	return errors.Join(errs...)
 }
 
+// listCaches lists the Caches Remove must look at: every namespace's when the CRD is to go
+// (it takes all of them), else those of the namespaces the operator watches. No CRD means
+// no caches.
+func listCaches(ctx context.Context, cl client.Client, o Options) ([]v1alpha1.Cache, error) {
+	var scope []client.ListOption
+	if o.WatchNamespace != "" && !o.RemoveCRD {
+		scope = append(scope, client.InNamespace(o.WatchNamespace))
+	}
+	list := &v1alpha1.CacheList{}
+	if err := cl.List(ctx, list, scope...); err != nil {
+		if meta.IsNoMatchError(err) || apierrors.IsNotFound(err) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("removing the operator: listing the caches it manages: %w", err)
+	}
+	return list.Items, nil
+}
+
+// removalBlockers lists every cache that removing the operator now would strand, with what
+// to do about each.
+func removalBlockers(caches []v1alpha1.Cache, o Options) error {
+	var errs []error
+	for _, c := range caches {
+		// Only the finalizer holds a deleted cache; one without it (never served, or
+		// snapshots.finalSnapshot false) goes at once, with the CRD or on its own.
+		if !controllerutil.ContainsFinalizer(&c, operator.FinalSnapshotFinalizer) {
+			continue
+		}
+		key := c.Namespace + "/" + c.Name
+		switch {
+		case c.DeletionTimestamp != nil:
+			errs = append(errs, fmt.Errorf("removing the operator: cache %s is being deleted and only the operator releases it, "+
+				"after its final snapshot if it ever served: wait until it is gone, or give up the snapshot by removing the finalizer %s",
+				key, operator.FinalSnapshotFinalizer))
+		case o.RemoveCRD:
+			errs = append(errs, fmt.Errorf("removing the operator with RemoveCRD: deleting the CRD would delete cache %s, whose final snapshot "+
+				"no operator would be left to take: delete the caches first, or remove the operator without RemoveCRD", key))
+		}
+	}
+	return errors.Join(errs...)
+}
+
 func newClient(cfg *rest.Config) (client.Client, error) {
 	s := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, appsv1.AddToScheme, rbacv1.AddToScheme} {
+	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, appsv1.AddToScheme, rbacv1.AddToScheme, v1alpha1.AddToScheme} {
 		if err := add(s); err != nil {
 			return nil, fmt.Errorf("building the installer's scheme: %w", err)
 		}

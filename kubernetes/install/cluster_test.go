@@ -15,11 +15,13 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -59,6 +61,11 @@ func TestInstallOnTheLocalCluster(t *testing.T) {
 	ns := "install-test-" + strings.ToLower(random.UniqueId())
 	opts := Options{Namespace: ns, WatchNamespace: ns}
 	t.Cleanup(func() {
+		// The caches first, while the operator is there to take their final snapshots and
+		// release them; Remove refuses while one waits for it.
+		if err := deleteCaches(ctx, cfg, ns); err != nil {
+			t.Errorf("deleting the test's caches: %v", err)
+		}
 		if err := Remove(ctx, cfg, opts); err != nil {
 			t.Errorf("removing the operator: %v", err)
 		}
@@ -252,5 +259,59 @@ func TestInstallOnTheLocalCluster(t *testing.T) {
 	}
 	if out, _ := cli("CONFIG", "GET", "maxmemory"); !strings.Contains(out, "NOPERM") {
 		t.Errorf("CONFIG GET as the app user: %q, want NOPERM (a restricted command)", out)
+	}
+
+	// Deleting the CRD now would delete both caches with no operator left to release them:
+	// Remove refuses, naming them, and removes nothing.
+	withCRD := opts
+	withCRD.RemoveCRD = true
+	err = Remove(ctx, cfg, withCRD)
+	if err == nil || !strings.Contains(err.Error(), ns+"/rk,") || !strings.Contains(err.Error(), ns+"/rc,") {
+		t.Errorf("Remove with RemoveCRD while caches rk and rc serve: %v, want a refusal naming both", err)
+	}
+	if err := cl.Get(ctx, types.NamespacedName{Namespace: ns, Name: Name}, &appsv1.Deployment{}); err != nil {
+		t.Errorf("the operator's Deployment after the refused Remove: %v", err)
+	}
+}
+
+// deleteCaches deletes every Cache of the namespace and waits until they are gone, the
+// installed operator having taken each served cache's final snapshot. Caches still there
+// after the wait are released by hand, so the namespace can go, and reported.
+func deleteCaches(ctx context.Context, cfg *rest.Config, ns string) error {
+	s := runtime.NewScheme()
+	if err := v1alpha1.AddToScheme(s); err != nil {
+		return err
+	}
+	cl, err := client.New(cfg, client.Options{Scheme: s})
+	if err != nil {
+		return err
+	}
+	if err := cl.DeleteAllOf(ctx, &v1alpha1.Cache{}, client.InNamespace(ns), client.PropagationPolicy(metav1.DeletePropagationBackground)); err != nil {
+		return fmt.Errorf("deleting: %w", err)
+	}
+	deadline := time.Now().Add(4 * time.Minute)
+	for {
+		list := &v1alpha1.CacheList{}
+		if err := cl.List(ctx, list, client.InNamespace(ns)); err != nil {
+			return fmt.Errorf("listing: %w", err)
+		}
+		if len(list.Items) == 0 {
+			return nil
+		}
+		if time.Now().Before(deadline) {
+			time.Sleep(3 * time.Second)
+			continue
+		}
+		var stuck []string
+		for i := range list.Items {
+			c := &list.Items[i]
+			cond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionFinalSnapshot)
+			stuck = append(stuck, fmt.Sprintf("%s (%+v)", c.Name, cond))
+			c.Finalizers = nil
+			if err := cl.Update(ctx, c); err != nil && !apierrors.IsNotFound(err) {
+				stuck = append(stuck, fmt.Sprintf("releasing %s: %v", c.Name, err))
+			}
+		}
+		return fmt.Errorf("still there after 4 min, released by hand: %s", strings.Join(stuck, "; "))
 	}
 }

@@ -58,7 +58,8 @@ type Options struct {
 	// its ClusterRole has no access to CRDs.
 	SkipCRD bool
 	// RemoveCRD makes Remove delete the CRD too, and with it every Cache in the cluster and
-	// the caches' objects.
+	// the caches' objects. Remove refuses while any Cache would then wait for a final
+	// snapshot with no operator left to take it.
 	RemoveCRD bool
 	// WaitTimeout bounds how long Apply waits for the Deployment (default DefaultWaitTimeout).
 	WaitTimeout time.Duration
