@@ -63,8 +63,11 @@ func TestInstallOnTheLocalCluster(t *testing.T) {
 	t.Cleanup(func() {
 		// The caches first, while the operator is there to take their final snapshots and
 		// release them; Remove refuses while one waits for it.
+		deleting := time.Now()
 		if err := deleteCaches(ctx, cfg, ns); err != nil {
 			t.Errorf("deleting the test's caches: %v", err)
+		} else {
+			t.Logf("the caches were gone %s after their deletion (the served ones held for their final snapshots)", time.Since(deleting).Round(time.Second))
 		}
 		if err := Remove(ctx, cfg, opts); err != nil {
 			t.Errorf("removing the operator: %v", err)
