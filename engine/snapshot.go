@@ -36,9 +36,12 @@ type ShardSnapshot struct {
 	ShardID string      `json:"shardId"`
 	Slots   []SlotRange `json:"slots,omitempty"`
 	Source  string      `json:"source"` // the node it was taken from
-	File    string      `json:"file"`
-	Size    int64       `json:"size"`
-	SHA256  string      `json:"sha256"`
+	// SourceRole is that node's role when it was chosen ("replica" or "primary"), where
+	// the taker records it (the Kubernetes snapshot Jobs).
+	SourceRole string `json:"sourceRole,omitempty"`
+	File       string `json:"file"`
+	Size       int64  `json:"size"`
+	SHA256     string `json:"sha256"`
 }
 
 // Snapshots is the store of this deployment's snapshots.

@@ -72,7 +72,7 @@ func cmdSnapshotTake(args []string) error {
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		return cmd.Run()
 	}
-	m, err := snapshot.Take(ctx, t, store, name, *automatic, now, fetch)
+	m, err := snapshot.Take(ctx, t, store, name, *automatic, now, fetch, log.Printf)
 	if err != nil {
 		return err
 	}

@@ -111,7 +111,7 @@ func TestTakeAndRestore(t *testing.T) {
 	store := engine.SnapshotStore{Root: t.TempDir(), Deployment: "rk"}
 	now := time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC)
 	name := engine.AutomaticSnapshotName("rk", now)
-	m, err := Take(ctx, target(src.addr), store, name, true, now, localFetch(t, src.addr))
+	m, err := Take(ctx, target(src.addr), store, name, true, now, localFetch(t, src.addr), t.Logf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func TestTakeAndRestore(t *testing.T) {
 	if last, err := store.LastAutomatic(); err != nil || last == nil || last.Name != name {
 		t.Errorf("the store's last automatic snapshot: %v, %v", last, err)
 	}
-	if _, err := Take(ctx, target(src.addr), store, name, true, now, localFetch(t, src.addr)); err == nil {
+	if _, err := Take(ctx, target(src.addr), store, name, true, now, localFetch(t, src.addr), t.Logf); err == nil {
 		t.Error("a second snapshot of the same name was taken")
 	}
 
@@ -167,7 +167,7 @@ func TestRestoreRefuses(t *testing.T) {
 	src.c.Set(ctx, "a", "1", 0)
 	store := engine.SnapshotStore{Root: t.TempDir(), Deployment: "rk"}
 	now := time.Now()
-	if _, err := Take(ctx, target(src.addr), store, "manual-1", false, now, localFetch(t, src.addr)); err != nil {
+	if _, err := Take(ctx, target(src.addr), store, "manual-1", false, now, localFetch(t, src.addr), t.Logf); err != nil {
 		t.Fatal(err)
 	}
 	other := target(src.addr)
@@ -219,5 +219,52 @@ b2 10.0.0.4:6379@16379,rk-0002-1.rk-nodes.apps.svc.cluster.local slave,fail b1 0
 	}
 	if _, err := ShardOf("rk", "other-0001-0.x:6379"); err == nil {
 		t.Error("a node of another cache was taken for one of rk's")
+	}
+}
+
+// A shard's snapshot comes from a replica in sync, waiting for one that is still catching up
+// (after a restart or a planned failover), and from the primary only once ReplicaWait ran out,
+// saying why each replica was passed over.
+func TestSourcePrefersAReplicaInSync(t *testing.T) {
+	ctx := context.Background()
+	primary := startServer(t, "rk-0001-0.rk-nodes.apps.svc.cluster.local")
+	replica := startServer(t, "rk-0001-1.rk-nodes.apps.svc.cluster.local")
+	host, port, _ := net.SplitHostPort(primary.addr)
+	if err := replica.c.ConfigSet(ctx, "masteruser", engine.AdminUser).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := replica.c.ConfigSet(ctx, "masterauth", adminPassword).Err(); err != nil {
+		t.Fatal(err)
+	}
+	sh := Shard{ID: "0001", Primary: primary.addr, Replicas: []string{replica.addr}}
+	defer func(w time.Duration) { ReplicaWait = w }(ReplicaWait)
+
+	// Not replicating at all: the primary, after the wait, with the reason.
+	ReplicaWait = 1500 * time.Millisecond
+	var logged []string
+	logf := func(f string, a ...any) { logged = append(logged, fmt.Sprintf(f, a...)) }
+	start := time.Now()
+	if src, role := source(ctx, target(primary.addr), sh, logf); src != primary.addr || role != RolePrimary {
+		t.Errorf("with no replica in sync: %s (%s), want the primary %s", src, role, primary.addr)
+	}
+	if waited := time.Since(start); waited < ReplicaWait {
+		t.Errorf("fell back to the primary after %s, before ReplicaWait (%s)", waited, ReplicaWait)
+	}
+	if len(logged) != 1 || !strings.Contains(logged[0], replica.addr+": answers as master") {
+		t.Errorf("logged %q, want why %s was passed over", logged, replica.addr)
+	}
+
+	// A replica that comes into sync during the wait is taken.
+	ReplicaWait = 30 * time.Second
+	go func() {
+		time.Sleep(500 * time.Millisecond)
+		replica.c.Do(ctx, "replicaof", host, port)
+	}()
+	logged = nil
+	if src, role := source(ctx, target(primary.addr), sh, logf); src != replica.addr || role != RoleReplica {
+		t.Errorf("with the replica catching up: %s (%s), want the replica %s; logged %q", src, role, replica.addr, logged)
+	}
+	if len(logged) != 0 {
+		t.Errorf("logged %q while a replica was found", logged)
 	}
 }

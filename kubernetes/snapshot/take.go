@@ -205,21 +205,62 @@ func fields(v string) map[string]string {
 	return out
 }
 
+// ReplicaWait bounds how long a snapshot waits for one of a shard's replicas to be in sync
+// (one resynchronising after a restart or a planned failover) before it takes the primary's
+// RDB instead.
+var ReplicaWait = 30 * time.Second
+
+// Roles a snapshot's source had when it was chosen (engine.ShardSnapshot.SourceRole).
+const (
+	RoleReplica = "replica"
+	RolePrimary = "primary"
+)
+
 // source picks the node to snapshot a shard from, as the engine does on a machine: a
-// replica in sync, so the primary does not fork under load, else the primary.
-func source(ctx context.Context, t Target, sh Shard) string {
-	for _, r := range sh.Replicas {
-		c, err := t.client(r)
-		if err != nil {
-			continue
+// replica in sync, so the primary does not fork under load, else, after ReplicaWait, the
+// primary. It says why it passed over each replica.
+func source(ctx context.Context, t Target, sh Shard, logf func(string, ...any)) (addr, role string) {
+	deadline := time.Now().Add(ReplicaWait)
+	for {
+		var why []string
+		for _, r := range sh.Replicas {
+			reason := inSync(ctx, t, r)
+			if reason == "" {
+				return r, RoleReplica
+			}
+			why = append(why, r+": "+reason)
 		}
-		info, err := engine.Info(ctx, c, "replication")
-		c.Close()
-		if err == nil && info["role"] == "slave" && info["master_link_status"] == "up" {
-			return r
+		if len(sh.Replicas) == 0 {
+			return sh.Primary, RolePrimary
+		}
+		if !time.Now().Before(deadline) || ctx.Err() != nil {
+			logf("shard %s: no replica in sync after %s (%s); taking the primary %s", sh.ID, ReplicaWait, strings.Join(why, "; "), sh.Primary)
+			return sh.Primary, RolePrimary
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
 		}
 	}
-	return sh.Primary
+}
+
+// inSync says why replica r cannot be a snapshot's source, or "" when it can.
+func inSync(ctx context.Context, t Target, r string) string {
+	c, err := t.client(r)
+	if err != nil {
+		return err.Error()
+	}
+	defer c.Close()
+	info, err := engine.Info(ctx, c, "replication")
+	switch {
+	case err != nil:
+		return err.Error()
+	case info["role"] != "slave":
+		return "answers as " + info["role"]
+	case info["master_link_status"] != "up":
+		return "its link to the primary is " + info["master_link_status"]
+	}
+	return ""
 }
 
 // FetchArgv is the command that fetches node's RDB to dest with the engine's client: it
@@ -237,7 +278,7 @@ func FetchArgv(cli string, t Target, node, dest string) []string {
 // Take snapshots every shard of the cache into store as snapshot name: each shard's RDB from
 // its source node, with the manifest the engine reads. The snapshot appears whole or not at
 // all ("<name>.partial" until renamed). Automatic snapshots are subject to retention.
-func Take(ctx context.Context, t Target, store engine.SnapshotStore, name string, automatic bool, now time.Time, fetch Fetcher) (*engine.Manifest, error) {
+func Take(ctx context.Context, t Target, store engine.SnapshotStore, name string, automatic bool, now time.Time, fetch Fetcher, logf func(string, ...any)) (*engine.Manifest, error) {
 	dir := store.Path(name)
 	if _, err := os.Stat(dir); err == nil {
 		return nil, fmt.Errorf("snapshot %s: already exists in %s", name, store.Root)
@@ -257,7 +298,7 @@ func Take(ctx context.Context, t Target, store engine.SnapshotStore, name string
 	m := &engine.Manifest{Name: name, Deployment: t.Cache, Engine: t.Engine, EngineVersion: t.EngineVersion,
 		Mode: t.Mode, Created: now.UTC(), Automatic: automatic}
 	for _, sh := range shards {
-		src := source(ctx, t, sh)
+		src, role := source(ctx, t, sh, logf)
 		file := "shard-" + sh.ID + ".rdb"
 		if err := fetch(ctx, src, filepath.Join(tmp, file)); err != nil {
 			return nil, fmt.Errorf("snapshot %s: fetching the RDB of shard %s from %s: %w", name, sh.ID, src, err)
@@ -266,7 +307,7 @@ func Take(ctx context.Context, t Target, store engine.SnapshotStore, name string
 		if err != nil {
 			return nil, fmt.Errorf("snapshot %s: %w", name, err)
 		}
-		m.Shards = append(m.Shards, engine.ShardSnapshot{ShardID: sh.ID, Slots: sh.Slots, Source: src, File: file, Size: size, SHA256: sum})
+		m.Shards = append(m.Shards, engine.ShardSnapshot{ShardID: sh.ID, Slots: sh.Slots, Source: src, SourceRole: role, File: file, Size: size, SHA256: sum})
 	}
 	// Slots may have moved while the files were fetched: the manifest must say where each
 	// shard's keys were, so the map is read again and must not have changed.
