@@ -281,11 +281,7 @@ func TestInstallOnTheLocalCluster(t *testing.T) {
 // installed operator having taken each served cache's final snapshot. Caches still there
 // after the wait are released by hand, so the namespace can go, and reported.
 func deleteCaches(ctx context.Context, cfg *rest.Config, ns string) error {
-	s := runtime.NewScheme()
-	if err := v1alpha1.AddToScheme(s); err != nil {
-		return err
-	}
-	cl, err := client.New(cfg, client.Options{Scheme: s})
+	cl, err := newClient(cfg)
 	if err != nil {
 		return err
 	}

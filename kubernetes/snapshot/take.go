@@ -220,6 +220,9 @@ const (
 // replica in sync, so the primary does not fork under load, else, after ReplicaWait, the
 // primary. It says why it passed over each replica.
 func source(ctx context.Context, t Target, sh Shard, logf func(string, ...any)) (addr, role string) {
+	if len(sh.Replicas) == 0 {
+		return sh.Primary, RolePrimary
+	}
 	deadline := time.Now().Add(ReplicaWait)
 	for {
 		var why []string
@@ -229,9 +232,6 @@ func source(ctx context.Context, t Target, sh Shard, logf func(string, ...any)) 
 				return r, RoleReplica
 			}
 			why = append(why, r+": "+reason)
-		}
-		if len(sh.Replicas) == 0 {
-			return sh.Primary, RolePrimary
 		}
 		if !time.Now().Before(deadline) || ctx.Err() != nil {
 			logf("shard %s: no replica in sync after %s (%s); taking the primary %s", sh.ID, ReplicaWait, strings.Join(why, "; "), sh.Primary)
